@@ -1,0 +1,242 @@
+"""The one HTTP layer every harvester goes through.
+
+Why one layer: politeness (rate limits, a User-Agent with a contact), robustness (timeouts, a size cap, retries with
+backoff honouring Retry-After), safety (never follow a source into private or loopback addresses unless the config
+allows it) and accounting (requests, bytes and retries for the job log) must hold for ckanapi, OWSLib and our own
+calls alike. It is a :class:`requests.Session` whose transport adapter does all of this, so libraries that accept a
+session (ckanapi) get it for free, and others are fed bytes fetched through :meth:`HttpClient.get`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import socket
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from harvesters.config import HttpSettings
+
+VERSION = "0.1.0"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class BlockedAddressError(requests.exceptions.InvalidURL):
+    """The URL resolves to a private, loopback or otherwise non-public address and the config does not allow it."""
+
+
+class ResponseTooLargeError(requests.exceptions.RequestException):
+    """The response body exceeded the configured maximum size."""
+
+
+@dataclass
+class HttpStats:
+    """What a job spent on the network; read into the job log."""
+
+    requests: int = 0
+    bytes: int = 0
+    retries: int = 0
+    not_modified: int = 0
+    events: list[str] = field(default_factory=list)  # retries and failures, in plain words
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, *, requests: int = 0, bytes: int = 0, retries: int = 0, not_modified: int = 0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.bytes += bytes
+            self.retries += retries
+            self.not_modified += not_modified
+
+    def log(self, event: str) -> None:
+        with self._lock:
+            if len(self.events) < 1000:
+                self.events.append(event)
+
+
+def check_address(url: str, allow_private: bool) -> None:
+    """Raise :class:`BlockedAddressError` if ``url``'s host is not a public address (unless allowed)."""
+    if allow_private:
+        return
+    host = urlsplit(url).hostname
+    if not host:
+        raise BlockedAddressError(f"no host in {url!r}")
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise requests.exceptions.ConnectionError(f"cannot resolve {host}: {exc.strerror}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise BlockedAddressError(
+                f"{host} resolves to {address}, a private or loopback address; set "
+                "settings.allow_private_networks: true in the sources file to harvest it"
+            )
+
+
+class _HostGate:
+    """Per-host concurrency and rate limit: at most ``concurrency`` requests at once, ``rps`` starts per second."""
+
+    def __init__(self, rps: float, concurrency: int) -> None:
+        self.interval = 1.0 / rps
+        self.semaphore = threading.BoundedSemaphore(concurrency)
+        self.lock = threading.Lock()
+        self.next_start = 0.0
+
+    def __enter__(self) -> None:
+        self.semaphore.acquire()
+        with self.lock:
+            now = time.monotonic()
+            wait = self.next_start - now
+            self.next_start = max(now, self.next_start) + self.interval
+        if wait > 0:
+            time.sleep(wait)
+
+    def __exit__(self, *exc: object) -> None:
+        self.semaphore.release()
+
+
+class PoliteAdapter(HTTPAdapter):
+    """Transport with address guard, per-host gate, retries with backoff and jitter, size cap and accounting."""
+
+    def __init__(self, settings: HttpSettings, stats: HttpStats, allow_private: bool,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(max_retries=0, pool_maxsize=max(4, settings.per_host_concurrency))
+        self.settings = settings
+        self.stats = stats
+        self.allow_private = allow_private
+        self.sleep = sleep
+        self._gates: dict[str, _HostGate] = defaultdict(
+            lambda: _HostGate(settings.per_host_rps, settings.per_host_concurrency)
+        )
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        check_address(request.url or "", self.allow_private)
+        kwargs["timeout"] = kwargs.get("timeout") or self.settings.timeout
+        kwargs["stream"] = True
+        host = urlsplit(request.url or "").netloc
+        attempt = 0
+        while True:
+            try:
+                with self._gates[host]:
+                    self.stats.add(requests=1)
+                    response = super().send(request, **kwargs)
+                    if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
+                        self._read_body(response)
+                        return response
+                    response.close()
+                delay = self._delay(attempt, response)
+                reason = f"HTTP {response.status_code}"
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if isinstance(exc, BlockedAddressError) or attempt >= self.settings.retries:
+                    self.stats.log(f"{request.method} {request.url}: {type(exc).__name__}, giving up")
+                    raise
+                delay = self._delay(attempt, None)
+                reason = type(exc).__name__
+            attempt += 1
+            self.stats.add(retries=1)
+            self.stats.log(f"{request.method} {request.url}: {reason}, retry {attempt} in {delay:.1f}s")
+            self.sleep(delay)
+
+    def _delay(self, attempt: int, response: requests.Response | None) -> float:
+        if response is not None and (header := response.headers.get("Retry-After")):
+            wait = _retry_after_seconds(header)
+            if wait is not None:
+                return min(wait, self.settings.max_retry_after)
+        base = self.settings.backoff * (2**attempt)
+        return base + random.uniform(0, base / 2)
+
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the body here, so the size cap and the total timeout hold whatever the caller asked."""
+        limit = int(self.settings.max_response_mb * 1024 * 1024)
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            response.close()
+            raise ResponseTooLargeError(f"{response.url}: {declared} bytes is over the {limit} bytes limit")
+        deadline = time.monotonic() + self.settings.total_timeout
+        chunks, size = [], 0
+        try:
+            for chunk in response.raw.stream(65536, decode_content=True):
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLargeError(f"{response.url}: body over the {limit} bytes limit")
+                if time.monotonic() > deadline:
+                    raise requests.exceptions.Timeout(
+                        f"{response.url}: body not received within {self.settings.total_timeout:.0f}s"
+                    )
+                chunks.append(chunk)
+        except (ResponseTooLargeError, requests.exceptions.Timeout):
+            response.close()
+            raise
+        except Exception as exc:  # urllib3 protocol and read errors: surface them as requests errors
+            response.close()
+            raise requests.exceptions.ConnectionError(f"{response.url}: {exc}") from exc
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+        self.stats.add(bytes=size, not_modified=int(response.status_code == 304))
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class HttpClient:
+    """A configured session plus conditional GET. One per harvest job, so its stats are the job's."""
+
+    def __init__(self, settings: HttpSettings | None = None, *, allow_private: bool = False,
+                 contact: str = "moisson@example.org",
+                 validators: MutableMapping[str, tuple[str | None, str | None]] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings or HttpSettings()
+        self.allow_private = allow_private
+        self.stats = HttpStats()
+        self.validators = validators if validators is not None else {}
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = f"moisson/{VERSION} (+mailto:{contact}; open-data catalog aggregator)"
+        adapter = PoliteAdapter(self.settings, self.stats, allow_private, sleep=sleep)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.max_redirects = 10
+
+    def get(self, url: str, *, params: dict[str, Any] | None = None, conditional: bool = False,
+            headers: dict[str, str] | None = None) -> requests.Response:
+        """GET that raises on HTTP errors. With ``conditional``, sends the ETag/Last-Modified seen last time and
+        returns the 304 response as is (``response.status_code == 304``) when nothing changed."""
+        sent = dict(headers or {})
+        key = requests.Request("GET", url, params=params).prepare().url or url
+        if conditional and (seen := self.validators.get(key)):
+            etag, last_modified = seen
+            if etag:
+                sent["If-None-Match"] = etag
+            if last_modified:
+                sent["If-Modified-Since"] = last_modified
+        response = self.session.get(url, params=params, headers=sent)
+        if response.status_code == 304 and conditional:
+            return response
+        response.raise_for_status()
+        if conditional and (response.headers.get("ETag") or response.headers.get("Last-Modified")):
+            self.validators[key] = (response.headers.get("ETag"), response.headers.get("Last-Modified"))
+        return response
+
+    def post(self, url: str, *, data: bytes | str, headers: dict[str, str] | None = None) -> requests.Response:
+        response = self.session.post(url, data=data, headers=headers or {})
+        response.raise_for_status()
+        return response
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,525 @@
+"""The embedded store (SQLite): sources, harvest jobs, raw records, normalised records and their history.
+
+Why SQLite: one file, no server, transactional. A harvest commits in batches; a crash (even SIGKILL) rolls back the
+open batch only, so the store always holds a consistent state: the last good records plus whatever whole batches the
+interrupted job committed, which are themselves good records. Nothing is ever deleted: a record gone from its source
+is marked withdrawn with its history kept, and restored if it comes back.
+
+The search index is derived from this store: every record change clears ``records.indexed``, and the indexer picks
+those rows up (see :meth:`Store.pending_index`), so an index that missed an update after a crash catches up.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harvesters.config import SourceConfig
+from harvesters.record import RawRecord, RecordError, utcnow
+from normalise.model import DataService, Dataset, content_hash, entry_from_json, entry_to_json
+
+DEFAULT_DB = Path("var/moisson.db")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    url TEXT NOT NULL,
+    name TEXT,
+    config TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_success TEXT,          -- start time of the last successful job: the 'since' of the next incremental one
+    last_full_sweep TEXT        -- start time of the last complete full sweep
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id TEXT NOT NULL,
+    mode TEXT NOT NULL,         -- full | incremental
+    status TEXT NOT NULL,       -- running | succeeded | partial | failed | interrupted
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    pid INTEGER,
+    host TEXT,
+    new INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    withdrawn INTEGER NOT NULL DEFAULT 0,
+    restored INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    retries INTEGER NOT NULL DEFAULT 0,
+    duration REAL,
+    error TEXT,
+    events TEXT                 -- JSON list of HTTP retries/failures in plain words
+);
+CREATE INDEX IF NOT EXISTS jobs_by_source ON jobs (source_id, id);
+CREATE TABLE IF NOT EXISTS job_errors (
+    job_id INTEGER NOT NULL,
+    native_id TEXT,
+    url TEXT,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_errors_by_job ON job_errors (job_id);
+CREATE TABLE IF NOT EXISTS harvest_locks (
+    source_id TEXT PRIMARY KEY,
+    job_id INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS raw_records (
+    source_id TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    url TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    modified TEXT,
+    hash TEXT NOT NULL,
+    content BLOB NOT NULL,
+    job_id INTEGER NOT NULL,
+    PRIMARY KEY (source_id, native_id)
+);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    raw_native_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    data BLOB NOT NULL,
+    status TEXT NOT NULL,       -- active | withdrawn
+    version INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    last_seen_job INTEGER NOT NULL,
+    withdrawn_at TEXT,
+    indexed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS records_by_source ON records (source_id, status);
+CREATE INDEX IF NOT EXISTS records_pending_index ON records (indexed) WHERE indexed = 0;
+CREATE TABLE IF NOT EXISTS record_versions (
+    record_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    job_id INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    change TEXT NOT NULL,       -- new | updated | withdrawn | restored
+    hash TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (record_id, version)
+);
+CREATE TABLE IF NOT EXISTS metric_samples (
+    record_id TEXT NOT NULL,
+    distribution TEXT NOT NULL, -- '' for the dataset's own counters, else the distribution's native id or URL
+    metric TEXT NOT NULL,       -- downloads | views | api_calls | reuses | followers | ...
+    at TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (record_id, distribution, metric, job_id)
+);
+CREATE TABLE IF NOT EXISTS http_validators (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT
+);
+"""
+
+
+@dataclass
+class JobCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    restored: int = 0
+    failed: int = 0
+
+
+class HarvestLockedError(RuntimeError):
+    """The source is being harvested by another live process."""
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--db`` first, then ``MOISSON_DB``, then var/moisson.db."""
+    return Path(explicit or os.environ.get("MOISSON_DB") or DEFAULT_DB)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    """One SQLite database. Connections are per thread (the API serves requests from a thread pool)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = db_path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self.transaction() as db:
+            db.executescript(SCHEMA)
+
+    # -- plumbing -------------------------------------------------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: a crash inside leaves the database as it was before."""
+        db = self.db
+        if db.in_transaction:
+            yield db
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- sources --------------------------------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Bring the sources table in line with the config; sources left out of it are disabled, not deleted."""
+        now = utcnow()
+        with self.transaction() as db:
+            for source in sources:
+                db.execute(
+                    """INSERT INTO sources (id, type, url, name, config, enabled, added_at, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (id) DO UPDATE SET type=excluded.type, url=excluded.url, name=excluded.name,
+                       config=excluded.config, enabled=excluded.enabled, updated_at=excluded.updated_at""",
+                    (source.id, source.type, source.url, source.name, source.model_dump_json(),
+                     int(source.enabled), now, now),
+                )
+            known = [s.id for s in sources]
+            db.execute(
+                f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({','.join('?' * len(known))})", known
+            )
+
+    def sources(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            """SELECT s.*, (SELECT COUNT(*) FROM records r WHERE r.source_id = s.id AND r.status = 'active')
+               AS records FROM sources s ORDER BY s.id"""
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    def source(self, source_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return dict(row) if row else None
+
+    # -- jobs -----------------------------------------------------------------------------------------------------
+
+    def start_job(self, source_id: str, mode: str) -> int:
+        """Open a job and take the source's harvest lock; a lock held by a dead process is taken over and its
+        job marked interrupted. Raises :class:`HarvestLockedError` if a live process holds it."""
+        now, pid, host = utcnow(), os.getpid(), os.uname().nodename
+        with self.transaction() as db:
+            lock = db.execute("SELECT * FROM harvest_locks WHERE source_id = ?", (source_id,)).fetchone()
+            if lock is not None:
+                if lock["host"] == host and not _pid_alive(lock["pid"]):
+                    db.execute(
+                        "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?",
+                        (now, f"process {lock['pid']} ended before the job finished", lock["job_id"]),
+                    )
+                    db.execute("DELETE FROM harvest_locks WHERE source_id = ?", (source_id,))
+                else:
+                    raise HarvestLockedError(
+                        f"source {source_id!r} is being harvested by job {lock['job_id']} (pid {lock['pid']})"
+                    )
+            cur = db.execute(
+                "INSERT INTO jobs (source_id, mode, status, started_at, pid, host) VALUES (?, ?, 'running', ?, ?, ?)",
+                (source_id, mode, now, pid, host),
+            )
+            job_id = int(cur.lastrowid or 0)
+            db.execute(
+                "INSERT INTO harvest_locks (source_id, job_id, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)",
+                (source_id, job_id, pid, host, now),
+            )
+        return job_id
+
+    def finish_job(self, job_id: int, status: str, counts: JobCounts, *, requests: int = 0, bytes: int = 0,
+                   retries: int = 0, duration: float | None = None, error: str | None = None,
+                   events: Sequence[str] = (), full_sweep: bool = False) -> None:
+        now = utcnow()
+        with self.transaction() as db:
+            job = db.execute("SELECT source_id, started_at FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            db.execute(
+                """UPDATE jobs SET status=?, finished_at=?, new=?, updated=?, unchanged=?, withdrawn=?, restored=?,
+                   failed=?, requests=?, bytes=?, retries=?, duration=?, error=?, events=? WHERE id=?""",
+                (status, now, counts.new, counts.updated, counts.unchanged, counts.withdrawn, counts.restored,
+                 counts.failed, requests, bytes, retries, duration, error, orjson.dumps(list(events)).decode(),
+                 job_id),
+            )
+            if status in ("succeeded", "partial"):
+                db.execute("UPDATE sources SET last_success = ? WHERE id = ?", (job["started_at"], job["source_id"]))
+                if full_sweep:
+                    db.execute("UPDATE sources SET last_full_sweep = ? WHERE id = ?",
+                               (job["started_at"], job["source_id"]))
+            db.execute("DELETE FROM harvest_locks WHERE job_id = ?", (job_id,))
+
+    def add_job_error(self, job_id: int, error: RecordError) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO job_errors (job_id, native_id, url, reason, at) VALUES (?, ?, ?, ?, ?)",
+                (job_id, error.native_id, error.url, error.reason, utcnow()),
+            )
+
+    def jobs(self, source_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        if source_id:
+            rows = self.db.execute(
+                "SELECT * FROM jobs WHERE source_id = ? ORDER BY id DESC LIMIT ?", (source_id, limit)
+            ).fetchall()
+        else:
+            rows = self.db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [_job_dict(row) for row in rows]
+
+    def job(self, job_id: int) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            return None
+        job = _job_dict(row)
+        job["errors"] = [
+            dict(r) for r in self.db.execute(
+                "SELECT native_id, url, reason, at FROM job_errors WHERE job_id = ? ORDER BY rowid", (job_id,)
+            )
+        ]
+        return job
+
+    # -- records --------------------------------------------------------------------------------------------------
+
+    def save_raw(self, raw: RawRecord, job_id: int) -> bool:
+        """Keep the raw record with its provenance; returns False (and writes nothing) when it is unchanged."""
+        digest = raw.hash
+        row = self.db.execute(
+            "SELECT hash FROM raw_records WHERE source_id = ? AND native_id = ?", (raw.source_id, raw.native_id)
+        ).fetchone()
+        if row is not None and row["hash"] == digest:
+            return False
+        self.db.execute(
+            """INSERT OR REPLACE INTO raw_records
+               (source_id, native_id, profile, media_type, url, fetched_at, modified, hash, content, job_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (raw.source_id, raw.native_id, raw.profile, raw.media_type, raw.url, raw.fetched_at, raw.modified,
+             digest, raw.content, job_id),
+        )
+        return True
+
+    def raw(self, source_id: str, native_id: str) -> RawRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM raw_records WHERE source_id = ? AND native_id = ?", (source_id, native_id)
+        ).fetchone()
+        if row is None:
+            return None
+        return RawRecord(source_id=row["source_id"], native_id=row["native_id"], url=row["url"],
+                         profile=row["profile"], content=row["content"], media_type=row["media_type"],
+                         fetched_at=row["fetched_at"], modified=row["modified"])
+
+    def upsert_entry(self, entry: Dataset | DataService, raw_native_id: str, job_id: int) -> str:
+        """Store a normalised entry; returns new, updated, unchanged or restored. Unchanged writes only the
+        'seen by this job' mark, so a re-harvest of an unchanged source rewrites no record."""
+        digest = content_hash(entry)
+        now = utcnow()
+        db = self.db
+        row = db.execute("SELECT hash, status, version FROM records WHERE id = ?", (entry.id,)).fetchone()
+        if row is None:
+            change, version = "new", 1
+        elif row["hash"] == digest and row["status"] == "active":
+            db.execute("UPDATE records SET last_seen_job = ? WHERE id = ?", (job_id, entry.id))
+            return "unchanged"
+        else:
+            change = "restored" if row["status"] == "withdrawn" else "updated"
+            version = row["version"] + 1
+        data = entry_to_json(entry)
+        db.execute(
+            """INSERT INTO records (id, source_id, native_id, raw_native_id, kind, hash, data, status, version,
+                                    first_seen, changed_at, last_seen_job, withdrawn_at, indexed)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, NULL, 0)
+               ON CONFLICT (id) DO UPDATE SET raw_native_id=excluded.raw_native_id, kind=excluded.kind,
+                 hash=excluded.hash, data=excluded.data, status='active', version=excluded.version,
+                 changed_at=excluded.changed_at, last_seen_job=excluded.last_seen_job, withdrawn_at=NULL, indexed=0""",
+            (entry.id, entry.source_id, entry.native_id, raw_native_id, entry.kind, digest, data, version, now, now,
+             job_id),
+        )
+        db.execute(
+            "INSERT INTO record_versions (record_id, version, job_id, at, change, hash, data) VALUES (?,?,?,?,?,?,?)",
+            (entry.id, version, job_id, now, change, digest, data),
+        )
+        return change
+
+    def withdraw_unseen(self, source_id: str, job_id: int) -> int:
+        """After a complete full sweep: records of the source this job did not see are withdrawn (kept, hidden)."""
+        now = utcnow()
+        with self.transaction() as db:
+            gone = db.execute(
+                """SELECT id, version, hash, data FROM records
+                   WHERE source_id = ? AND status = 'active' AND last_seen_job != ?""",
+                (source_id, job_id),
+            ).fetchall()
+            for row in gone:
+                db.execute(
+                    """UPDATE records SET status = 'withdrawn', withdrawn_at = ?, version = ?, changed_at = ?,
+                       indexed = 0 WHERE id = ?""",
+                    (now, row["version"] + 1, now, row["id"]),
+                )
+                db.execute(
+                    """INSERT INTO record_versions (record_id, version, job_id, at, change, hash, data)
+                       VALUES (?, ?, ?, ?, 'withdrawn', ?, ?)""",
+                    (row["id"], row["version"] + 1, job_id, now, row["hash"], row["data"]),
+                )
+        return len(gone)
+
+    def add_metric_samples(self, entry: Dataset | DataService, job_id: int, at: str) -> int:
+        """Dated counter samples of a record and its distributions (downloads, views...), for statistics."""
+        rows = [(entry.id, "", name, at, job_id, value) for name, value in entry.metrics.items()]
+        if isinstance(entry, Dataset):
+            for dist in entry.distributions:
+                key = dist.native_id or dist.download_url or dist.access_url or ""
+                rows += [(entry.id, key, name, at, job_id, value) for name, value in dist.metrics.items()]
+        if rows:
+            self.db.executemany(
+                """INSERT OR REPLACE INTO metric_samples (record_id, distribution, metric, at, job_id, value)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                rows,
+            )
+        return len(rows)
+
+    def entry(self, record_id: str) -> tuple[Dataset | DataService, dict[str, Any]] | None:
+        row = self.db.execute(
+            "SELECT id, source_id, native_id, status, version, first_seen, changed_at, withdrawn_at, data "
+            "FROM records WHERE id = ?", (record_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        meta = {k: row[k] for k in row if k != "data"}
+        return entry_from_json(row["data"]), meta
+
+    def iter_entries(self, *, status: str | None = "active", source_id: str | None = None,
+                     batch: int = 500) -> Iterator[Dataset | DataService]:
+        """Stream records in id order, a batch at a time (never the whole catalog in memory)."""
+        last = ""
+        clauses, params = ["id > ?"], []
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        if source_id:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        sql = f"SELECT id, data FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
+        while True:
+            rows = self.db.execute(sql, (last, *params, batch)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield entry_from_json(row["data"])
+            last = rows[-1]["id"]
+
+    def count(self, *, status: str | None = "active", source_id: str | None = None) -> int:
+        clauses, params = ["1"], []
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        if source_id:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        return self.db.execute(f"SELECT COUNT(*) FROM records WHERE {' AND '.join(clauses)}", params).fetchone()[0]
+
+    def history(self, record_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT version, job_id, at, change, hash FROM record_versions WHERE record_id = ? ORDER BY version",
+            (record_id,),
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    def version(self, record_id: str, version: int) -> Dataset | DataService | None:
+        row = self.db.execute(
+            "SELECT data FROM record_versions WHERE record_id = ? AND version = ?", (record_id, version)
+        ).fetchone()
+        return entry_from_json(row["data"]) if row else None
+
+    # -- index synchronisation ------------------------------------------------------------------------------------
+
+    def pending_index(self, batch: int = 1000) -> list[tuple[str, str, bytes]]:
+        """Records whose index entry is stale: (id, status, data)."""
+        rows = self.db.execute(
+            "SELECT id, status, data FROM records WHERE indexed = 0 LIMIT ?", (batch,)
+        ).fetchall()
+        return [(row["id"], row["status"], row["data"]) for row in rows]
+
+    def mark_indexed(self, ids: Sequence[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE records SET indexed = 1 WHERE id = ?", [(i,) for i in ids])
+
+    def mark_all_unindexed(self) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE records SET indexed = 0")
+
+    # -- conditional GET validators (the HTTP layer reads and writes them like a dict) -----------------------------
+
+    def validators(self) -> ValidatorMap:
+        return ValidatorMap(self)
+
+
+class ValidatorMap:
+    """ETag/Last-Modified per URL, persisted, so a conditional GET works across runs."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, url: str, default: Any = None) -> tuple[str | None, str | None] | Any:
+        row = self.store.db.execute("SELECT etag, last_modified FROM http_validators WHERE url = ?", (url,)).fetchone()
+        return (row["etag"], row["last_modified"]) if row else default
+
+    def __getitem__(self, url: str) -> tuple[str | None, str | None]:
+        value = self.get(url)
+        if value is None:
+            raise KeyError(url)
+        return value
+
+    def __setitem__(self, url: str, value: tuple[str | None, str | None]) -> None:
+        with self.store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO http_validators (url, etag, last_modified) VALUES (?, ?, ?)",
+                       (url, value[0], value[1]))
+
+    def __contains__(self, url: object) -> bool:
+        return isinstance(url, str) and self.get(url) is not None
+
+
+def _job_dict(row: sqlite3.Row) -> dict[str, Any]:
+    job = dict(row)
+    job["events"] = orjson.loads(job["events"]) if job.get("events") else []
+    return job

@@ -1,0 +1,47 @@
+"""Shared test fixtures: paths to the recorded fixtures, a portal server on loopback, a temporary store."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from demo.server import PortalServer
+from harvesters.config import Config, parse_config
+from index.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+DEMO_DATA = ROOT / "demo" / "data"
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    """../shared/fixtures: recorded real catalog documents (see its SOURCES.md)."""
+    if not FIXTURES.is_dir():
+        pytest.fail(f"{FIXTURES} is missing: tests need ../shared beside the checkout")
+    return FIXTURES
+
+
+@pytest.fixture
+def server() -> Iterator[PortalServer]:
+    with PortalServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    st = Store(tmp_path / "moisson.db")
+    yield st
+    st.close()
+
+
+def make_config(sources_yaml: str, **settings: object) -> Config:
+    """A config for sources on loopback (allow_private_networks is what lets tests harvest 127.0.0.1)."""
+    lines = ["settings:", "  allow_private_networks: true"]
+    lines += [f"  {key}: {value}" for key, value in settings.items()]
+    text = "\n".join(lines) + "\nsources:\n" + textwrap.indent(textwrap.dedent(sources_yaml).strip(), "  ") + "\n"
+    return parse_config(text)
