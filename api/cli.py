@@ -1,0 +1,322 @@
+"""The `moisson` command line: validate sources, harvest, inspect jobs, search, export, serve, demo.
+
+Logs and progress go to stderr, data (tables of results, exports) to stdout, so `moisson export > catalog.ttl` and
+`moisson search ... | less` work as expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harvesters.config import Config, ConfigError, config_path, load_config
+from index.store import Store
+
+app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+sources_app = typer.Typer(help="Inspect and check the sources file.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+out = Console()  # data
+err = Console(stderr=True)  # logs, progress
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="sources file (default: $MOISSON_CONFIG or "
+                                                                  "config/sources.yaml)")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="store (default: $MOISSON_DB or var/moisson.db)")]
+
+
+class State:
+    config_file: Path | None = None
+    db_file: Path | None = None
+
+
+state = State()
+
+
+@app.callback()
+def main(config: ConfigOpt = None, db: DbOpt = None,
+         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logs on stderr")] = False) -> None:
+    state.config_file, state.db_file = config, db
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def _config() -> Config:
+    try:
+        return load_config(state.config_file)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _store() -> Store:
+    return Store(state.db_file)
+
+
+# -- sources ------------------------------------------------------------------------------------------------------
+
+
+@sources_app.command("validate")
+def sources_validate() -> None:
+    """Check the sources file strictly; errors name the file, the line and the fix."""
+    config = _config()
+    table = Table(title=f"{config_path(state.config_file)}: {len(config.sources)} sources, valid")
+    for column in ("id", "type", "url", "schedule", "enabled"):
+        table.add_column(column)
+    for s in config.sources:
+        table.add_row(s.id, s.type, s.url, s.schedule or f"(default) {config.settings.default_schedule}",
+                      "yes" if s.enabled else "no")
+    out.print(table)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Sources known to the store, with their record counts and last harvests."""
+    store = _store()
+    store_sources = {row["id"]: row for row in store.sources()}
+    table = Table(title="sources")
+    for column in ("id", "type", "records", "last success", "last full sweep", "url"):
+        table.add_column(column, overflow="fold")
+    for row in store_sources.values():
+        table.add_row(row["id"], row["type"], str(row["records"]), row["last_success"] or "-",
+                      row["last_full_sweep"] or "-", row["url"])
+    out.print(table)
+
+
+# -- harvest ------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def harvest(
+    source_ids: Annotated[list[str] | None, typer.Argument(help="sources to harvest")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="every enabled source")] = False,
+    full: Annotated[bool, typer.Option("--full", help="full sweep (detects deletions)")] = False,
+    incremental: Annotated[bool, typer.Option("--incremental", help="only what changed since the last job")] = False,
+) -> None:
+    """Harvest sources into the store and the index, with a progress bar and a summary table."""
+    config = _config()
+    if not source_ids and not all_:
+        err.print("[red]error:[/red] name sources to harvest, or --all")
+        raise typer.Exit(2)
+    try:
+        sources = [s for s in config.sources if s.enabled] if all_ else [config.source(i) for i in source_ids or []]
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    mode = "full" if full else "incremental" if incremental else None
+    store = _store()
+    store.sync_sources(config.sources)
+    results = run_with_progress(store, config, [s.id for s in sources], mode)
+    print_job_summary(results)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def run_with_progress(store: Store, config: Config, source_ids: list[str], mode: str | None) -> list:
+    """Harvest with one progress line per source on stderr (records processed, elapsed time)."""
+    from pipeline.runner import harvest_many
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[n]}"),
+                  TimeElapsedColumn(), console=err, transient=False) as progress:
+        tasks = {sid: progress.add_task(sid, total=None, n="0 records") for sid in source_ids}
+
+        def report(source_id: str, done: int) -> None:
+            progress.update(tasks[source_id], n=f"{done} records")
+
+        results = harvest_many(store, config, source_ids, mode=mode, progress=report)
+        for result in results:
+            progress.update(tasks[result.source_id], total=1, completed=1,
+                            description=f"{result.source_id} [{_status_style(result.status)}]")
+    return results
+
+
+def _status_style(status: str) -> str:
+    colour = {"succeeded": "green", "partial": "yellow", "failed": "red", "interrupted": "red"}.get(status, "white")
+    return f"[{colour}]{status}[/{colour}]"
+
+
+def print_job_summary(results: list) -> None:
+    table = Table(title="harvest summary")
+    for column in ("source", "job", "mode", "status", "new", "updated", "unchanged", "withdrawn", "failed",
+                   "requests", "seconds", "error"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        c = r.counts
+        table.add_row(r.source_id, str(r.job_id), r.mode, _status_style(r.status), str(c.new), str(c.updated),
+                      str(c.unchanged), str(c.withdrawn), str(c.failed), str(r.requests), f"{r.duration:.1f}",
+                      r.error or "")
+    out.print(table)
+    for r in results:
+        for e in r.errors[:10]:
+            err.print(f"  {r.source_id}: {e.native_id or '(page)'}: {e.reason}", highlight=False)
+        if len(r.errors) > 10:
+            err.print(f"  {r.source_id}: ... and {len(r.errors) - 10} more (moisson jobs {r.source_id})")
+
+
+# -- jobs ---------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def jobs(source_id: Annotated[str | None, typer.Argument(help="only this source")] = None,
+         job: Annotated[int | None, typer.Option("--job", help="one job in detail, with its errors")] = None,
+         limit: int = 20) -> None:
+    """The harvest job log."""
+    store = _store()
+    if job is not None:
+        detail = store.job(job)
+        if detail is None:
+            err.print(f"[red]error:[/red] no job {job}")
+            raise typer.Exit(1)
+        _print_jobs([detail])
+        for e in detail["errors"]:
+            out.print(f"- {e['native_id'] or '(page)'}: {e['reason']}", highlight=False)
+        for event in detail["events"]:
+            out.print(f"  http: {event}", highlight=False)
+        return
+    _print_jobs(store.jobs(source_id, limit))
+
+
+def _print_jobs(rows: list[dict]) -> None:
+    table = Table(title="harvest jobs")
+    for column in ("job", "source", "mode", "status", "started", "new", "upd", "same", "wdrn", "fail", "req",
+                   "KiB", "retries", "s", "error"):
+        table.add_column(column, overflow="fold")
+    for j in rows:
+        table.add_row(str(j["id"]), j["source_id"], j["mode"], _status_style(j["status"]), j["started_at"],
+                      str(j["new"]), str(j["updated"]), str(j["unchanged"]), str(j["withdrawn"]), str(j["failed"]),
+                      str(j["requests"]), str(j["bytes"] // 1024), str(j["retries"]),
+                      f"{j['duration']:.1f}" if j["duration"] is not None else "-", j["error"] or "")
+    out.print(table)
+
+
+# -- search -------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="full text, French-aware")] = "",
+           facet: Annotated[list[str] | None, typer.Option("--facet", "-f", help="filter k=v, repeatable")] = None,
+           page: int = 1, page_size: int = 10, sort: str = "relevance",
+           as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False) -> None:
+    """Search the index, with facet counts."""
+    import orjson
+
+    from index import open_index
+    from index.search import FACETS, SearchQuery
+
+    filters: dict[str, list[str]] = {}
+    for item in facet or []:
+        key, sep, value = item.partition("=")
+        if not sep or key not in FACETS:
+            err.print(f"[red]error:[/red] --facet takes k=v with k among: {', '.join(FACETS)}")
+            raise typer.Exit(2)
+        filters.setdefault(key, []).append(value)
+    result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
+                                                     sort=sort))  # type: ignore[arg-type]
+    if as_json:
+        sys.stdout.write(orjson.dumps(result, default=lambda o: o.__dict__).decode() + "\n")
+        return
+    table = Table(title=f"{result.total} datasets ({result.took_ms:.1f} ms)")
+    for column in ("id", "title", "publisher", "source", "modified"):
+        table.add_column(column, overflow="fold")
+    for hit in result.hits:
+        table.add_row(hit.get("id", ""), hit.get("title", ""), hit.get("publisher") or "", hit.get("source", ""),
+                      (hit.get("modified") or "")[:10])
+    out.print(table)
+    for name, values in result.facets.items():
+        if values:
+            out.print(f"[bold]{name}[/bold]: " + ", ".join(f"{v.value} ({v.count})" for v in values[:8]),
+                      highlight=False)
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the store."""
+    from index import rebuild_index
+
+    n = rebuild_index(_store())
+    err.print(f"indexed {n} records")
+
+
+# -- export -------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def export(fmt: Annotated[str, typer.Option("--format", help="ttl | jsonld | rdfxml | nt")] = "ttl",
+           output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
+           source: Annotated[str | None, typer.Option(help="only this source")] = None) -> None:
+    """The aggregate as one DCAT-AP catalog, streamed batch by batch."""
+    from api.export import FORMATS, stream_export
+
+    if fmt not in FORMATS:
+        err.print(f"[red]error:[/red] --format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    store = _store()
+    if output:
+        with output.open("wb") as handle:
+            n = stream_export(store, fmt, handle, source_id=source)
+        err.print(f"wrote {n} records to {output}")
+    else:
+        stream_export(store, fmt, sys.stdout.buffer, source_id=source)
+
+
+# -- serve and demo -----------------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          scheduler: Annotated[bool, typer.Option(help="run scheduled harvests too")] = True) -> None:
+    """Serve the API (and the harvest scheduler)."""
+    serve_api(host, port, with_scheduler=scheduler)
+
+
+def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None = None) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    store = _store()
+    sched = None
+    if with_scheduler:
+        from pipeline.scheduler import Scheduler
+
+        sched = Scheduler(store, _config())
+        sched.start()
+    err.print(banner or f"moisson API on [bold]http://{host}:{port}/[/bold] (OpenAPI: http://{host}:{port}/docs)")
+    try:
+        uvicorn.run(create_app(store.path), host=host, port=port, log_level="warning")
+    finally:
+        if sched is not None:
+            sched.shutdown()
+
+
+@app.command()
+def demo(port: int = 8000, host: str = "127.0.0.1",
+         serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after harvesting")]
+         = True) -> None:
+    """Start local demo portals on 127.0.0.1, harvest them, index, and serve the API."""
+    from demo.run import start_demo
+
+    demo_env = start_demo(Path("var/demo"), console=err)
+    state.config_file, state.db_file = demo_env.config_path, demo_env.db_path
+    config = _config()
+    store = _store()
+    store.sync_sources(config.sources)
+    results = run_with_progress(store, config, [s.id for s in config.sources], "full")
+    print_job_summary(results)
+    if serve_after:
+        url = f"http://{host}:{port}"
+        serve_api(host, port, with_scheduler=False,
+                  banner=f"\n[bold green]moisson demo API:[/bold green] {url}/  — try {url}/api/datasets?q=eau "
+                         f"and {url}/docs  (Ctrl-C to stop)")
+    demo_env.stop()
+
+
+if __name__ == "__main__":
+    app()
