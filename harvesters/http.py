@@ -121,6 +121,7 @@ class PoliteAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         check_address(request.url or "", self.allow_private)
         kwargs["timeout"] = kwargs.get("timeout") or self.settings.timeout
+        caller_streams = bool(kwargs.get("stream"))  # e.g. the link checker, which reads headers only
         kwargs["stream"] = True
         host = urlsplit(request.url or "").netloc
         attempt = 0
@@ -130,7 +131,8 @@ class PoliteAdapter(HTTPAdapter):
                     self.stats.add(requests=1)
                     response = super().send(request, **kwargs)
                     if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
-                        self._read_body(response)
+                        if not caller_streams:
+                            self._read_body(response)
                         return response
                     response.close()
                 delay = self._delay(attempt, response)

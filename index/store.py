@@ -173,8 +173,7 @@ class Store:
         self.path = db_path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self.transaction() as db:
-            db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA)  # idempotent; executescript manages its own transaction
 
     # -- plumbing -------------------------------------------------------------------------------------------------
 
