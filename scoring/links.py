@@ -2,7 +2,7 @@
 
 Why its own pass, not part of the harvest: checking a national catalog's million links takes hours and must never
 slow or block a harvest. It runs after harvests (or on its own schedule), checks each URL at most once per interval
-(verdicts cached in the store's ``link_checks`` table), with bounded concurrency and the HTTP layer's per-host rate
+(verdicts are cached by index.quality.LinkVerdicts), with bounded concurrency and the HTTP layer's per-host rate
 limit, so a portal with 10,000 files is not hammered. HEAD first; servers that refuse HEAD (405/501, some 403/404)
 get a ranged GET of the first byte. Redirects are followed within a limit. A check never outlasts its deadline.
 """
@@ -13,27 +13,11 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import requests
 
 from harvesters.config import HttpSettings
 from harvesters.http import BlockedAddressError, HttpClient
-from harvesters.record import utcnow
-from index.store import Store
-from scoring.mqa import LinkStatus
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS link_checks (
-    url TEXT PRIMARY KEY,
-    ok INTEGER NOT NULL,
-    status INTEGER,
-    reason TEXT NOT NULL,
-    final_url TEXT,
-    elapsed REAL,
-    checked_at TEXT NOT NULL
-);
-"""
 
 HEAD_REFUSED = frozenset({403, 404, 405, 406, 501})
 
@@ -110,37 +94,3 @@ class LinkChecker:
                                         elapsed=now - started[url])
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-
-
-class LinkCache:
-    """Verdicts by URL in the store, so each URL is checked once per interval."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        store.db.executescript(SCHEMA)
-
-    def save(self, checks: Iterable[LinkCheck]) -> int:
-        rows = [(c.url, int(c.ok), c.status, c.reason, c.final_url, c.elapsed, utcnow()) for c in checks]
-        with self.store.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO link_checks (url, ok, status, reason, final_url, elapsed, checked_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        return len(rows)
-
-    def due(self, urls: Iterable[str], interval: timedelta) -> list[str]:
-        """The URLs never checked, or checked longer ago than ``interval``."""
-        cutoff = (datetime.now(UTC) - interval).isoformat(timespec="seconds")
-        due = []
-        for url in dict.fromkeys(urls):
-            row = self.store.db.execute("SELECT checked_at FROM link_checks WHERE url = ?", (url,)).fetchone()
-            if row is None or row["checked_at"] < cutoff:
-                due.append(url)
-        return due
-
-    def statuses(self, urls: Iterable[str]) -> dict[str, LinkStatus]:
-        out: dict[str, LinkStatus] = {}
-        for url in urls:
-            row = self.store.db.execute("SELECT ok, status, reason FROM link_checks WHERE url = ?", (url,)).fetchone()
-            if row is not None:
-                out[url] = LinkStatus(bool(row["ok"]), row["status"], row["reason"])
-        return out

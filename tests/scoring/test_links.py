@@ -7,7 +7,8 @@ import time
 from datetime import timedelta
 
 from demo.server import PortalServer, Request, Response
-from scoring.links import LinkCache, LinkChecker
+from index.quality import LinkVerdicts
+from scoring.links import LinkChecker
 
 RELEASE = threading.Event()  # set at teardown so stalled handler threads end
 
@@ -70,7 +71,7 @@ def test_private_addresses_are_refused_unless_allowed(server: PortalServer) -> N
 
 def test_verdicts_are_cached_once_per_interval(server: PortalServer, store) -> None:
     base = server.mount("/links", _app)
-    cache = LinkCache(store)
+    cache = LinkVerdicts(store)
     urls = [f"{base}/ok", f"{base}/missing"]
     assert cache.due(urls, timedelta(days=1)) == urls
     cache.save(LinkChecker(timeout=1.0, allow_private=True, per_host_rps=50).check_many(urls))

@@ -1,0 +1,59 @@
+"""Stored scores and the per-source report: the fix-first list is ranked by points to gain x datasets affected."""
+
+from __future__ import annotations
+
+from index.quality import quality_of, report, score_and_store
+from normalise.model import Agent, ContactPoint, Dataset, Distribution, content_hash
+from pipeline.scoring import score_records
+
+FT = "http://publications.europa.eu/resource/authority/file-type/"
+
+
+def _record(n: int, **fields) -> Dataset:
+    return Dataset(id=f"p.{n}", source_id="p", native_id=str(n), title=f"Jeu {n}", **fields)
+
+
+def _fill(store, records) -> None:
+    with store.transaction():
+        job = store.start_job("p", "full")
+        for record in records:
+            store.upsert_entry(record, record.native_id, job)
+
+
+def test_report_ranks_fixes_by_points_times_datasets(store) -> None:
+    dist = Distribution(access_url="https://p.fr/f.csv", download_url="https://p.fr/f.csv", format=FT + "CSV")
+    records = [
+        _record(1, keywords=["a"], distributions=[dist]),
+        _record(2, keywords=["b"], distributions=[dist], contact_points=[ContactPoint(email="a@p.fr")]),
+        _record(3, distributions=[dist], publisher=Agent(name="P")),
+    ]
+    _fill(store, records)
+    assert score_records(store, source_id="p") == 3
+    assert score_records(store, source_id="p") == 0  # nothing changed: nothing rescored
+    rep = report(store, source_id="p")
+    assert rep.datasets == 3
+    gains = {f.indicator: (f.datasets, f.gain) for f in rep.fix_first}
+    # contact point: 20 points x 2 records; keywords: 30 x 1; themes: 30 x 3; access reachable (not checked): 50 x 3
+    assert gains["contact_point"] == (2, 40)
+    assert gains["keywords"] == (1, 30)
+    assert gains["themes"] == (3, 90)
+    assert gains["access_url_reachable"] == (3, 150)
+    order = [f.indicator for f in rep.fix_first]
+    assert order.index("access_url_reachable") < order.index("themes") < order.index("contact_point") < \
+        order.index("keywords")
+    assert sum(rep.bands.values()) == 3 and sum(rep.histogram) == 3
+    assert all(f.fix for f in rep.fix_first)  # each item says in plain words what to add or change
+
+
+def test_a_changed_score_flags_the_record_for_reindexing(store) -> None:
+    record = _record(9)
+    _fill(store, [record])
+    store.mark_indexed([record.id])
+    score_and_store(store, record, content_hash(record))
+    assert store.pending_index() and store.pending_index()[0][0] == record.id
+    store.mark_indexed([record.id])
+    score_and_store(store, record, content_hash(record))  # same score: no re-indexing
+    assert store.pending_index() == []
+    detail = quality_of(store, record.id)
+    assert detail["score"] == 0 and detail["band"] == "bad"
+    assert next(i for i in detail["indicators"] if i["key"] == "keywords")["fix"].startswith("add keywords")
