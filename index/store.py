@@ -403,19 +403,27 @@ class Store:
         return len(gone)
 
     def add_metric_samples(self, entry: Dataset | DataService, job_id: int, at: str) -> int:
-        """Dated counter samples of a record and its distributions (downloads, views...), for statistics."""
-        rows = [(entry.id, "", name, at, job_id, value) for name, value in entry.metrics.items()]
+        """Dated counter samples of a record and its distributions (downloads, views...), for the statistics.
+
+        Only values that changed since the series' last sample are written: an unchanged counter adds nothing, so a
+        national catalog harvested daily does not grow by a million rows a day; a missing sample means "unchanged"."""
+        rows = [(entry.id, "", name, value) for name, value in entry.metrics.items()]
         if isinstance(entry, Dataset):
             for dist in entry.distributions:
                 key = dist.native_id or dist.download_url or dist.access_url or ""
-                rows += [(entry.id, key, name, at, job_id, value) for name, value in dist.metrics.items()]
-        if rows:
-            self.db.executemany(
+                rows += [(entry.id, key, name, value) for name, value in dist.metrics.items()]
+        written = 0
+        for record_id, dist_key, name, value in rows:
+            last = self.db.execute(
+                """SELECT value FROM metric_samples WHERE record_id = ? AND distribution = ? AND metric = ?
+                   ORDER BY job_id DESC LIMIT 1""", (record_id, dist_key, name)).fetchone()
+            if last is not None and last["value"] == value:
+                continue
+            self.db.execute(
                 """INSERT OR REPLACE INTO metric_samples (record_id, distribution, metric, at, job_id, value)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                rows,
-            )
-        return len(rows)
+                   VALUES (?, ?, ?, ?, ?, ?)""", (record_id, dist_key, name, at, job_id, value))
+            written += 1
+        return written
 
     def entry(self, record_id: str) -> tuple[Dataset | DataService, dict[str, Any]] | None:
         row = self.db.execute(
