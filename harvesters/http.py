@@ -14,7 +14,6 @@ import random
 import socket
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -22,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from harvesters.config import HttpSettings
@@ -114,9 +114,16 @@ class PoliteAdapter(HTTPAdapter):
         self.stats = stats
         self.allow_private = allow_private
         self.sleep = sleep
-        self._gates: dict[str, _HostGate] = defaultdict(
-            lambda: _HostGate(settings.per_host_rps, settings.per_host_concurrency)
-        )
+        self._gates: dict[str, _HostGate] = {}
+        self._gates_lock = threading.Lock()
+
+    def _gate(self, host: str) -> _HostGate:
+        """The host's gate, created once even when several threads meet a new host at the same moment."""
+        with self._gates_lock:
+            gate = self._gates.get(host)
+            if gate is None:
+                gate = self._gates[host] = _HostGate(self.settings.per_host_rps, self.settings.per_host_concurrency)
+            return gate
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         check_address(request.url or "", self.allow_private)
@@ -127,7 +134,7 @@ class PoliteAdapter(HTTPAdapter):
         attempt = 0
         while True:
             try:
-                with self._gates[host]:
+                with self._gate(host):
                     self.stats.add(requests=1)
                     response = super().send(request, **kwargs)
                     if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
@@ -166,7 +173,9 @@ class PoliteAdapter(HTTPAdapter):
         deadline = time.monotonic() + self.settings.total_timeout
         chunks, size = [], 0
         try:
-            for chunk in response.raw.stream(65536, decode_content=True):
+            # read1 returns what has arrived (up to 64 KiB) instead of waiting for a full 64 KiB, so the total
+            # deadline is checked while a slow server dribbles its body, not only once a large read completes
+            while chunk := response.raw.read1(65536, decode_content=True):
                 size += len(chunk)
                 if size > limit:
                     raise ResponseTooLargeError(f"{response.url}: body over the {limit} bytes limit")
@@ -178,6 +187,9 @@ class PoliteAdapter(HTTPAdapter):
         except (ResponseTooLargeError, requests.exceptions.Timeout):
             response.close()
             raise
+        except urllib3.exceptions.ReadTimeoutError as exc:  # silence in the middle of the body: a timeout, retried
+            response.close()
+            raise requests.exceptions.ReadTimeout(f"{response.url}: {exc}") from exc
         except Exception as exc:  # urllib3 protocol and read errors: surface them as requests errors
             response.close()
             raise requests.exceptions.ConnectionError(f"{response.url}: {exc}") from exc
