@@ -7,6 +7,7 @@ index that missed updates after a crash catches up on the next call.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from index.search import SearchIndex
     from index.store import Store
 
+log = logging.getLogger(__name__)
 _open: dict[str, SearchIndex] = {}
 
 
@@ -44,25 +46,52 @@ def close_indexes() -> None:
 
 
 def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000) -> int:
-    """Index every record whose index entry is stale; withdrawn records are removed. Returns how many."""
+    """Index every record whose index entry is stale; withdrawn records are removed. Returns how many.
+
+    The writer is released at the end, so that another process (a harvest of another source, a reindex) can write
+    next. If another process holds the writer longer than the index waits, the records stay pending and the next
+    sync indexes them: nothing is lost, the search is only late (logged as a warning)."""
     from index.document import to_document
+    from index.search import IndexLockedError
     from normalise.model import entry_from_json
 
     index = index or open_index(store)
+    if index.count() == 0 and store.db.execute(
+        "SELECT 1 FROM records WHERE indexed = 1 AND status = 'active' LIMIT 1"
+    ).fetchone():
+        # The index was lost or recreated (deleted directory, new field layout) while the store thinks it is up
+        # to date: feed it everything again.
+        store.mark_all_unindexed()
     done = 0
-    while pending := store.pending_index(batch):
-        active = [(rid, data) for rid, status, data in pending if status == "active"]
-        gone = [rid for rid, status, _ in pending if status != "active"]
-        index.upsert(to_document(entry_from_json(data), store) for _, data in active)
-        index.delete(gone)
-        index.commit()
-        store.mark_indexed([rid for rid, _, _ in pending])
-        done += len(pending)
+    try:
+        while pending := store.pending_index(batch):
+            active = [(rid, data) for rid, status, data in pending if status == "active"]
+            gone = [rid for rid, status, _ in pending if status != "active"]
+            index.upsert(to_document(entry_from_json(data), store) for _, data in active)
+            index.delete(gone)
+            index.commit()
+            marked = _mark_indexed(store, pending)
+            done += len(pending)
+            if not marked:  # every row of the batch changed meanwhile: leave them to the next sync, do not spin
+                break
+    except IndexLockedError as exc:
+        log.warning("search index not updated now (%s); the next sync will catch up", exc)
+    finally:
+        index.close()
     return done
 
 
+def _mark_indexed(store: Store, rows: list[tuple[str, str, bytes]]) -> int:
+    """Flag the rows as indexed unless they changed meanwhile (a harvest in another process may have rewritten a
+    record while this batch was being indexed: that newer version must stay pending)."""
+    with store.transaction() as db:
+        before = db.total_changes
+        db.executemany("UPDATE records SET indexed = 1 WHERE id = ? AND status = ? AND data = ?", rows)
+        return db.total_changes - before
+
+
 def rebuild_index(store: Store, index: SearchIndex | None = None) -> int:
-    """Drop and rebuild the whole index from the store."""
+    """Drop and rebuild the whole index from the store (raises IndexLockedError if another process writes it)."""
     index = index or open_index(store)
     index.clear()
     index.commit()

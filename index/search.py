@@ -17,6 +17,8 @@ FACETS: tuple[str, ...] = (
     "quality_band", "schema",
 )
 
+# A leading "-" sorts descending (newest, best first); "popularity" is most downloaded first; "relevance" without
+# words in the query lists the newest first.
 SortKey = Literal["relevance", "modified", "-modified", "title", "quality", "-quality", "popularity"]
 
 
@@ -46,6 +48,10 @@ class SearchResult:
     hits: list[dict[str, Any]]  # the stored summary of each hit (see index.document.SUMMARY_FIELDS) + score
     facets: dict[str, list[FacetValue]]
     took_ms: float = 0.0
+
+
+class IndexLockedError(RuntimeError):
+    """Another process holds the index for writing (one writer at a time); the message says which."""
 
 
 class SearchIndex(ABC):

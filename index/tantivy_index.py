@@ -1,0 +1,382 @@
+"""The embedded search engine: tantivy (a Rust Lucene) through tantivy-py, in a directory beside the store.
+
+Why tantivy: BM25 ranking, a real French stemmer inside the analyzer, facet counts by terms aggregations over
+columnar fast fields, and no server to run; ``bench/index_engines.py`` measures it against SQLite FTS5 (see the
+README's "Why tantivy").
+
+How it is used: one process writes (a harvest or a reindex: tantivy allows one writer per index directory, guarded by
+a lock file), any number read (the API). The writer is opened on the first change and kept for batch upserts; a
+reader notices another process's commit by the index's ``meta.json`` changing and reloads before searching, so the
+API sees a harvest's records as soon as it commits. An upsert deletes the id's previous document and adds the new
+one in the same commit, so indexing a record twice leaves one document.
+
+Text analysis for French: the simple tokenizer (split on anything not a letter or digit, so "l'eau" gives "l" and
+"eau"), lowercase, French stop words, accents folded ("énergie" = "energie"), then the Snowball French stemmer
+("transports" = "transport"). Folding comes before stemming so that a word typed without its accents stems like
+the accented one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import tantivy
+from tantivy import Filter, Occur, Order, Query, TextAnalyzerBuilder, Tokenizer
+
+from index.document import TEXT_FIELDS, facet_value
+from index.search import FACETS, FacetValue, IndexLockedError, SearchIndex, SearchQuery, SearchResult
+
+log = logging.getLogger(__name__)
+
+# Bump when the fields below change: an index of another version is rebuilt (the store re-feeds it).
+SCHEMA_VERSION = 1
+VERSION_FILE = "moisson-index.json"
+WRITER_FILE = "moisson-writer.json"  # who holds the writer lock, to say so when another process wants it
+ANALYZER = "fr_text"
+
+# Elisions and short words the stock French stop list keeps.
+EXTRA_STOPWORDS = ["c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "ou", "où"]
+
+# Sort keys of index.search.SortKey: (fast field, order). A leading "-" means descending, as in most APIs;
+# "quality" alone is ascending (worst first: what to fix), "popularity" is most downloaded first.
+SORTS: dict[str, tuple[str, Order]] = {
+    "modified": ("modified", Order.Asc),
+    "-modified": ("modified", Order.Desc),
+    "title": ("title_sort", Order.Asc),
+    "quality": ("quality_score", Order.Asc),
+    "-quality": ("quality_score", Order.Desc),
+    "popularity": ("popularity", Order.Desc),
+}
+
+# Per segment, tantivy keeps only the top terms of a terms aggregation before merging segments; asking for many
+# more than shown keeps the counts exact in practice (a term outside a segment's top list would be under-counted).
+FACET_SEGMENT_SIZE = 2000
+
+
+def french_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(40))
+        .filter(Filter.lowercase())
+        .filter(Filter.stopword("french"))
+        .filter(Filter.custom_stopword(EXTRA_STOPWORDS))
+        .filter(Filter.ascii_fold())
+        .filter(Filter.stemmer("french"))
+        .build()
+    )
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name=ANALYZER)
+    sb.add_text_field("title_sort", tokenizer_name="raw", fast=True)
+    for name in FACETS:
+        sb.add_text_field(name, tokenizer_name="raw", fast=True)
+    sb.add_text_field("publisher_siren", tokenizer_name="raw", fast=True)
+    sb.add_integer_field("quality_score", indexed=True, fast=True)
+    sb.add_integer_field("popularity", indexed=True, fast=True)
+    sb.add_date_field("modified", indexed=True, fast=True)
+    sb.add_date_field("issued", indexed=True, fast=True)
+    for name in BBOX_FIELDS:
+        sb.add_float_field(name, indexed=True, fast=True)
+    sb.add_bytes_field("summary", stored=True)
+    return sb.build()
+
+
+BBOX_FIELDS = ("west", "south", "east", "north")
+
+
+class TantivyIndex(SearchIndex):
+    def __init__(self, path: str | os.PathLike[str], *, heap_size: int = 128_000_000, num_threads: int = 0,
+                 lock_wait: float = 60.0) -> None:
+        """``lock_wait``: how long a change waits for another process's writer to finish before giving up with
+        :class:`IndexLockedError` (writers are short-lived: each sync releases its writer when done)."""
+        self.path = Path(path)
+        self.heap_size, self.num_threads, self.lock_wait = heap_size, num_threads, lock_wait
+        self.schema = build_schema()
+        self._lock = threading.RLock()
+        self._writer: tantivy.IndexWriter | None = None
+        self._index = self._open()
+        self._seen_meta = self._meta_stamp()
+
+    # -- opening ------------------------------------------------------------------------------------------------
+
+    def _open(self) -> tantivy.Index:
+        """Open the index, creating it; an index written with another field layout is dropped (the store is the
+        source of truth: ``index.sync_index`` notices the empty index and re-feeds it)."""
+        version_file = self.path / VERSION_FILE
+        if (self.path / "meta.json").exists():
+            try:
+                version = json.loads(version_file.read_text()).get("schema_version")
+            except (OSError, ValueError):
+                version = None
+            if version != SCHEMA_VERSION:
+                log.warning("search index %s has field layout %s, this version needs %s: rebuilding it",
+                            self.path, version, SCHEMA_VERSION)
+                shutil.rmtree(self.path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        if not version_file.exists():
+            version_file.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+        index.register_tokenizer(ANALYZER, french_analyzer())
+        return index
+
+    def _meta_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = (self.path / "meta.json").stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _searcher(self) -> tantivy.Searcher:
+        """A searcher on the latest commit, whichever process made it (meta.json is replaced on every commit)."""
+        stamp = self._meta_stamp()
+        if stamp != self._seen_meta:
+            self._index.reload()
+            self._seen_meta = stamp
+        return self._index.searcher()
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        """The writer, opened on first use and kept for batch upserts until :meth:`close`. When another writer
+        holds the lock, waits up to ``lock_wait`` seconds, then says who holds it."""
+        with self._lock:
+            if self._writer is None:
+                deadline = time.monotonic() + self.lock_wait
+                while True:
+                    try:
+                        self._writer = self._index.writer(heap_size=self.heap_size, num_threads=self.num_threads)
+                        break
+                    except ValueError as exc:
+                        if "LockBusy" not in str(exc):
+                            raise
+                        if time.monotonic() >= deadline:
+                            raise IndexLockedError(self._lock_message()) from exc
+                        time.sleep(0.2)
+                info = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv),
+                        "since": datetime.now(UTC).isoformat(timespec="seconds")}
+                (self.path / WRITER_FILE).write_text(json.dumps(info))
+            return self._writer
+
+    def _lock_message(self) -> str:
+        holder = "another process"
+        try:
+            info = json.loads((self.path / WRITER_FILE).read_text())
+            who = "this process" if info.get("pid") == os.getpid() else f"process {info.get('pid')}"
+            command = info.get("command") or "unknown command"
+            holder = f"{who} on {info.get('host')} ({command}, since {info.get('since')})"
+        except (OSError, ValueError):
+            pass
+        return (f"the search index {self.path} is being written by {holder}: tantivy allows one writer per index. "
+                "Wait for that harvest or reindex to finish (searching works meanwhile), then retry.")
+
+    # -- writing ------------------------------------------------------------------------------------------------
+
+    def upsert(self, documents: Iterable[dict[str, Any]]) -> int:
+        n = 0
+        with self._lock:
+            writer = self.writer
+            for doc in documents:
+                writer.delete_documents_by_term("id", doc["id"])
+                writer.add_document(self._tantivy_document(doc))
+                n += 1
+        return n
+
+    def delete(self, ids: Iterable[str]) -> int:
+        n = 0
+        with self._lock:
+            writer = self.writer
+            for record_id in ids:
+                writer.delete_documents_by_term("id", record_id)
+                n += 1
+        return n
+
+    def commit(self) -> None:
+        with self._lock:
+            if self._writer is None:
+                return
+            self._writer.commit()
+            self._index.reload()
+            self._seen_meta = self._meta_stamp()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.writer.delete_all_documents()
+
+    def close(self) -> None:
+        """Release the writer and its lock so that another process can write; changes not committed are dropped
+        (the store still lists them as not indexed). Searching goes on; a later change opens a new writer."""
+        with self._lock:
+            if self._writer is not None:
+                writer, self._writer = self._writer, None
+                writer.rollback()
+                writer.wait_merging_threads()
+                (self.path / WRITER_FILE).unlink(missing_ok=True)
+
+    @staticmethod
+    def _tantivy_document(doc: dict[str, Any]) -> tantivy.Document:
+        out = tantivy.Document()
+        out.add_text("id", doc["id"])
+        for name in TEXT_FIELDS:
+            value = doc.get(name)
+            for text in value if isinstance(value, list) else [value]:
+                if text:
+                    out.add_text(name, text)
+        out.add_text("title_sort", doc.get("title_sort") or "")
+        for name in FACETS:
+            value = doc.get(name)
+            for item in value if isinstance(value, list) else [value]:
+                if item:
+                    out.add_text(name, item)
+        if doc.get("publisher_siren"):
+            out.add_text("publisher_siren", doc["publisher_siren"])
+        if doc.get("quality_score") is not None:
+            out.add_integer("quality_score", int(doc["quality_score"]))
+        out.add_integer("popularity", int(doc.get("popularity") or 0))
+        for name in ("modified", "issued"):
+            if moment := _datetime(doc.get(name)):
+                out.add_date(name, moment)
+        if doc.get("bbox"):
+            for name, value in zip(BBOX_FIELDS, doc["bbox"], strict=True):
+                out.add_float(name, float(value))
+        out.add_bytes("summary", orjson.dumps(doc.get("summary") or {"id": doc["id"]}))
+        return out
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self._searcher().num_docs
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        unknown = set(query.filters) - set(FACETS)
+        if unknown:
+            raise ValueError(f"unknown facet {', '.join(sorted(unknown))}: facets are {', '.join(FACETS)}")
+        if query.sort != "relevance" and query.sort not in SORTS:
+            raise ValueError(f"unknown sort {query.sort!r}: sorts are relevance, {', '.join(SORTS)}")
+        searcher = self._searcher()
+        text = self._text_query(query.q)
+        filters = {
+            name: [facet_value(name, v) for v in values if v.strip()]
+            for name, values in query.filters.items() if any(v.strip() for v in values)
+        }
+        full = self._combine(text, filters, query.bbox)
+
+        page, size = max(query.page, 1), max(query.page_size, 0)
+        sort = query.sort
+        if sort == "relevance" and text is None:
+            sort = "-modified"  # every document scores the same without words: newest first is the useful order
+        if sort == "relevance":
+            found = searcher.search(full, limit=size, offset=(page - 1) * size, count=True)
+        else:
+            field, order = SORTS[sort]
+            found = searcher.search(full, limit=size, offset=(page - 1) * size, count=True,
+                                    order_by_field=field, order=order)
+        hits = []
+        for score, address in found.hits:
+            summary = orjson.loads(searcher.doc(address)["summary"][0])
+            if query.sort == "relevance" and text is not None:
+                summary["score"] = round(float(score), 4)
+            hits.append(summary)
+        facets = self._facets(searcher, query, text, filters)
+        return SearchResult(total=found.count, hits=hits, facets=facets,
+                            took_ms=(time.perf_counter() - started) * 1000)
+
+    def _text_query(self, q: str) -> Query | None:
+        """Words are AND-ed over title, keywords, description and publisher (title weighs most); the query
+        syntax of tantivy works ("quoted phrases", -excluded, field:value) and a syntax slip is forgiven."""
+        q = q.strip()
+        if not q:
+            return None
+        parsed, _errors = self._index.parse_query_lenient(
+            q, default_field_names=list(TEXT_FIELDS), field_boosts=TEXT_FIELDS, conjunction_by_default=True
+        )
+        return parsed
+
+    def _combine(self, text: Query | None, filters: dict[str, list[str]],
+                 bbox: tuple[float, float, float, float] | None) -> Query:
+        """The text query (which alone scores) AND one clause per facet (its values OR-ed) AND the bbox test."""
+        clauses: list[tuple[Occur, Query]] = []
+        if text is not None:
+            clauses.append((Occur.Must, text))
+        for name, values in filters.items():
+            match = Query.term_set_query(self.schema, name, values)
+            clauses.append((Occur.Must, Query.const_score_query(match, 0.0)))
+        if bbox is not None:
+            clauses.append((Occur.Must, Query.const_score_query(self._bbox_query(bbox), 0.0)))
+        if not clauses:
+            return Query.all_query()
+        if len(clauses) == 1 and text is not None:
+            return text
+        return Query.boolean_query(clauses)
+
+    def _bbox_query(self, bbox: tuple[float, float, float, float]) -> Query:
+        """Intersection of two boxes: each starts before the other ends, on both axes. Records without a bbox
+        have no value in these fields, so they do not match."""
+        west, south, east, north = (float(v) for v in bbox)
+        ranges = [("west", None, east), ("east", west, None), ("south", None, north), ("north", south, None)]
+        return Query.boolean_query([
+            (Occur.Must, Query.range_query(self.schema, name, tantivy.FieldType.Float, lower_bound=low,
+                                           upper_bound=high))
+            for name, low, high in ranges
+        ])
+
+    def _facets(self, searcher: tantivy.Searcher, query: SearchQuery, text: Query | None,
+                filters: dict[str, list[str]]) -> dict[str, list[FacetValue]]:
+        """Counts under the query and every filter, except that a facet's own filter is left out of its counts (so
+        a facet keeps showing the values one can add to the OR). Facets without a filter share one aggregation."""
+        wanted = [name for name in query.facets if name in FACETS]
+        if not wanted or query.facet_size <= 0:
+            return {}
+        free = [name for name in wanted if name not in filters]
+        groups: list[tuple[list[str], Query]] = []
+        if free:
+            groups.append((free, self._combine(text, filters, query.bbox)))
+        for name in wanted:
+            if name in filters:
+                others = {k: v for k, v in filters.items() if k != name}
+                groups.append(([name], self._combine(text, others, query.bbox)))
+        result: dict[str, list[FacetValue]] = {}
+        for names, scope in groups:
+            aggs = {name: {"terms": {"field": name, "size": query.facet_size + 1,
+                                     "segment_size": max(FACET_SEGMENT_SIZE, query.facet_size * 10)}}
+                    for name in names}
+            answer = searcher.aggregate(scope, aggs)
+            for name in names:
+                buckets = answer.get(name, {}).get("buckets", [])
+                values = sorted((FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets),
+                                key=lambda fv: (-fv.count, fv.value))[: query.facet_size]
+                for chosen in filters.get(name, []):  # a selected value stays visible even outside the top
+                    if all(fv.value != chosen for fv in values):
+                        scoped = self._combine(text, {**filters, name: [chosen]}, query.bbox)
+                        count = searcher.search(scoped, limit=0, count=True).count
+                        values.append(FacetValue(chosen, count))
+                result[name] = values
+        return {name: result[name] for name in wanted}
+
+
+def _datetime(value: str | None) -> datetime | None:
+    """ISO 8601 text as an aware UTC datetime (dates count as midnight UTC); anything else is left out."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
