@@ -1,0 +1,866 @@
+"""DCAT-AP 3 RDF from the normalised model: one graph builder, four serialisations, a streaming exporter.
+
+Why here and not in the API: the CLI export, the API (one record, or a Hydra page of the aggregate) and the SHACL
+check all need the same rendering, and it depends on nothing but :mod:`normalise.model`.
+
+Choices that matter:
+
+* Every object the official DCAT-AP 3.0.1 shapes constrain by class is typed (dct:LicenseDocument, dct:MediaType,
+  vcard:Kind...): a SHACL ``sh:class`` check only sees ``rdf:type`` triples, so an untyped licence URI would be a
+  violation although nothing is wrong with the record.
+* Values the source gave as free text where DCAT-AP wants a resource (a licence name nobody could map, a format
+  label) become a typed blank node carrying the text as ``rdfs:label``: nothing is lost, nothing is invented.
+* ``locn:geometry`` is a ``locn:Geometry`` node with a GeoSPARQL ``gsp:asWKT`` literal, because DCAT-AP 3.0.1 makes
+  the property's value a node (a bare literal fails its shapes); ``dcat:bbox`` stays a ``gsp:wktLiteral``.
+* Subjects: the source's own IRI when it has one (so the aggregate links back to the original resource), else
+  ``{base}/datasets/{id}``. Blank node labels are derived from the record id, so the same record always serialises
+  to the same bytes and blank nodes of different records never clash when serialised pages are concatenated.
+* Speed: :func:`triples` builds plain tuples; N-Triples are written from them directly without an rdflib Graph,
+  which is what makes a streamed export of a national catalog affordable. Turtle, JSON-LD and RDF/XML go through
+  rdflib one batch at a time (:func:`iter_serialise`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+from normalise.model import (
+    AccessService,
+    Agent,
+    ContactPoint,
+    DataService,
+    Dataset,
+    Distribution,
+    PeriodOfTime,
+    SchemaRef,
+    Spatial,
+)
+
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's own DCAT namespace predates DCAT 3 (no dcat:version)
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+IGEO = Namespace("http://rdf.insee.fr/def/geo#")
+LOCN = Namespace("http://www.w3.org/ns/locn#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+
+PREFIXES: dict[str, Namespace] = {
+    "dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "vcard": VCARD, "adms": ADMS, "dcatap": DCATAP, "locn": LOCN,
+    "gsp": GSP, "skos": SKOS, "spdx": SPDX, "prov": PROV, "owl": OWL, "rdfs": RDFS, "xsd": XSD, "hydra": HYDRA,
+    "igeo": IGEO, "rdf": RDF,
+}
+
+DEFAULT_BASE = "http://localhost:8000"
+
+# Canonical format name -> (rdflib serializer, media type). Aliases below map what users and the CLI type.
+FORMATS: dict[str, tuple[str, str]] = {
+    "turtle": ("turtle", "text/turtle"),
+    "json-ld": ("json-ld", "application/ld+json"),
+    "xml": ("xml", "application/rdf+xml"),
+    "nt": ("nt", "application/n-triples"),
+}
+_ALIASES = {
+    "ttl": "turtle", "turtle": "turtle", "text/turtle": "turtle",
+    "jsonld": "json-ld", "json-ld": "json-ld", "application/ld+json": "json-ld",
+    "xml": "xml", "rdf": "xml", "rdfxml": "xml", "rdf-xml": "xml", "rdf/xml": "xml", "application/rdf+xml": "xml",
+    "nt": "nt", "ntriples": "nt", "n-triples": "nt", "application/n-triples": "nt",
+}
+
+# EU data themes (http://publications.europa.eu/resource/authority/data-theme): SHACL wants a skos:prefLabel on
+# every skos:Concept, and the theme URIs are all the normalisers emit, so their official labels live here.
+EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
+EU_THEME_LABELS: dict[str, tuple[str, str]] = {
+    "AGRI": ("Agriculture, fisheries, forestry and food", "Agriculture, pêche, sylviculture et alimentation"),
+    "ECON": ("Economy and finance", "Économie et finances"),
+    "EDUC": ("Education, culture and sport", "Éducation, culture et sport"),
+    "ENER": ("Energy", "Énergie"),
+    "ENVI": ("Environment", "Environnement"),
+    "GOVE": ("Government and public sector", "Gouvernement et secteur public"),
+    "HEAL": ("Health", "Santé"),
+    "INTR": ("International issues", "Questions internationales"),
+    "JUST": ("Justice, legal system and public safety", "Justice, système juridique et sécurité publique"),
+    "OP_DATPRO": ("Provisional data", "Données provisoires"),
+    "REGI": ("Regions and cities", "Régions et villes"),
+    "SOCI": ("Population and society", "Population et société"),
+    "TECH": ("Science and technology", "Science et technologie"),
+    "TRAN": ("Transport", "Transports"),
+}
+
+_SPDX_ALGORITHMS = {"md5": "md5", "sha1": "sha1", "sha-1": "sha1", "sha256": "sha256", "sha-256": "sha256",
+                    "sha512": "sha512", "sha-512": "sha512", "sha224": "sha224", "sha384": "sha384"}
+_HEX_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BNODE_BAD = re.compile(r"[^A-Za-z0-9_-]")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_YEAR = re.compile(r"^\d{4}$")
+_YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+Triple = tuple[Any, Any, Any]
+
+
+def base_url(base: str | None = None) -> str:
+    """The public base of moisson's own IRIs: explicit, else ``MOISSON_BASE_URL``, else http://localhost:8000."""
+    return (base or os.environ.get("MOISSON_BASE_URL") or DEFAULT_BASE).rstrip("/")
+
+
+def format_name(value: str) -> str:
+    """Canonical format name (turtle, json-ld, xml, nt) for a name, an alias or a media type; ValueError if none."""
+    try:
+        return _ALIASES[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown RDF format {value!r}: use one of ttl, jsonld, rdfxml, nt") from None
+
+
+def media_type(fmt: str) -> str:
+    return FORMATS[format_name(fmt)][1]
+
+
+def entry_iri(entry: Dataset | DataService, base: str | None = None) -> URIRef:
+    """The subject of a record: its source IRI when it has a usable one, else moisson's own dataset IRI."""
+    return _iri(entry.uri) or moisson_iri(entry.id, base)
+
+
+def moisson_iri(record_id: str, base: str | None = None) -> URIRef:
+    return URIRef(f"{base_url(base)}/datasets/{_IRI_BAD.sub(_pct, record_id)}")
+
+
+@dataclass
+class CatalogInfo:
+    """The dcat:Catalog that holds the aggregate (DCAT-AP makes title, description and publisher mandatory)."""
+
+    uri: str | None = None  # default: {base}/api/catalog
+    title: str = "moisson"
+    description: str = ("Catalogue national agrégé des données ouvertes des collectivités françaises, moissonné "
+                        "depuis leurs portails et normalisé en DCAT-AP 3.")
+    publisher: Agent = field(default_factory=lambda: Agent(name="moisson"))
+    homepage: str | None = None  # default: {base}/
+    languages: list[str] = field(
+        default_factory=lambda: ["http://publications.europa.eu/resource/authority/language/FRA"])
+    modified: str | None = None
+
+
+# -- building triples ---------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Collects the triples of one record; blank node labels are derived from the record id (deterministic)."""
+
+    def __init__(self, key: str, base: str) -> None:
+        self.key = _BNODE_BAD.sub("_", key)
+        self.base = base
+        self.out: list[Triple] = []
+        self._n = 0
+        self._typed: set[tuple[Any, Any]] = set()
+
+    def add(self, s: Any, p: Any, o: Any) -> None:
+        self.out.append((s, p, o))
+
+    def bnode(self, role: str) -> BNode:
+        self._n += 1
+        return BNode(f"{role}{self._n}_{self.key}")  # starts with a letter: valid in RDF/XML nodeIDs too
+
+    def typed(self, node: Any, cls: URIRef) -> Any:
+        """``node rdf:type cls`` once per record (shared vocabulary nodes recur across distributions)."""
+        if (node, cls) not in self._typed:
+            self._typed.add((node, cls))
+            self.add(node, RDF.type, cls)
+        return node
+
+    def text(self, s: Any, p: URIRef, value: str | None, lang: str | None = None) -> None:
+        if value is not None and (clean := _clean(value)):
+            self.add(s, p, Literal(clean, lang=lang or None))
+
+    def texts(self, s: Any, p: URIRef, value: str | None, translations: dict[str, str]) -> None:
+        """The main value untagged (its language is not known) unless a translation repeats it, then tagged ones."""
+        tagged = {(_clean(v), lang) for lang, v in translations.items() if v and _clean(v) and _lang(lang)}
+        if value is not None and (clean := _clean(value)) and not any(text == clean for text, _ in tagged):
+            self.add(s, p, Literal(clean))
+        for text, lang in sorted(tagged, key=lambda t: t[1]):
+            self.add(s, p, Literal(text, lang=_lang(lang)))
+
+    def date(self, s: Any, p: URIRef, value: str | None) -> None:
+        if value and (lit := date_literal(value)) is not None:
+            self.add(s, p, lit)
+
+    def resource(self, s: Any, p: URIRef, value: str | None, cls: URIRef, label_when_text: bool = True) -> None:
+        """An IRI typed ``cls``; free text becomes a typed blank node labelled with it (no information lost)."""
+        if not value:
+            return
+        node = _iri(value)
+        if node is None:
+            if not label_when_text or not (clean := _clean(value)):
+                return
+            node = self.bnode("r")
+            self.add(node, RDFS.label, Literal(clean))
+        self.typed(node, cls)
+        self.add(s, p, node)
+
+    def document(self, s: Any, p: URIRef, value: str | None) -> None:
+        if value and (node := _iri(value)) is not None:
+            self.add(s, p, self.typed(node, FOAF.Document))
+
+
+def triples(entry: Dataset | DataService, base: str | None = None, subject: URIRef | None = None) -> list[Triple]:
+    """Every triple describing one record, as rdflib terms (no Graph: cheap enough for a streamed export)."""
+    b = _Builder(entry.id, base_url(base))
+    s = subject or entry_iri(entry, b.base)
+    if isinstance(entry, Dataset):
+        _dataset(b, s, entry)
+    else:
+        _data_service(b, s, entry)
+    return b.out
+
+
+def _common(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
+    b.texts(s, DCTERMS.title, e.title, e.title_translations)
+    b.texts(s, DCTERMS.description, e.description, e.description_translations)
+    for keyword in e.keywords:
+        b.text(s, DCAT.keyword, keyword)
+    for theme in e.themes:
+        if (node := _iri(theme)) is not None:
+            _concept(b, node)
+            b.add(s, DCAT.theme, node)
+    for category in e.categories:  # ISO topic categories, INSPIRE themes...: as GeoDCAT-AP does, dct:subject
+        b.add(s, DCTERMS.subject, _iri(category) or Literal(_clean(category)))
+    if e.publisher is not None:
+        b.add(s, DCTERMS.publisher, _agent(b, e.publisher))
+    for creator in e.creators:
+        b.add(s, DCTERMS.creator, _agent(b, creator))
+    for contact in e.contact_points:
+        if (node := _contact(b, contact)) is not None:
+            b.add(s, DCAT.contactPoint, node)
+    _licence(b, s, e.licence, e.licence_label)
+    b.resource(s, DCTERMS.accessRights, e.access_rights, DCTERMS.RightsStatement)
+    b.resource(s, DCTERMS.rights, e.rights, DCTERMS.RightsStatement)
+    for spatial in e.spatial:
+        _spatial(b, s, spatial)
+    for period in e.temporal:
+        _period(b, s, period)
+    b.date(s, DCTERMS.issued, e.issued)
+    b.date(s, DCTERMS.modified, e.modified)
+    for language in e.languages:
+        b.resource(s, DCTERMS.language, language, DCTERMS.LinguisticSystem, label_when_text=False)
+    for standard in e.conforms_to:
+        b.resource(s, DCTERMS.conformsTo, standard, DCTERMS.Standard)
+    b.document(s, DCAT.landingPage, e.landing_page)
+    for identifier in e.identifiers:
+        b.text(s, DCTERMS.identifier, identifier)
+
+
+def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:
+    b.add(s, RDF.type, DCAT.Dataset)
+    if d.type == "series":  # DCAT 3: a series is a dataset; saying both keeps DCAT 2 harvesters seeing it
+        b.add(s, RDF.type, DCAT.DatasetSeries)
+    _common(b, s, d)
+    b.resource(s, DCTERMS.accrualPeriodicity, d.frequency, DCTERMS.Frequency, label_when_text=False)
+    b.text(s, DCAT.version, d.version)
+    b.resource(s, DCTERMS.provenance, d.provenance, DCTERMS.ProvenanceStatement)
+    for series in d.in_series:
+        b.add(s, DCAT.inSeries, _iri(series) or moisson_iri(series, b.base))
+    for category in d.hvd_categories:
+        if (node := _iri(category)) is not None:
+            b.add(s, DCATAP.hvdCategory, node)
+    if d.spatial_resolution_m is not None:
+        resolution = format(Decimal(repr(float(d.spatial_resolution_m))), "f")
+        b.add(s, DCAT.spatialResolutionInMeters, Literal(resolution, datatype=XSD.decimal, normalize=False))
+    for index, dist in enumerate(d.distributions):
+        b.add(s, DCAT.distribution, _distribution(b, s, dist, index))
+
+
+def _data_service(b: _Builder, s: URIRef, d: DataService) -> None:
+    b.add(s, RDF.type, DCAT.DataService)
+    _common(b, s, d)
+    for url in d.endpoint_urls:
+        if (node := _iri(url)) is not None:
+            b.add(s, DCAT.endpointURL, b.typed(node, RDFS.Resource))
+    if d.endpoint_description and (node := _iri(d.endpoint_description)) is not None:
+        b.add(s, DCAT.endpointDescription, b.typed(node, RDFS.Resource))
+    for dataset in d.serves_datasets:
+        b.add(s, DCAT.servesDataset, _iri(dataset) or moisson_iri(dataset, b.base))
+
+
+def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int) -> Any:
+    node = _iri(d.uri) or URIRef(f"{_strip_fragment(dataset)}#distribution-{index + 1}")
+    b.add(node, RDF.type, DCAT.Distribution)
+    b.text(node, DCTERMS.title, d.title)
+    b.text(node, DCTERMS.description, d.description)
+    # DCAT-AP: accessURL is mandatory; for a file it is the download URL itself (the model's documented fallback).
+    access = _iri(d.access_url) or _iri(d.download_url)
+    if access is not None:
+        b.add(node, DCAT.accessURL, access)
+    if (download := _iri(d.download_url)) is not None:
+        b.add(node, DCAT.downloadURL, download)
+    b.resource(node, DCTERMS.format, d.format or d.format_label, DCTERMS.MediaTypeOrExtent)
+    b.resource(node, DCAT.mediaType, d.media_type, DCTERMS.MediaType, label_when_text=False)
+    b.resource(node, DCAT.compressFormat, d.compress_format, DCTERMS.MediaType, label_when_text=False)
+    _licence(b, node, d.licence, d.licence_label)
+    b.resource(node, DCTERMS.accessRights, d.access_rights, DCTERMS.RightsStatement)
+    b.resource(node, DCTERMS.rights, d.rights, DCTERMS.RightsStatement)
+    if d.byte_size is not None and d.byte_size >= 0:
+        b.add(node, DCAT.byteSize, Literal(str(d.byte_size), datatype=XSD.nonNegativeInteger))
+    _checksum(b, node, d.checksum)
+    b.date(node, DCTERMS.issued, d.issued)
+    b.date(node, DCTERMS.modified, d.modified)
+    for language in d.languages:
+        b.resource(node, DCTERMS.language, language, DCTERMS.LinguisticSystem, label_when_text=False)
+    standards = list(d.conforms_to)
+    for standard in standards:
+        b.resource(node, DCTERMS.conformsTo, standard, DCTERMS.Standard)
+    if d.schema_ is not None:
+        _schema(b, node, d.schema_, standards)
+    if d.access_service is not None:
+        b.add(node, DCAT.accessService, _access_service(b, d.access_service))
+    if d.status and (status := _iri(d.status)) is not None:
+        _concept(b, status)
+        b.add(node, ADMS.status, status)
+    return node
+
+
+def _agent(b: _Builder, a: Agent) -> Any:
+    node = _iri(a.uri) or b.bnode("agent")
+    b.typed(node, FOAF.Agent)
+    b.text(node, FOAF.name, a.name)
+    if a.siren:
+        b.text(node, DCTERMS.identifier, a.siren)
+        ident = b.bnode("id")
+        b.add(ident, RDF.type, ADMS.Identifier)
+        b.add(ident, SKOS.notation, Literal(a.siren))
+        b.add(ident, ADMS.schemaAgency, Literal("INSEE (répertoire SIRENE)", lang="fr"))
+        b.add(node, ADMS.identifier, ident)
+    if a.type and (kind := _iri(a.type)) is not None:
+        _concept(b, kind)
+        b.add(node, DCTERMS.type, kind)
+    if a.email and (mbox := _mailto(a.email)) is not None:
+        b.add(node, FOAF.mbox, mbox)
+    b.document(node, FOAF.homepage, a.homepage)
+    return node
+
+
+def _contact(b: _Builder, c: ContactPoint) -> Any | None:
+    if not (c.name or c.email or c.phone or c.url):
+        return None
+    node = b.bnode("contact")
+    b.add(node, RDF.type, VCARD.Kind)
+    b.text(node, VCARD.fn, c.name)
+    if c.email and (mbox := _mailto(c.email)) is not None:
+        b.add(node, VCARD.hasEmail, mbox)
+    if c.phone and (digits := re.sub(r"[^\d+]", "", c.phone)):
+        b.add(node, VCARD.hasTelephone, URIRef(f"tel:{digits}"))
+    if c.url and (url := _iri(c.url)) is not None:
+        b.add(node, VCARD.hasURL, url)
+    return node
+
+
+def _licence(b: _Builder, s: Any, uri: str | None, label: str | None) -> None:
+    if (node := _iri(uri)) is not None:
+        b.add(s, DCTERMS.license, b.typed(node, DCTERMS.LicenseDocument))
+    elif label:  # a licence nobody could map: keep the source's words on a licence node
+        b.resource(s, DCTERMS.license, label, DCTERMS.LicenseDocument)
+
+
+def _spatial(b: _Builder, s: Any, sp: Spatial) -> None:
+    node = _iri(sp.uri) or b.bnode("location")
+    b.typed(node, DCTERMS.Location)
+    b.text(node, SKOS.prefLabel, sp.label)
+    if sp.geometry and (wkt := geojson_to_wkt(sp.geometry)):
+        geometry = b.bnode("geometry")
+        b.add(geometry, RDF.type, LOCN.Geometry)
+        b.add(geometry, GSP.asWKT, Literal(wkt, datatype=GSP.wktLiteral))
+        b.add(node, LOCN.geometry, geometry)
+    if sp.bbox:
+        b.add(node, DCAT.bbox, Literal(bbox_to_wkt(sp.bbox), datatype=GSP.wktLiteral))
+    b.add(s, DCTERMS.spatial, node)
+    # INSEE territories with the INSEE ontology's own terms (their current IRIs are opaque ids, not codes).
+    for kind, codes in ((IGEO.Commune, sp.communes), (IGEO.Departement, sp.departements), (IGEO.Region, sp.regions)):
+        for code in codes:
+            area = b.bnode("insee")
+            b.add(area, RDF.type, DCTERMS.Location)
+            b.add(area, RDF.type, kind)
+            b.add(area, IGEO.codeINSEE, Literal(code, datatype=XSD.token))
+            b.add(s, DCTERMS.spatial, area)
+
+
+def _period(b: _Builder, s: Any, p: PeriodOfTime) -> None:
+    start = date_literal(p.start) if p.start else None
+    end = date_literal(p.end) if p.end else None
+    if start is None and end is None:
+        return
+    node = b.bnode("period")
+    b.add(node, RDF.type, DCTERMS.PeriodOfTime)
+    if start is not None:
+        b.add(node, DCAT.startDate, start)
+    if end is not None:
+        b.add(node, DCAT.endDate, end)
+    b.add(s, DCTERMS.temporal, node)
+
+
+def _checksum(b: _Builder, s: Any, value: str | None) -> None:
+    """spdx:Checksum needs an algorithm and a hex value; a checksum we cannot read that way is left out."""
+    if not value:
+        return
+    algo, _, digest = value.strip().rpartition(":") if ":" in value else ("", "", value.strip())
+    algo = algo.strip().lower()
+    digest = digest.strip()
+    if not _HEX.match(digest):
+        return
+    name = _SPDX_ALGORITHMS.get(algo) if algo else _HEX_LENGTHS.get(len(digest))
+    if name is None:
+        return
+    node = b.bnode("checksum")
+    algorithm = SPDX[f"checksumAlgorithm_{name}"]
+    b.add(node, RDF.type, SPDX.Checksum)
+    b.add(node, SPDX.algorithm, b.typed(algorithm, SPDX.ChecksumAlgorithm))
+    b.add(node, SPDX.checksumValue, Literal(digest.lower(), datatype=XSD.hexBinary))
+    b.add(s, SPDX.checksum, node)
+
+
+def _schema(b: _Builder, s: Any, schema: SchemaRef, already: list[str]) -> None:
+    if schema.url:
+        if schema.url not in already:
+            b.resource(s, DCTERMS.conformsTo, schema.url, DCTERMS.Standard)
+        return
+    if not schema.name:
+        return
+    node = b.bnode("standard")
+    b.add(node, RDF.type, DCTERMS.Standard)
+    b.text(node, DCTERMS.title, schema.name)
+    b.text(node, OWL.versionInfo, schema.version)
+    b.add(s, DCTERMS.conformsTo, node)
+
+
+def _access_service(b: _Builder, a: AccessService) -> Any:
+    node = b.bnode("service")
+    b.add(node, RDF.type, DCAT.DataService)
+    b.text(node, DCTERMS.title, a.title)
+    if (endpoint := _iri(a.endpoint_url)) is not None:
+        b.add(node, DCAT.endpointURL, b.typed(endpoint, RDFS.Resource))
+    if a.endpoint_description and (description := _iri(a.endpoint_description)) is not None:
+        b.add(node, DCAT.endpointDescription, b.typed(description, RDFS.Resource))
+    for standard in a.conforms_to:
+        b.resource(node, DCTERMS.conformsTo, standard, DCTERMS.Standard)
+    return node
+
+
+def _concept(b: _Builder, node: URIRef) -> None:
+    """A skos:Concept with the prefLabel DCAT-AP requires (official labels for EU themes, else the IRI's name)."""
+    if (node, SKOS.Concept) in b._typed:
+        return
+    b.typed(node, SKOS.Concept)
+    code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    labels = EU_THEME_LABELS.get(code) if str(node).startswith(EU_THEME) else None
+    if labels:
+        b.add(node, SKOS.prefLabel, Literal(labels[0], lang="en"))
+        b.add(node, SKOS.prefLabel, Literal(labels[1], lang="fr"))
+    else:
+        b.add(node, SKOS.prefLabel, Literal(_CAMEL.sub(" ", code).replace("_", " ") or str(node)))
+
+
+# -- graphs and serialisations ------------------------------------------------------------------------------------
+
+
+def new_graph() -> Graph:
+    graph = Graph(bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
+    return graph
+
+
+def catalog_triples(info: CatalogInfo, members: Iterable[tuple[URIRef, str]], base: str | None = None,
+                    ) -> tuple[URIRef, list[Triple]]:
+    """The dcat:Catalog of the aggregate and its dcat:dataset / dcat:service links to ``(subject, kind)``."""
+    root = base_url(base)
+    b = _Builder("catalog", root)
+    node = URIRef(info.uri or f"{root}/api/catalog")
+    b.add(node, RDF.type, DCAT.Catalog)
+    b.text(node, DCTERMS.title, info.title)
+    b.text(node, DCTERMS.description, info.description)
+    b.add(node, DCTERMS.publisher, _agent(b, info.publisher))
+    b.document(node, FOAF.homepage, info.homepage or f"{root}/")
+    for language in info.languages:
+        b.resource(node, DCTERMS.language, language, DCTERMS.LinguisticSystem, label_when_text=False)
+    b.date(node, DCTERMS.modified, info.modified)
+    for subject, kind in members:
+        b.add(node, DCAT.service if kind == "service" else DCAT.dataset, subject)
+    return node, b.out
+
+
+def hydra_triples(collection: URIRef, view: URIRef, total: int, *, first: str | None = None,
+                  next: str | None = None, previous: str | None = None, last: str | None = None) -> list[Triple]:
+    """Hydra paging of a catalog: the collection's size and this page's first/next/previous/last links (the
+    vocabulary udata and data.europa.eu harvesters follow)."""
+    out: list[Triple] = [
+        (collection, RDF.type, HYDRA.Collection),
+        (collection, HYDRA.totalItems, Literal(str(total), datatype=XSD.integer)),
+        (collection, HYDRA.view, view),
+        (view, RDF.type, HYDRA.PartialCollectionView),
+    ]
+    for predicate, url in ((HYDRA.first, first), (HYDRA.next, next), (HYDRA.previous, previous),
+                           (HYDRA.last, last)):
+        if url:
+            out.append((view, predicate, URIRef(url)))
+    return out
+
+
+def described(entries: Iterable[Dataset | DataService], base: str | None = None,
+              ) -> Iterator[tuple[Dataset | DataService, URIRef, list[Triple]]]:
+    """Each record with its subject and triples. Two records of one batch claiming the same source IRI (a dataset
+    harvested from two portals) must not merge into one resource, so the later one takes its moisson IRI."""
+    seen: set[URIRef] = set()
+    for entry in entries:
+        subject = entry_iri(entry, base)
+        if subject in seen:
+            subject = moisson_iri(entry.id, base)
+        seen.add(subject)
+        yield entry, subject, triples(entry, base, subject)
+
+
+def to_graph(entries: Iterable[Dataset | DataService], catalog: CatalogInfo | None = None, *,
+             base: str | None = None, graph: Graph | None = None) -> Graph:
+    """One rdflib graph describing the records (and, when ``catalog`` is given, the dcat:Catalog listing them)."""
+    graph = graph if graph is not None else new_graph()
+    graph.addN((*triple, graph) for triple in _all_triples(entries, catalog, base))
+    return graph
+
+
+def _all_triples(entries: Iterable[Dataset | DataService], catalog: CatalogInfo | None,
+                 base: str | None) -> list[Triple]:
+    out: list[Triple] = []
+    members: list[tuple[URIRef, str]] = []
+    for entry, subject, entry_triples in described(entries, base):
+        out.extend(entry_triples)
+        members.append((subject, entry.kind))
+    if catalog is not None:
+        out.extend(catalog_triples(catalog, members, base)[1])
+    return out
+
+
+def serialise(entries: Iterable[Dataset | DataService] | Dataset | DataService, fmt: str, *,
+              catalog: CatalogInfo | None = None, base: str | None = None, pretty: bool = True) -> bytes:
+    """Records as DCAT-AP in ``fmt`` (turtle | json-ld | xml | nt, or an alias: ttl, jsonld, rdfxml).
+
+    ``pretty`` (default) lets rdflib nest blank nodes, which reads best for one record; pass False for many
+    records, the flat writers are several times faster."""
+    if isinstance(entries, Dataset | DataService):
+        entries = [entries]
+    return render(_all_triples(entries, catalog, base), fmt, pretty=pretty)
+
+
+def render(source: Iterable[Triple], fmt: str, *, pretty: bool = False) -> bytes:
+    """One complete document from triples: flat and fast, or ``pretty`` through an rdflib graph."""
+    name = format_name(fmt)
+    if pretty and name != "nt":
+        graph = new_graph()
+        graph.addN((*triple, graph) for triple in source)
+        return serialise_graph(graph, name)
+    triples_list = list(source)
+    return _open(name) + _body(name, triples_list, first=True) + _close(name)
+
+
+def serialise_graph(graph: Graph, fmt: str) -> bytes:
+    """An rdflib graph in ``fmt`` with moisson's prefixes (JSON-LD compacted with them as context)."""
+    name = format_name(fmt)
+    if name == "json-ld":
+        data = graph.serialize(format="json-ld", context=_context(), auto_compact=True)
+        return data.encode() if isinstance(data, str) else data
+    if name == "nt":
+        return ntriples(graph).encode()
+    return graph.serialize(format=FORMATS[name][0], encoding="utf-8")
+
+
+def ntriples(source: Graph | Iterable[Triple]) -> str:
+    """N-Triples, one line per triple, written straight from the terms (rdflib's own writer goes through a Graph)."""
+    return "".join(f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)} .\n" for s, p, o in source)
+
+
+def iter_serialise(entries: Iterable[Dataset | DataService], fmt: str, *, catalog: CatalogInfo | None = None,
+                   base: str | None = None, batch: int = 500) -> Iterator[bytes]:
+    """A whole export as a stream of byte chunks, ``batch`` records at a time, whatever the number of records.
+
+    The document is opened once (prefixes, the RDF/XML root element, the JSON-LD ``@graph`` array), each batch's
+    descriptions are appended as they are built, and the catalog node comes last with its links to every record
+    (kept as IRIs only, a few dozen bytes per record)."""
+    name = format_name(fmt)
+    members: list[tuple[URIRef, str]] = []
+    pending: list[Dataset | DataService] = []
+    first = True
+    yield _open(name)
+
+    def flush() -> bytes:
+        batch_described = list(described(pending, base))
+        members.extend((subject, entry.kind) for entry, subject, _ in batch_described)
+        pending.clear()
+        return _body(name, [t for _, _, ts in batch_described for t in ts], first=first)
+
+    for entry in entries:
+        pending.append(entry)
+        if len(pending) >= batch:
+            yield flush()
+            first = False
+    if pending:
+        yield flush()
+        first = False
+    if catalog is not None:
+        yield _body(name, catalog_triples(catalog, members, base)[1], first=first)
+    yield _close(name)
+
+
+# -- flat writers: one subject block per node, prefixed names, no nesting; valid Turtle / JSON-LD / RDF/XML -------
+
+_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NS_LONGEST = sorted(((str(ns), prefix) for prefix, ns in PREFIXES.items()), key=lambda t: -len(t[0]))
+
+
+@lru_cache(maxsize=8192)
+def _qname(iri: str) -> str | None:
+    for namespace, prefix in _NS_LONGEST:
+        if iri.startswith(namespace) and _LOCAL.fullmatch(iri[len(namespace):]):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return None
+
+
+def _grouped(source: Iterable[Triple]) -> dict[Any, dict[Any, dict[Any, None]]]:
+    """subject -> predicate -> objects, in first-seen order, duplicates dropped."""
+    groups: dict[Any, dict[Any, dict[Any, None]]] = {}
+    for s, p, o in source:
+        groups.setdefault(s, {}).setdefault(p, {})[o] = None
+    return groups
+
+
+def _open(name: str) -> bytes:
+    if name == "turtle":
+        return "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in PREFIXES.items()).encode() + b"\n"
+    if name == "xml":
+        return _XML_HEAD.encode()
+    if name == "json-ld":
+        return ('{"@context":' + orjson.dumps(_context()).decode() + ',"@graph":[').encode()
+    return b""
+
+
+def _body(name: str, chunk: list[Triple], first: bool) -> bytes:
+    if name == "nt":
+        return ntriples(chunk).encode()
+    groups = _grouped(chunk)
+    if name == "turtle":
+        return "".join(_ttl_block(s, preds) for s, preds in groups.items()).encode()
+    if name == "xml":
+        return "".join(_xml_block(s, preds) for s, preds in groups.items()).encode()
+    nodes = [orjson.dumps(_jsonld_node(s, preds)) for s, preds in groups.items()]
+    if not nodes:
+        return b""
+    return (b"" if first else b",") + b",".join(nodes)
+
+
+def _close(name: str) -> bytes:
+    return {"xml": b"</rdf:RDF>\n", "json-ld": b"]}\n"}.get(name, b"")
+
+
+def _context() -> dict[str, str]:
+    return {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+
+
+_XML_HEAD = ('<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n'
+             + "".join(f'   xmlns:{p}="{ns}"\n' for p, ns in PREFIXES.items())
+             + ">\n")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _nt_term(term: Any) -> str:
+    if isinstance(term, Literal):
+        text = _escape(str(term))
+        if term.language:
+            return f'"{text}"@{term.language}'
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f'"{text}"^^<{term.datatype}>'
+        return f'"{text}"'
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return f"<{term}>"
+
+
+def _ttl_term(term: Any) -> str:
+    if isinstance(term, Literal):
+        text = _escape(str(term))
+        if term.language:
+            return f'"{text}"@{term.language}'
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f'"{text}"^^{_qname(str(term.datatype)) or f"<{term.datatype}>"}'
+        return f'"{text}"'
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return _qname(str(term)) or f"<{term}>"
+
+
+def _ttl_block(subject: Any, preds: dict[Any, dict[Any, None]]) -> str:
+    parts = [("a" if p == RDF.type else _ttl_term(p)) + " " + ", ".join(_ttl_term(o) for o in objs)
+             for p, objs in preds.items()]
+    return f"{_ttl_term(subject)} " + " ;\n    ".join(parts) + " .\n\n"
+
+
+def _jsonld_value(term: Any) -> dict[str, str]:
+    if isinstance(term, Literal):
+        value = {"@value": str(term)}
+        if term.language:
+            value["@language"] = term.language
+        elif term.datatype is not None and term.datatype != XSD.string:
+            value["@type"] = _qname(str(term.datatype)) or str(term.datatype)
+        return value
+    return {"@id": f"_:{term}" if isinstance(term, BNode) else str(term)}
+
+
+def _jsonld_node(subject: Any, preds: dict[Any, dict[Any, None]]) -> dict[str, Any]:
+    node: dict[str, Any] = {"@id": f"_:{subject}" if isinstance(subject, BNode) else str(subject)}
+    for p, objs in preds.items():
+        if p == RDF.type:
+            node["@type"] = [_qname(str(o)) or str(o) for o in objs]
+        else:
+            node[_qname(str(p)) or str(p)] = [_jsonld_value(o) for o in objs]
+    return node
+
+
+def _xml_block(subject: Any, preds: dict[Any, dict[Any, None]]) -> str:
+    about = f'rdf:nodeID="{subject}"' if isinstance(subject, BNode) else f'rdf:about="{_xml_attr(str(subject))}"'
+    lines = [f"  <rdf:Description {about}>\n"]
+    for p, objs in preds.items():
+        tag, declare = _xml_tag(str(p))
+        for o in objs:
+            if isinstance(o, Literal):
+                attr = f' xml:lang="{o.language}"' if o.language else (
+                    f' rdf:datatype="{_xml_attr(str(o.datatype))}"'
+                    if o.datatype is not None and o.datatype != XSD.string else "")
+                lines.append(f"    <{tag}{declare}{attr}>{_xml_text(str(o))}</{tag}>\n")
+            elif isinstance(o, BNode):
+                lines.append(f'    <{tag}{declare} rdf:nodeID="{o}"/>\n')
+            else:
+                lines.append(f'    <{tag}{declare} rdf:resource="{_xml_attr(str(o))}"/>\n')
+    lines.append("  </rdf:Description>\n")
+    return "".join(lines)
+
+
+def _xml_tag(iri: str) -> tuple[str, str]:
+    """A QName for a predicate; one outside moisson's prefixes gets its namespace declared on the element."""
+    if (qname := _qname(iri)) is not None:
+        return qname, ""
+    match = re.search(r"[A-Za-z_][A-Za-z0-9_.-]*$", iri)
+    if match is None or match.start() == 0:
+        raise ValueError(f"predicate {iri!r} cannot be written in RDF/XML")
+    return f"ns0:{match.group()}", f' xmlns:ns0="{_xml_attr(iri[:match.start()])}"'
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xml_attr(text: str) -> str:
+    return _xml_text(text).replace('"', "&quot;")
+
+
+# -- values -------------------------------------------------------------------------------------------------------
+
+
+def date_literal(value: str) -> Literal | None:
+    """xsd:date, xsd:dateTime, xsd:gYear or xsd:gYearMonth as the value's own precision says; None if not a date."""
+    value = value.strip()
+    if _DATE.match(value):
+        return Literal(value, datatype=XSD.date, normalize=False)
+    if _DATETIME.match(value):
+        return Literal(value.replace(" ", "T", 1), datatype=XSD.dateTime, normalize=False)
+    if _YEAR.match(value):
+        return Literal(value, datatype=XSD.gYear, normalize=False)
+    if _YEAR_MONTH.match(value):
+        return Literal(value, datatype=XSD.gYearMonth, normalize=False)
+    return None
+
+
+def bbox_to_wkt(bbox: tuple[float, float, float, float] | list[float]) -> str:
+    west, south, east, north = (float(v) for v in bbox)
+    ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
+    return "POLYGON((" + ",".join(f"{_num(x)} {_num(y)}" for x, y in ring) + "))"
+
+
+def geojson_to_wkt(geometry: dict[str, Any]) -> str | None:
+    """WKT of a GeoJSON geometry (all seven types); None for anything that is not one."""
+    try:
+        kind = geometry["type"]
+        if kind == "GeometryCollection":
+            parts = [geojson_to_wkt(g) for g in geometry["geometries"]]
+            return None if any(p is None for p in parts) else f"GEOMETRYCOLLECTION({','.join(parts)})"  # type: ignore[arg-type]
+        coords = geometry["coordinates"]
+        body = {
+            "Point": lambda c: _pos(c),
+            "MultiPoint": lambda c: ",".join(f"({_pos(p)})" for p in c),
+            "LineString": lambda c: _line(c),
+            "MultiLineString": lambda c: ",".join(f"({_line(line)})" for line in c),
+            "Polygon": lambda c: ",".join(f"({_line(ring)})" for ring in c),
+            "MultiPolygon": lambda c: ",".join("(" + ",".join(f"({_line(r)})" for r in poly) + ")" for poly in c),
+        }[kind](coords)
+        return f"{kind.upper()}({body})"
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def _pos(c: list[float]) -> str:
+    return f"{_num(float(c[0]))} {_num(float(c[1]))}"
+
+
+def _line(coords: list[list[float]]) -> str:
+    return ",".join(_pos(c) for c in coords)
+
+
+def _num(v: float) -> str:
+    return repr(v).removesuffix(".0") if v == int(v) and abs(v) < 1e15 else repr(v)
+
+
+def _pct(m: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in m.group().encode())
+
+
+def _iri(value: str | None) -> URIRef | None:
+    """An absolute IRI (characters IRIs forbid percent-encoded), or None for text or relative references."""
+    if not value:
+        return None
+    value = value.strip()
+    if not _SCHEME.match(value):
+        return None
+    return URIRef(_IRI_BAD.sub(_pct, value))
+
+
+def _strip_fragment(iri: URIRef) -> str:
+    return str(iri).split("#", 1)[0]
+
+
+def _mailto(email: str) -> URIRef | None:
+    address = email.strip().removeprefix("mailto:").strip()
+    if "@" not in address or " " in address:
+        return None
+    return URIRef("mailto:" + _IRI_BAD.sub(_pct, address))
+
+
+def _clean(text: str) -> str:
+    """Text safe for every serialisation (RDF/XML cannot carry most control characters)."""
+    return _XML_BAD.sub("", text).strip()
+
+
+def _lang(tag: str) -> str | None:
+    tag = tag.strip().replace("_", "-")
+    return tag if re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", tag) else None
