@@ -1,0 +1,231 @@
+"""udata API v1 dataset JSON (data.gouv.fr is the reference) -> DCAT-AP Dataset.
+
+Mapping, and why where it is not obvious:
+- organisation -> publisher, with its SIREN from ``business_number_id`` (a SIRET or a SIREN; the harvester copies it
+  from the organisation endpoint). A dataset owned by a person (``owner``) has that person as publisher; the source's
+  publisher hint is used only when neither is given.
+- ``license`` is a udata licence id (lov2, fr-lo, odc-odbl, cc-by, notspecified...) -> vocab.licence; the id is kept
+  as the label. Distributions carry the dataset's licence (udata has no per-resource licence).
+- ``frequency`` (udata ids: daily, monthly, annual, unknown...) -> EU frequency URI.
+- ``spatial.zones`` are geozone ids ("fr:commune:69123", "fr:departement:69", "fr:region:84") -> INSEE codes through
+  territory.for_codes; ``spatial.geom`` (GeoJSON) is kept with its bounding box; ``granularity`` is dropped.
+- resources -> distributions: ``latest`` (the stable /datasets/r/{id} URL) is the access URL when given, ``url`` the
+  download URL (except for ``type: api`` resources, which are services, not files); ``schema`` {name, version} ->
+  SchemaRef and dct:conformsTo https://schema.data.gouv.fr/{name}/{version}/; ``checksum`` {type, value} ->
+  "type:value"; ``filesize`` -> byte size; ``metrics.views`` is in fact the download count (udata counts resource
+  redirects as views), so it becomes ``downloads``.
+- dataset ``metrics``: views, resources_downloads (-> downloads), reuses, followers.
+- ignored on purpose: ``quality`` (moisson computes its own score), ``badges`` (the portal's curation marks, which
+  DCAT-AP has no property for; they stay in the raw record), community resources (not the publisher's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harvesters.config import PublisherHint
+from harvesters.record import RawRecord
+from normalise import NormaliseError, territory, vocab
+from normalise.model import (
+    AccessService,
+    Agent,
+    ContactPoint,
+    Dataset,
+    Distribution,
+    PeriodOfTime,
+    SchemaRef,
+    Spatial,
+    entry_id,
+)
+from normalise.ods import load_json, portal_base, publisher_from_hint, recommended_gaps, text
+
+SCHEMA_BASE = "https://schema.data.gouv.fr"
+ZONE_LEVELS = {"commune": "communes", "departement": "departements", "region": "regions"}
+DATASET_METRICS = {"views": "views", "resources_downloads": "downloads", "downloads": "downloads",
+                   "reuses": "reuses", "followers": "followers"}
+
+
+def normalise_udata(raw: RawRecord, hint: PublisherHint | None = None) -> list[Dataset]:
+    """One udata dataset -> one Dataset with its resources as distributions."""
+    data = load_json(raw.content)
+    if not isinstance(data.get("id"), str):
+        raise NormaliseError("not a udata dataset: no id")
+    title = text(data.get("title"))
+    if not title:
+        raise NormaliseError(f"dataset {data['id']!r} has no title")
+    licence_id = text(data.get("license"))
+    licence = vocab.licence(licence_id)[0] if licence_id else None
+    page = text(data.get("page"))
+    portal = portal_base(raw.url)
+    frequency = text(data.get("frequency"))
+    harvest = data.get("harvest") if isinstance(data.get("harvest"), dict) else {}
+    dataset = Dataset(
+        id=entry_id(raw.source_id, raw.native_id),
+        source_id=raw.source_id,
+        native_id=raw.native_id,
+        uri=page,
+        title=title,
+        description=text(data.get("description")),
+        keywords=[t for t in (text(tag) for tag in data.get("tags") or []) if t],
+        publisher=_publisher(data, portal) or publisher_from_hint(hint),
+        contact_points=_contacts(data),
+        licence=licence,
+        licence_label=licence_id,
+        spatial=_spatial(data.get("spatial")),
+        temporal=_temporal(data.get("temporal_coverage")),
+        issued=vocab.iso_datetime(data.get("created_at")),
+        modified=vocab.iso_datetime(data.get("last_update")) or vocab.iso_datetime(data.get("last_modified")),
+        landing_page=page,
+        identifiers=list(dict.fromkeys(i for i in (text(harvest.get("uri")), text(harvest.get("remote_url"))) if i)),
+        frequency=vocab.frequency(frequency) if frequency else None,
+        distributions=[d for d in (_distribution(r, page, licence, licence_id) for r in data.get("resources") or [])
+                       if d is not None],
+        metrics=_counts(data.get("metrics"), DATASET_METRICS),
+    )
+    dataset.themes = vocab.themes(dataset.keywords)
+    dataset.gaps = recommended_gaps(dataset)
+    return [dataset]
+
+
+def _publisher(data: dict[str, Any], portal: str) -> Agent | None:
+    org = data.get("organization")
+    if isinstance(org, dict) and text(org.get("name")):
+        number = text(org.get("business_number_id"))
+        return Agent(name=org["name"], uri=text(org.get("page")) or text(org.get("uri")),
+                     siren=vocab.siren(number) if number else None, homepage=text(org.get("url")))
+    owner = data.get("owner")
+    if isinstance(owner, dict):
+        name = " ".join(p for p in (text(owner.get("first_name")), text(owner.get("last_name"))) if p)
+        if name:
+            return Agent(name=name, uri=text(owner.get("page")) or text(owner.get("uri")))
+    return None
+
+
+def _contacts(data: dict[str, Any]) -> list[ContactPoint]:
+    found = data.get("contact_points") or ([data["contact_point"]] if isinstance(data.get("contact_point"), dict)
+                                           else [])
+    out = []
+    for contact in found:
+        if not isinstance(contact, dict):
+            continue
+        point = ContactPoint(name=text(contact.get("name")), email=text(contact.get("email")),
+                             url=text(contact.get("contact_form")))
+        if point.name or point.email or point.url:
+            out.append(point)
+    return out
+
+
+def _spatial(spatial: Any) -> list[Spatial]:
+    if not isinstance(spatial, dict):
+        return []
+    codes: dict[str, list[str]] = {"communes": [], "departements": [], "regions": []}
+    for zone in spatial.get("zones") or []:
+        if not isinstance(zone, str):
+            continue
+        parts = zone.split("@")[0].split(":")  # "fr:commune:69123" (older ids end with "@1942-01-01")
+        if len(parts) == 3 and parts[0] == "fr" and parts[1] in ZONE_LEVELS:
+            codes[ZONE_LEVELS[parts[1]]].append(parts[2])
+    communes, departements, regions = [], [], list(codes["regions"])
+    if codes["communes"] or codes["departements"]:
+        communes, departements, parents = territory.for_codes(codes["communes"] + codes["departements"])
+        regions = list(dict.fromkeys(regions + list(parents)))
+    geometry = spatial.get("geom") if isinstance(spatial.get("geom"), dict) else None
+    bbox = _bbox(geometry) if geometry else None
+    if bbox and not (communes or departements or regions):
+        departements, regions = (list(x) for x in territory.for_bbox(bbox))
+    zones = [z for z in spatial.get("zones") or [] if isinstance(z, str)]
+    if not (zones or geometry):
+        return []
+    return [Spatial(label=", ".join(zones) or None, bbox=bbox, geometry=geometry, communes=list(communes),
+                    departements=list(departements), regions=regions)]
+
+
+def _bbox(geometry: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """The (west, south, east, north) box of any GeoJSON geometry."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        is_point = isinstance(coords, list | tuple) and len(coords) >= 2
+        if is_point and all(isinstance(c, int | float) for c in coords[:2]):
+            xs.append(float(coords[0]))
+            ys.append(float(coords[1]))
+        elif isinstance(coords, list | tuple):
+            for item in coords:
+                walk(item)
+
+    walk(geometry.get("coordinates"))
+    for sub in geometry.get("geometries") or []:
+        if isinstance(sub, dict):
+            walk(sub.get("coordinates"))
+    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
+
+
+def _temporal(coverage: Any) -> list[PeriodOfTime]:
+    if not isinstance(coverage, dict):
+        return []
+    start, end = vocab.iso_datetime(coverage.get("start")), vocab.iso_datetime(coverage.get("end"))
+    return [PeriodOfTime(start=start, end=end)] if start or end else []
+
+
+def _distribution(resource: Any, page: str | None, licence: str | None, licence_id: str | None) -> Distribution | None:
+    if not isinstance(resource, dict) or not text(resource.get("url")):
+        return None
+    url = resource["url"].strip()
+    rid = text(resource.get("id"))
+    fmt, mime = text(resource.get("format")), text(resource.get("mime"))
+    file_type, media_type = vocab.file_format(fmt, media_type=mime, url=url)
+    is_api = resource.get("type") == "api"
+    schema = _schema(resource.get("schema"))
+    checksum = resource.get("checksum") if isinstance(resource.get("checksum"), dict) else {}
+    size = resource.get("filesize")
+    return Distribution(
+        native_id=rid,
+        uri=f"{page}#resource-{rid}" if page and rid else None,
+        title=text(resource.get("title")),
+        description=text(resource.get("description")),
+        access_url=text(resource.get("latest")) or url,
+        download_url=None if is_api else url,
+        format=file_type,
+        format_label=fmt or mime,
+        media_type=media_type,
+        licence=licence,
+        licence_label=licence_id,
+        byte_size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        checksum=f"{checksum.get('type') or 'sha1'}:{checksum['value']}" if text(checksum.get("value")) else None,
+        issued=vocab.iso_datetime(resource.get("created_at")),
+        modified=vocab.iso_datetime(resource.get("last_modified")),
+        conforms_to=_schema_urls(schema),
+        schema=schema,
+        access_service=AccessService(endpoint_url=url, title=text(resource.get("title")), service_type="api")
+        if is_api else None,
+        metrics=_counts(resource.get("metrics"), {"views": "downloads"}),
+    )
+
+
+def _schema(value: Any) -> SchemaRef | None:
+    """A resource's declared schema: {name, version} on schema.data.gouv.fr, or {url} for any other schema."""
+    if not isinstance(value, dict):
+        return None
+    name, version, url = text(value.get("name")), text(value.get("version")), text(value.get("url"))
+    if not (name or url):
+        return None
+    return SchemaRef(name=name, version=version, url=url)
+
+
+def _schema_urls(schema: SchemaRef | None) -> list[str]:
+    if schema is None:
+        return []
+    if schema.name:
+        return [f"{SCHEMA_BASE}/{schema.name}/{schema.version}/" if schema.version else f"{SCHEMA_BASE}/{schema.name}/"]
+    return [schema.url] if schema.url else []
+
+
+def _counts(metrics: Any, names: dict[str, str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    if isinstance(metrics, dict):
+        for key, name in names.items():
+            value = metrics.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and name not in out:
+                out[name] = value
+    return out
