@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import sys
@@ -63,6 +64,9 @@ SORTS: dict[str, tuple[str, Order]] = {
 # Per segment, tantivy keeps only the top terms of a terms aggregation before merging segments; asking for many
 # more than shown keeps the counts exact in practice (a term outside a segment's top list would be under-counted).
 FACET_SEGMENT_SIZE = 2000
+
+_QUERY_PIECES = re.compile(r'"[^"]*"?|\S+')
+_PLAIN_WORD = re.compile(r"[^\W\d_]+")
 
 
 def french_analyzer() -> tantivy.TextAnalyzer:
@@ -110,6 +114,7 @@ class TantivyIndex(SearchIndex):
         self.schema = build_schema()
         self._lock = threading.RLock()
         self._writer: tantivy.IndexWriter | None = None
+        self._analyzer = french_analyzer()
         self._index = self._open()
         self._seen_meta = self._meta_stamp()
 
@@ -280,14 +285,14 @@ class TantivyIndex(SearchIndex):
         sort = query.sort
         if sort == "relevance" and text is None:
             sort = "-modified"  # every document scores the same without words: newest first is the useful order
+        limit, offset = max(size, 1), (page - 1) * size  # tantivy refuses a limit of 0: a count-only page asks 1
         if sort == "relevance":
-            found = searcher.search(full, limit=size, offset=(page - 1) * size, count=True)
+            found = searcher.search(full, limit=limit, offset=offset, count=True)
         else:
             field, order = SORTS[sort]
-            found = searcher.search(full, limit=size, offset=(page - 1) * size, count=True,
-                                    order_by_field=field, order=order)
+            found = searcher.search(full, limit=limit, offset=offset, count=True, order_by_field=field, order=order)
         hits = []
-        for score, address in found.hits:
+        for score, address in found.hits[:size]:
             summary = orjson.loads(searcher.doc(address)["summary"][0])
             if query.sort == "relevance" and text is not None:
                 summary["score"] = round(float(score), 4)
@@ -298,14 +303,36 @@ class TantivyIndex(SearchIndex):
 
     def _text_query(self, q: str) -> Query | None:
         """Words are AND-ed over title, keywords, description and publisher (title weighs most); the query
-        syntax of tantivy works ("quoted phrases", -excluded, field:value) and a syntax slip is forgiven."""
+        syntax of tantivy works ("quoted phrases", -excluded, field:value) and a syntax slip is forgiven. A query
+        of stop words only is no query."""
         q = q.strip()
-        if not q:
+        if not q or not self._analyzer.analyze(q):
             return None
         parsed, _errors = self._index.parse_query_lenient(
-            q, default_field_names=list(TEXT_FIELDS), field_boosts=TEXT_FIELDS, conjunction_by_default=True
+            self._with_plurals(q), default_field_names=list(TEXT_FIELDS), field_boosts=TEXT_FIELDS,
+            conjunction_by_default=True,
         )
         return parsed
+
+    def _with_plurals(self, q: str) -> str:
+        """Each plain word also matches its plural or singular form: the Snowball French stemmer keeps a final s
+        after a, i, o, u and a final x ("vélos" stays "velos", "jeux" stays "jeux"), so "vélo" would not find
+        "Vélos" otherwise. Quoted phrases, operators and field:value are left as written."""
+        out = []
+        for piece in _QUERY_PIECES.findall(q):
+            if not _PLAIN_WORD.fullmatch(piece) or piece in ("AND", "OR", "NOT") or len(piece) < 3:
+                out.append(piece)
+                continue
+            if piece[-1] in "sxSX":
+                forms = [piece, piece[:-1]]
+            else:
+                forms = [piece, piece + "s", piece + "x"] if piece[-2:].lower() in ("au", "eu", "ou") else \
+                    [piece, piece + "s"]
+            stems: dict[tuple[str, ...], str] = {}
+            for form in forms:
+                stems.setdefault(tuple(self._analyzer.analyze(form)), form)
+            out.append(piece if len(stems) == 1 else f"({' OR '.join(stems.values())})")
+        return " ".join(out)
 
     def _combine(self, text: Query | None, filters: dict[str, list[str]],
                  bbox: tuple[float, float, float, float] | None) -> Query:
@@ -363,7 +390,7 @@ class TantivyIndex(SearchIndex):
                 for chosen in filters.get(name, []):  # a selected value stays visible even outside the top
                     if all(fv.value != chosen for fv in values):
                         scoped = self._combine(text, {**filters, name: [chosen]}, query.bbox)
-                        count = searcher.search(scoped, limit=0, count=True).count
+                        count = searcher.search(scoped, limit=1, count=True).count
                         values.append(FacetValue(chosen, count))
                 result[name] = values
         return {name: result[name] for name in wanted}
