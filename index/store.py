@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -157,13 +158,42 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True if the process exists and is not a zombie (a killed child not yet reaped still has its pid)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    stat = _proc_stat(pid)
+    return stat is None or stat[0] != "Z"
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields 3... of /proc/<pid>/stat (state first), or None where there is no /proc."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def _process_start(pid: int) -> float | None:
+    """When a process started (epoch seconds, to a second or so) on Linux; None elsewhere."""
+    stat = _proc_stat(pid)
+    try:
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+    except (OSError, StopIteration):
+        return None
+    if stat is None or len(stat) < 20:
+        return None
+    return int(boot.split()[1]) + int(stat[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime in clock ticks
+
+
+# The jobs this process is running, per database. A lock naming this process but none of these jobs is stale: its
+# job ended without releasing it (an error while writing its end), and a long-running `moisson serve` must not keep
+# that source locked until it restarts.
+_LIVE_JOBS: set[tuple[str, int]] = set()
+_LIVE_JOBS_LOCK = threading.Lock()
 
 
 class Store:
@@ -173,6 +203,7 @@ class Store:
         self.path = db_path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._key = str(self.path.resolve())
         self.db.executescript(SCHEMA)  # idempotent; executescript manages its own transaction
 
     # -- plumbing -------------------------------------------------------------------------------------------------
@@ -230,6 +261,17 @@ class Store:
                 f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({','.join('?' * len(known))})", known
             )
 
+    def ensure_source(self, source: SourceConfig) -> None:
+        """Register a source harvested without a prior :meth:`sync_sources` (its job and dates need the row)."""
+        now = utcnow()
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO sources (id, type, url, name, config, enabled, added_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING""",
+                (source.id, source.type, source.url, source.name, source.model_dump_json(), int(source.enabled),
+                 now, now),
+            )
+
     def sources(self) -> list[dict[str, Any]]:
         rows = self.db.execute(
             """SELECT s.*, (SELECT COUNT(*) FROM records r WHERE r.source_id = s.id AND r.status = 'active')
@@ -247,19 +289,12 @@ class Store:
         """Open a job and take the source's harvest lock; a lock held by a dead process is taken over and its
         job marked interrupted. Raises :class:`HarvestLockedError` if a live process holds it."""
         now, pid, host = utcnow(), os.getpid(), os.uname().nodename
-        with self.transaction() as db:
+        with self.transaction() as db:  # BEGIN IMMEDIATE: check and take the lock as one step, across processes
             lock = db.execute("SELECT * FROM harvest_locks WHERE source_id = ?", (source_id,)).fetchone()
-            if lock is not None:
-                if lock["host"] == host and not _pid_alive(lock["pid"]):
-                    db.execute(
-                        "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ?",
-                        (now, f"process {lock['pid']} ended before the job finished", lock["job_id"]),
-                    )
-                    db.execute("DELETE FROM harvest_locks WHERE source_id = ?", (source_id,))
-                else:
-                    raise HarvestLockedError(
-                        f"source {source_id!r} is being harvested by job {lock['job_id']} (pid {lock['pid']})"
-                    )
+            if lock is not None and not self._release_if_stale(db, lock, now):
+                raise HarvestLockedError(
+                    f"source {source_id!r} is being harvested by job {lock['job_id']} (pid {lock['pid']})"
+                )
             cur = db.execute(
                 "INSERT INTO jobs (source_id, mode, status, started_at, pid, host) VALUES (?, ?, 'running', ?, ?, ?)",
                 (source_id, mode, now, pid, host),
@@ -269,27 +304,71 @@ class Store:
                 "INSERT INTO harvest_locks (source_id, job_id, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)",
                 (source_id, job_id, pid, host, now),
             )
+        with _LIVE_JOBS_LOCK:
+            _LIVE_JOBS.add((self._key, job_id))
         return job_id
+
+    def release_stale_locks(self) -> int:
+        """Release the locks of jobs whose process is gone, marking those jobs interrupted (so the job log does not
+        show them running forever); returns how many. Locks of live jobs are left alone."""
+        now = utcnow()
+        with self.transaction() as db:
+            locks = db.execute("SELECT * FROM harvest_locks").fetchall()
+            return sum(self._release_if_stale(db, lock, now) for lock in locks)
+
+    def _release_if_stale(self, db: sqlite3.Connection, lock: sqlite3.Row, now: str) -> bool:
+        reason = self._stale_reason(lock)
+        if reason is None:
+            return False
+        db.execute("UPDATE jobs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND "
+                   "status = 'running'", (now, reason, lock["job_id"]))
+        db.execute("DELETE FROM harvest_locks WHERE source_id = ?", (lock["source_id"],))
+        return True
+
+    def _stale_reason(self, lock: sqlite3.Row) -> str | None:
+        """Why a harvest lock's holder is gone, or None if it may still be running (another host: cannot tell)."""
+        if lock["host"] != os.uname().nodename:
+            return None
+        pid = lock["pid"]
+        if pid == os.getpid():
+            with _LIVE_JOBS_LOCK:
+                live = (self._key, lock["job_id"]) in _LIVE_JOBS
+            return None if live else f"job {lock['job_id']} ended without releasing its lock"
+        if not _pid_alive(pid):
+            return f"process {pid} ended before the job finished"
+        started = _process_start(pid)
+        if started is not None and started > datetime.fromisoformat(lock["acquired_at"]).timestamp() + 2:
+            return f"process {pid} ended before the job finished (its pid now belongs to another process)"
+        return None
 
     def finish_job(self, job_id: int, status: str, counts: JobCounts, *, requests: int = 0, bytes: int = 0,
                    retries: int = 0, duration: float | None = None, error: str | None = None,
-                   events: Sequence[str] = (), full_sweep: bool = False) -> None:
+                   events: Sequence[str] = (), full_sweep: bool = False, complete: bool = True) -> None:
+        """Close the job and release its lock. ``last_success`` (the next incremental job's ``since``) moves only
+        after a job that saw every page it asked for (``complete``): otherwise what a failed page held would be
+        skipped by every incremental job until the next full sweep."""
         now = utcnow()
-        with self.transaction() as db:
-            job = db.execute("SELECT source_id, started_at FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            db.execute(
-                """UPDATE jobs SET status=?, finished_at=?, new=?, updated=?, unchanged=?, withdrawn=?, restored=?,
-                   failed=?, requests=?, bytes=?, retries=?, duration=?, error=?, events=? WHERE id=?""",
-                (status, now, counts.new, counts.updated, counts.unchanged, counts.withdrawn, counts.restored,
-                 counts.failed, requests, bytes, retries, duration, error, orjson.dumps(list(events)).decode(),
-                 job_id),
-            )
-            if status in ("succeeded", "partial"):
-                db.execute("UPDATE sources SET last_success = ? WHERE id = ?", (job["started_at"], job["source_id"]))
-                if full_sweep:
-                    db.execute("UPDATE sources SET last_full_sweep = ? WHERE id = ?",
+        try:
+            with self.transaction() as db:
+                job = db.execute("SELECT source_id, started_at FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                db.execute(
+                    """UPDATE jobs SET status=?, finished_at=?, new=?, updated=?, unchanged=?, withdrawn=?,
+                       restored=?, failed=?, requests=?, bytes=?, retries=?, duration=?, error=?, events=?
+                       WHERE id=?""",
+                    (status, now, counts.new, counts.updated, counts.unchanged, counts.withdrawn, counts.restored,
+                     counts.failed, requests, bytes, retries, duration, error, orjson.dumps(list(events)).decode(),
+                     job_id),
+                )
+                if status in ("succeeded", "partial") and complete:
+                    db.execute("UPDATE sources SET last_success = ? WHERE id = ?",
                                (job["started_at"], job["source_id"]))
-            db.execute("DELETE FROM harvest_locks WHERE job_id = ?", (job_id,))
+                    if full_sweep:
+                        db.execute("UPDATE sources SET last_full_sweep = ? WHERE id = ?",
+                                   (job["started_at"], job["source_id"]))
+                db.execute("DELETE FROM harvest_locks WHERE job_id = ?", (job_id,))
+        finally:  # even if the database refused the update, the lock is no longer held by a live job
+            with _LIVE_JOBS_LOCK:
+                _LIVE_JOBS.discard((self._key, job_id))
 
     def add_job_error(self, job_id: int, error: RecordError) -> None:
         with self.transaction() as db:

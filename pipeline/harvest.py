@@ -9,6 +9,7 @@ happens after a full sweep that saw every page.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from normalise.model import DataService, Dataset
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 200  # records per transaction: a crash loses at most this many, already fetched, records
+SINCE_MARGIN = timedelta(minutes=10)
 
 
 @dataclass
@@ -53,7 +55,11 @@ def choose_mode(store: Store, source: SourceConfig, config: Config, requested: s
     if requested in ("full", "incremental"):
         return requested
     row = store.source(source.id) or {}
-    if not harvester_class(source.type).supports_incremental or not row.get("last_success"):
+    try:
+        incremental = harvester_class(source.type).supports_incremental
+    except ImportError:  # the job will fail with the reason; asking for a full sweep changes nothing
+        incremental = False
+    if not incremental or not row.get("last_success"):
         return "full"
     last_full = row.get("last_full_sweep")
     if not last_full:
@@ -63,61 +69,116 @@ def choose_mode(store: Store, source: SourceConfig, config: Config, requested: s
 
 
 def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str | None = None,
-                progress: Progress | None = None, index_after: bool = True) -> JobResult:
-    """Harvest one source into the store (and the index). Never raises for a source's own failure."""
+                progress: Progress | None = None, index_after: bool = True, batch_size: int = BATCH) -> JobResult:
+    """Harvest one source into the store (and the index). Never raises for a source's own failure, nor for a store
+    error during the job (the job is then failed and its lock released); raises :class:`HarvestLockedError` when the
+    source is being harvested by another live job. ``batch_size`` records are committed at a time."""
+    store.ensure_source(source)
     mode = choose_mode(store, source, config, mode)
-    since = None
-    if mode == "incremental":
-        since = (store.source(source.id) or {}).get("last_success")
+    since = _since(store, source) if mode == "incremental" else None
     job_id = store.start_job(source.id, mode)
     http = HttpClient(config.settings.http, allow_private=config.settings.allow_private_networks,
                       contact=config.settings.contact, validators=store.validators())
     counts = JobCounts()
     result = JobResult(job_id, source.id, mode, "running", counts)
     started = time.monotonic()
-    complete = True
-    status, error = "succeeded", None
+    status, error, complete = "failed", "internal error", False  # until the job says otherwise
+    try:
+        status, error, complete = _fetch_and_store(store, source, http, since, job_id, counts, result, progress,
+                                                   batch_size)
+        if status != "failed" and mode == "full" and complete:
+            counts.withdrawn = store.withdraw_unseen(source.id, job_id)
+        if status != "failed" and (counts.failed or not complete):
+            status = "partial"
+    except Exception as exc:  # the store failed (disk full, database locked for too long...): only this job fails
+        log.exception("harvest of %s failed in the store", source.id)
+        status, error, complete = "failed", f"internal error: {type(exc).__name__}: {exc}", False
+    except BaseException:  # Ctrl-C, SystemExit: the job did not finish, say so rather than leave it 'running'
+        status, error, complete = "interrupted", "the harvest was stopped", False
+        raise
+    finally:
+        result.status, result.error = status, error
+        result.duration = time.monotonic() - started
+        result.requests, result.bytes, result.retries = http.stats.requests, http.stats.bytes, http.stats.retries
+        try:
+            store.finish_job(job_id, status, counts, requests=http.stats.requests, bytes=http.stats.bytes,
+                             retries=http.stats.retries, duration=result.duration, error=error,
+                             events=http.stats.events, full_sweep=mode == "full", complete=complete)
+        finally:
+            http.close()
+    if progress:
+        progress(source.id, _done(counts))
+    if index_after:
+        sync_search_index(store)
+    return result
+
+
+def _since(store: Store, source: SourceConfig) -> str | None:
+    """Where an incremental job starts: the start of the last complete job, less a margin. The margin covers a
+    source whose clock runs behind ours (a record it stamps a little "in the past" would otherwise be missed
+    forever, until the next full sweep); re-fetching a few records costs little, they come back unchanged."""
+    last = (store.source(source.id) or {}).get("last_success")
+    if not last:
+        return None
+    return (datetime.fromisoformat(last) - SINCE_MARGIN).isoformat(timespec="seconds")
+
+
+def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since: str | None, job_id: int,
+                     counts: JobCounts, result: JobResult, progress: Progress | None,
+                     batch_size: int) -> tuple[str, str | None, bool]:
+    """Stream the harvester into the store a batch at a time; returns (status, error, complete). A harvester or
+    network failure ends the stream but keeps what was fetched before it; a store failure propagates."""
+    status, error, complete = "succeeded", None, True
     batch: list[tuple[RawRecord, list[Dataset | DataService]]] = []
     try:
-        harvester = harvester_class(source.type)(source, http)
-        for item in harvester.harvest(since=since):
-            if isinstance(item, RecordError):
-                complete = complete and not item.page_level
-                _record_failure(store, job_id, item, counts, result)
-                continue
-            entries = _normalise(store, item, source, job_id, counts, result)
-            if entries is not None:
-                batch.append((item, entries))
-            if len(batch) >= BATCH:
-                _write(store, batch, job_id, counts)
-                batch.clear()
-                if progress:
-                    progress(source.id, counts.new + counts.updated + counts.unchanged + counts.restored)
-    except (SourceError, requests.RequestException, OSError) as exc:
-        status, error, complete = "failed", _plain(exc), False
-    except Exception as exc:  # a harvester bug must not take other sources down; the trace goes to the log
-        log.exception("harvest of %s crashed", source.id)
-        status, error, complete = "failed", f"internal error: {type(exc).__name__}: {exc}", False
-    finally:
-        _write(store, batch, job_id, counts)  # what was fetched before a failure is good: keep it
-    if progress:
-        progress(source.id, counts.new + counts.updated + counts.unchanged + counts.restored)
-    if status != "failed" and mode == "full" and complete:
-        counts.withdrawn = store.withdraw_unseen(source.id, job_id)
-    if status != "failed" and (counts.failed or not complete):
-        status = "partial"
-    result.status, result.error = status, error
-    result.duration = time.monotonic() - started
-    result.requests, result.bytes, result.retries = http.stats.requests, http.stats.bytes, http.stats.retries
-    store.finish_job(job_id, status, counts, requests=http.stats.requests, bytes=http.stats.bytes,
-                     retries=http.stats.retries, duration=result.duration, error=error,
-                     events=http.stats.events, full_sweep=mode == "full" and complete and status != "failed")
-    http.close()
-    if index_after:
-        from index import sync_index
+        items = harvester_class(source.type)(source, http).harvest(since=since)
+    except Exception as exc:  # bad options, a harvester that cannot be imported: a clear failure of this source
+        return "failed", _plain(exc), False
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            break
+        except (SourceError, requests.RequestException, OSError) as exc:
+            status, error, complete = "failed", _plain(exc), False
+            break
+        except Exception as exc:  # a harvester bug must not take other sources down; the trace goes to the log
+            log.exception("harvest of %s crashed", source.id)
+            status, error, complete = "failed", f"internal error: {type(exc).__name__}: {exc}", False
+            break
+        if isinstance(item, RecordError):
+            complete = complete and not item.page_level
+            _record_failure(store, job_id, item, counts, result)
+            continue
+        entries = _normalise(store, item, source, job_id, counts, result)
+        if entries is not None:
+            batch.append((item, entries))
+        if len(batch) >= batch_size:
+            _write(store, batch, job_id, counts)
+            batch.clear()
+            if progress:
+                progress(source.id, _done(counts))
+    _write(store, batch, job_id, counts)  # what was fetched before a failure is good: keep it
+    return status, error, complete
 
-        sync_index(store)
-    return result
+
+def _done(counts: JobCounts) -> int:
+    return counts.new + counts.updated + counts.unchanged + counts.restored
+
+
+_index_lock = threading.Lock()
+
+
+def sync_search_index(store: Store) -> None:
+    """Bring the search index up to date after a job. One job at a time per process (the engines have a single
+    writer); a failure is logged, not fatal: the store is the truth, and the next sync catches the index up."""
+    from index import sync_index
+
+    with _index_lock:
+        try:
+            sync_index(store)
+        except Exception:
+            log.warning("search index not updated; the next sync will catch up", exc_info=True)
 
 
 def _normalise(store: Store, raw: RawRecord, source: SourceConfig, job_id: int, counts: JobCounts,

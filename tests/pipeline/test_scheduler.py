@@ -1,0 +1,160 @@
+"""The harvest schedule lives in the store's database: it survives restarts, follows the config, and runs a harvest
+that fell due while the server was down (once), through the real pipeline."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from harvesters.config import Config, ConfigError
+from index.store import Store
+from pipeline.scheduler import TABLE, Scheduler, _job_store
+from tests.conftest import make_config
+
+# Port 9 (discard) on loopback: nothing listens, so a harvest fails at once; what is tested is that it ran.
+SOURCES = """
+- {id: daily, type: ckan, url: "http://127.0.0.1:9/daily"}
+- {id: weekly, type: ckan, url: "http://127.0.0.1:9/weekly", schedule: "30 2 * * 1"}
+- {id: paused, type: ckan, url: "http://127.0.0.1:9/paused", enabled: false}
+"""
+
+
+def config(sources: str = SOURCES) -> Config:
+    return make_config(sources, default_schedule='"0 4 * * *"', http="{retries: 0, timeout: 2}")
+
+
+@contextmanager
+def running(store: Store, cfg: Config, **kwargs: int) -> Iterator[Scheduler]:
+    scheduler = Scheduler(store, cfg, **kwargs)
+    scheduler.start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def stored_rows(store: Store) -> dict[str, tuple[float, bytes]]:
+    with sqlite3.connect(store.path) as db:
+        return {row[0]: (row[1], row[2]) for row in db.execute(f"SELECT id, next_run_time, job_state FROM {TABLE}")}
+
+
+def expected_next(cron: str, scheduler: Scheduler) -> datetime:
+    tz = scheduler._scheduler.timezone
+    return CronTrigger.from_crontab(cron, timezone=tz).get_next_fire_time(None, datetime.now(tz))
+
+
+def wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_one_job_per_enabled_source_with_its_cron_or_the_default(store: Store) -> None:
+    cfg = config()
+    with running(store, cfg) as scheduler:
+        runs = {row["source"]: row for row in scheduler.next_runs()}
+
+        assert set(runs) == {"daily", "weekly"}  # the disabled source is not scheduled
+        assert runs["daily"]["cron"] == "0 4 * * *" and runs["daily"]["default"]
+        assert runs["weekly"]["cron"] == "30 2 * * 1" and not runs["weekly"]["default"]
+        for row in runs.values():
+            assert row["stored"] and row["next_run"] == expected_next(row["cron"], scheduler)
+            assert row["last_status"] is None
+    assert set(stored_rows(store)) == {"harvest:daily", "harvest:weekly"}
+
+
+def test_schedules_survive_a_restart_and_are_read_back_from_the_database(store: Store) -> None:
+    cfg = config()
+    with running(store, cfg) as first:
+        before = first.next_runs()
+    rows = stored_rows(store)
+    assert set(rows) == {"harvest:daily", "harvest:weekly"}
+
+    stopped = Scheduler(Store(store.path), cfg)  # a new process's view: read from the database, nothing started
+    assert stopped.next_runs() == before
+    assert all(row["stored"] for row in before)
+
+    with running(Store(store.path), cfg) as second:
+        assert second.next_runs() == before
+    assert stored_rows(store) == rows  # same jobs, same next run times, not even rewritten
+
+
+def test_a_changed_cron_updates_the_stored_job_and_a_dropped_source_loses_its_job(store: Store) -> None:
+    with running(store, config()):
+        pass
+    rows = stored_rows(store)
+    changed = config("""
+    - {id: daily, type: ckan, url: "http://127.0.0.1:9/daily", schedule: "15 1 * * *"}
+    - {id: weekly, type: ckan, url: "http://127.0.0.1:9/weekly", schedule: "30 2 * * 1", enabled: false}
+    """)
+
+    before_start = {row["source"]: row for row in Scheduler(store, changed).next_runs()}
+    assert not before_start["daily"]["stored"]  # the stored job has the old cron: the next start replaces it
+
+    with running(store, changed) as scheduler:
+        runs = {row["source"]: row for row in scheduler.next_runs()}
+    assert set(runs) == {"daily"}
+    assert runs["daily"]["cron"] == "15 1 * * *" and runs["daily"]["stored"]
+    assert runs["daily"]["next_run"] == expected_next("15 1 * * *", scheduler)
+    after = stored_rows(store)
+    assert set(after) == {"harvest:daily"}
+    assert after["harvest:daily"] != rows["harvest:daily"]
+    assert after["harvest:daily"][0] == runs["daily"]["next_run"].timestamp()
+
+
+def test_a_harvest_missed_while_down_runs_once_at_restart_unless_too_old(store: Store) -> None:
+    cfg = config("""
+    - {id: daily, type: ckan, url: "http://127.0.0.1:9/daily"}
+    - {id: yearly, type: ckan, url: "http://127.0.0.1:9/yearly", schedule: "0 4 1 1 *"}
+    """)
+    with running(store, cfg):
+        pass
+    # the server was down for three days: both jobs fell due then (written with APScheduler's own job store)
+    jobs = _job_store(store)
+    jobs.start(BackgroundScheduler(), "default")
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    for job_id in ("harvest:daily", "harvest:yearly"):
+        job = jobs.lookup_job(job_id)
+        job.next_run_time = three_days_ago
+        jobs.update_job(job)
+    jobs.shutdown()
+
+    with running(store, cfg, misfire_grace_time=2 * 86400) as scheduler:
+        # three missed daily runs coalesce into one, whose time is within the grace: it runs now
+        wait_for(lambda: any(j["status"] != "running" for j in store.jobs("daily")), "the missed daily harvest")
+        runs = {row["source"]: row for row in scheduler.next_runs()}
+    jobs = store.jobs("daily")
+    assert len(jobs) == 1 and jobs[0]["status"] == "failed" and "cannot reach" in jobs[0]["error"]
+    assert store.jobs("yearly") == []  # three days late is beyond the grace: skipped, not run
+    now = datetime.now(scheduler._scheduler.timezone)
+    assert runs["daily"]["next_run"] > now and runs["yearly"]["next_run"] > now
+
+
+def test_run_now_harvests_through_the_pipeline_and_leaves_the_schedule_alone(store: Store) -> None:
+    cfg = config()
+    with running(store, cfg) as scheduler:
+        before = {row["source"]: row["next_run"] for row in scheduler.next_runs()}
+        scheduler.run_now("weekly")
+        wait_for(lambda: any(j["status"] != "running" for j in store.jobs("weekly")), "the harvest asked for")
+        with pytest.raises(ConfigError, match="unknown source 'nope'"):
+            scheduler.run_now("nope")
+        with pytest.raises(ConfigError, match="disabled"):
+            scheduler.run_now("paused")
+        after = {row["source"]: row for row in scheduler.next_runs()}
+    assert {source: row["next_run"] for source, row in after.items()} == before
+    assert after["weekly"]["last_status"] == "failed" and after["daily"]["last_status"] is None
+    assert set(stored_rows(store)) == {"harvest:daily", "harvest:weekly"}  # the one-off job is gone once run
+
+
+def test_only_one_scheduler_per_process(store: Store) -> None:
+    with running(store, config()), pytest.raises(RuntimeError, match="already running"):
+        Scheduler(store, config()).start()
