@@ -1,0 +1,108 @@
+"""The whole aggregate as one DCAT-AP catalog, paged with Hydra, so that others (data.europa.eu, udata, another
+moisson) can harvest moisson itself.
+
+Paging is keyset paging on the record id: ``after=<last id of the previous page>`` costs one index seek whatever
+the depth, so walking a catalog of millions of records costs the same per page at the end as at the start. The next
+links use it. ``page=N`` is accepted too, for clients that only count pages, but SQLite must skip the (N-1) x
+page_size records before it: fine for the first hundreds of pages, linear in the depth after that.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from rdflib import URIRef
+
+from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format
+from index.store import Store
+from normalise import rdf
+from normalise.model import DataService, Dataset, entry_from_json
+
+router = APIRouter(prefix="/api", tags=["catalog"])
+
+CatalogFormat = Literal["jsonld", "json-ld", "ttl", "turtle", "rdf", "rdfxml", "xml", "nt", "ntriples"]
+_OFFERED = [*RDF_MEDIA_TYPES.values(), "application/json"]  # JSON-LD first: the default; plain JSON gets JSON-LD
+
+
+def page_after(store: Store, after: str, limit: int) -> list[Dataset | DataService]:
+    rows = store.db.execute(
+        "SELECT data FROM records WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?", (after, limit)
+    ).fetchall()
+    return [entry_from_json(row["data"]) for row in rows]
+
+
+def page_offset(store: Store, offset: int, limit: int) -> list[Dataset | DataService]:
+    rows = store.db.execute(
+        "SELECT data FROM records WHERE status = 'active' ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+    ).fetchall()
+    return [entry_from_json(row["data"]) for row in rows]
+
+
+def last_page_cursor(store: Store, total: int, page_size: int) -> str | None:
+    """The ``after`` of the last page (None when the first page is the last): read from the end of the id index,
+    so it costs at most one page of steps."""
+    start = ((total - 1) // page_size) * page_size
+    if total <= 0 or start == 0:
+        return None
+    row = store.db.execute(
+        "SELECT id FROM records WHERE status = 'active' ORDER BY id DESC LIMIT 1 OFFSET ?", (total - start,)
+    ).fetchone()
+    return row["id"] if row else None
+
+
+@router.get(
+    "/catalog",
+    summary="The whole aggregate as a Hydra-paged DCAT-AP catalog",
+    responses={
+        200: {"content": {media: {} for media in RDF_MEDIA_TYPES.values()},
+              "description": "one page of the dcat:Catalog (also a hydra:Collection): its datasets, and a "
+                             "hydra:PartialCollectionView with first/next/last links and hydra:totalItems; "
+                             "JSON-LD by default, Turtle, RDF/XML or N-Triples by Accept header or ?format="},
+        406: {"description": "none of the accepted media types can be produced"},
+    },
+)
+def catalog(
+    request: Request,
+    store: StoreDep,
+    page_size: Annotated[int, Query(ge=1, le=1000, description="records per page")] = 100,
+    after: Annotated[str | None, Query(description="cursor: the last record id of the previous page (what the "
+                                                   "next links carry; constant cost at any depth)")] = None,
+    page: Annotated[int | None, Query(ge=1, description="1-based page number, instead of a cursor (cost grows "
+                                                        "with the depth: prefer the next links)")] = None,
+    format: Annotated[CatalogFormat | None, Query(description="overrides the Accept header")] = None,
+) -> Response:
+    media = choose_media(request, format, _OFFERED)
+    if media == "application/json":
+        media = RDF_MEDIA_TYPES["json-ld"]
+    base = public_base(request)
+    catalog_url = f"{base}/api/catalog"
+    keep = {"format": format} if format else {}
+
+    def link(**params: object) -> str:
+        query = {k: v for k, v in {**params, "page_size": page_size, **keep}.items() if v is not None}
+        return f"{catalog_url}?{urlencode(query)}"
+
+    total = store.count()
+    if page is not None and after is None:
+        entries = page_offset(store, (page - 1) * page_size, page_size + 1)
+        view = link(page=page)
+        previous = link(page=page - 1) if page > 1 else None
+    else:
+        entries = page_after(store, after or "", page_size + 1)
+        view = link(after=after) if after else link()
+        previous = None
+    more = len(entries) > page_size
+    entries = entries[:page_size]
+    last_cursor = last_page_cursor(store, total, page_size)
+    described = list(rdf.described(entries, base))
+    out = [t for _, _, ts in described for t in ts]
+    members = [(subject, entry.kind) for entry, subject, _ in described]
+    node, catalog_triples = rdf.catalog_triples(rdf.CatalogInfo(uri=catalog_url, homepage=f"{base}/"), members, base)
+    out += catalog_triples
+    out += rdf.hydra_triples(node, URIRef(view), total, first=link(),
+                             next=link(after=entries[-1].id) if more and entries else None,
+                             previous=previous,
+                             last=link(after=last_cursor) if last_cursor else link())
+    return Response(rdf.render(out, rdf_format(media)), media_type=media, headers={"Vary": "Accept"})

@@ -1,0 +1,135 @@
+"""Response models of the API: they are what /docs and /openapi.json show, so every field says what it holds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from normalise.model import DataService, Dataset
+
+
+class DatasetSummary(BaseModel):
+    """One search hit: the summary stored in the index, enough for a results page without a store lookup."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="moisson's stable id: GET /api/datasets/{id} for the whole record")
+    kind: Literal["dataset", "service"] = "dataset"
+    title: str
+    description: str | None = Field(None, description="an excerpt of the description")
+    publisher: str | None = None
+    source: str = Field(description="id of the source it was harvested from")
+    modified: str | None = Field(None, description="ISO 8601 modification (or issue) date given by the source")
+    formats: list[str] = Field(default_factory=list, description="EU file-type codes, e.g. CSV")
+    licence: str | None = Field(None, description="short licence code, e.g. ETALAB_2_0")
+    themes: list[str] = Field(default_factory=list, description="EU data-theme codes, e.g. ENVI")
+    quality_band: str | None = Field(None, description="excellent | good | sufficient | bad, once scored")
+    score: float | None = Field(None, description="relevance score, for a text query sorted by relevance")
+    url: str | None = Field(None, description="the record in this API")
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class SearchResponse(BaseModel):
+    total: int = Field(description="records matching the query and the filters")
+    page: int
+    page_size: int
+    sort: str
+    hits: list[DatasetSummary]
+    facets: dict[str, list[FacetCount]] = Field(
+        description="per facet, the most frequent values under the query and the other facets' filters")
+    took_ms: float
+
+
+class RecordMeta(BaseModel):
+    """The store's bookkeeping of a record: where it comes from and what happened to it."""
+
+    source: str
+    native_id: str = Field(description="the record's id at its source")
+    status: Literal["active", "withdrawn"] = Field(
+        description="withdrawn: gone from its source after a complete harvest (kept, with its history)")
+    version: int = Field(description="1 when first harvested, +1 at every change, withdrawal or restoration")
+    first_seen: str
+    changed_at: str
+    withdrawn_at: str | None = None
+    formats: dict[str, str] = Field(description="this record in DCAT-AP: format name -> URL")
+
+
+class DatasetRecord(Dataset):
+    """A dcat:Dataset (or series) as normalised, with ``meta``."""
+
+    meta: RecordMeta
+
+
+class ServiceRecord(DataService):
+    """A dcat:DataService as normalised, with ``meta``."""
+
+    meta: RecordMeta
+
+
+RecordResponse = Annotated[DatasetRecord | ServiceRecord, Field(discriminator="kind")]
+
+
+class JobSummary(BaseModel):
+    """One harvest job: what it did, counted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    source_id: str
+    mode: str = Field(description="full (detects deletions) | incremental")
+    status: str = Field(description="running | succeeded | partial | failed | interrupted")
+    started_at: str
+    finished_at: str | None = None
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    restored: int = 0
+    failed: int = Field(0, description="records (or pages) that could not be harvested; see GET /api/jobs/{id}")
+    requests: int = 0
+    bytes: int = 0
+    retries: int = 0
+    duration: float | None = Field(None, description="seconds")
+    error: str | None = Field(None, description="why the job failed, when it did")
+
+
+class JobError(BaseModel):
+    native_id: str | None = Field(None, description="the record's id at its source; null for a whole page")
+    url: str | None = None
+    reason: str
+    at: str
+
+
+class JobDetail(JobSummary):
+    errors: list[JobError] = Field(default_factory=list, description="per-record (or per-page) problems")
+    events: list[str] = Field(default_factory=list, description="HTTP retries and failures, in plain words")
+
+
+class SourceSummary(BaseModel):
+    id: str
+    type: str
+    url: str
+    name: str | None = None
+    enabled: bool
+    records: int = Field(description="active records harvested from it")
+    last_success: str | None = Field(None, description="start of the last job that succeeded (even partly)")
+    last_full_sweep: str | None = None
+    last_job: JobSummary | None = None
+
+
+class SourceDetail(SourceSummary):
+    schedule: str | None = Field(None, description="cron of its scheduled harvests (null: the default)")
+    publisher: dict[str, Any] | None = Field(None, description="publisher hint from the sources file")
+    added_at: str
+    updated_at: str
+
+
+class Problem(BaseModel):
+    """How errors are reported."""
+
+    detail: Any
