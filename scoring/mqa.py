@@ -142,7 +142,7 @@ def _format_flags(dist: Distribution) -> tuple[bool, bool]:
     """(non-proprietary, machine-readable) from the vocabulary tables."""
     from normalise import vocab
 
-    return vocab.is_non_proprietary(dist.format), vocab.is_machine_readable(dist.format)
+    return vocab.format_is_non_proprietary(dist.format), vocab.format_is_machine_readable(dist.format)
 
 
 def _link(links: Mapping[str, LinkStatus], url: str | None) -> bool | None:
@@ -171,7 +171,7 @@ _DIST_CHECKS: dict[str, Callable[[Distribution, Mapping[str, LinkStatus]], bool 
 def _licence_known(uri: str | None) -> bool:
     from normalise import vocab
 
-    return bool(uri) and (uri.startswith(EU_LICENCE) or vocab.is_known_licence(uri))
+    return bool(uri) and (uri.startswith(EU_LICENCE) or vocab.licence_title(uri) is not None)
 
 
 def score_entry(entry: Dataset | DataService, *, links: Mapping[str, LinkStatus] | None = None,
