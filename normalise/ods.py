@@ -44,8 +44,8 @@ from normalise.model import Agent, ContactPoint, Dataset, Distribution, PeriodOf
 
 EXPORTS = ("csv", "json", "xlsx", "parquet")
 GEO_EXPORTS = ("geojson", "shp", "kml")
-# ODS geographic_reference admin levels for France (OSM admin_level x 10).
-FR_LEVELS = {"40": "regions", "60": "departements", "80": "communes"}
+# ODS geographic_reference admin levels for France (OSM admin_level x 10) -> territory.for_codes prefixes.
+FR_LEVELS = {"40": "REG", "60": "DEP", "80": "COM"}
 EXPLORE_METRICS = {
     "download_count": "downloads",
     "api_call_count": "api_calls",
@@ -267,19 +267,18 @@ def _temporal(dcat: dict[str, Any]) -> list[PeriodOfTime]:
 def _spatial(default: dict[str, Any], metas: dict[str, Any], data: dict[str, Any]) -> list[Spatial]:
     names = _strings(default.get("territory"))
     label = ", ".join(names) or None
-    codes: dict[str, list[str]] = {"communes": [], "departements": [], "regions": []}
+    codes = []
     for ref in _strings(default.get("geographic_reference")):
         country, _, rest = ref.partition("_")
         level, _, code = rest.partition("_")
         if country == "fr" and level in FR_LEVELS and code:
-            codes[FR_LEVELS[level]].append(code)
+            codes.append(f"{FR_LEVELS[level]}:{code}")
     communes: list[str] = []
     departements: list[str] = []
-    regions: list[str] = list(codes["regions"])
-    if codes["communes"] or codes["departements"]:
-        communes, departements, parents = territory.for_codes(codes["communes"] + codes["departements"])
-        regions += parents
-    elif names:
+    regions: list[str] = []
+    if codes:
+        communes, departements, regions = territory.for_codes(codes)
+    else:
         for name in names:
             c, d, r = territory.for_name(name)
             communes, departements, regions = communes + c, departements + d, regions + r

@@ -40,7 +40,8 @@ from normalise.model import (
 from normalise.ods import load_json, portal_base, publisher_from_hint, recommended_gaps, text
 
 SCHEMA_BASE = "https://schema.data.gouv.fr"
-ZONE_LEVELS = {"commune": "communes", "departement": "departements", "region": "regions"}
+# udata geozone levels -> territory.for_codes prefixes
+ZONE_LEVELS = {"commune": "COM", "departement": "DEP", "region": "REG", "epci": "EPCI"}
 DATASET_METRICS = {"views": "views", "resources_downloads": "downloads", "downloads": "downloads",
                    "reuses": "reuses", "followers": "followers"}
 
@@ -118,26 +119,21 @@ def _contacts(data: dict[str, Any]) -> list[ContactPoint]:
 def _spatial(spatial: Any) -> list[Spatial]:
     if not isinstance(spatial, dict):
         return []
-    codes: dict[str, list[str]] = {"communes": [], "departements": [], "regions": []}
-    for zone in spatial.get("zones") or []:
-        if not isinstance(zone, str):
-            continue
+    zones = [z for z in spatial.get("zones") or [] if isinstance(z, str)]
+    codes = []
+    for zone in zones:
         parts = zone.split("@")[0].split(":")  # "fr:commune:69123" (older ids end with "@1942-01-01")
         if len(parts) == 3 and parts[0] == "fr" and parts[1] in ZONE_LEVELS:
-            codes[ZONE_LEVELS[parts[1]]].append(parts[2])
-    communes, departements, regions = [], [], list(codes["regions"])
-    if codes["communes"] or codes["departements"]:
-        communes, departements, parents = territory.for_codes(codes["communes"] + codes["departements"])
-        regions = list(dict.fromkeys(regions + list(parents)))
+            codes.append(f"{ZONE_LEVELS[parts[1]]}:{parts[2]}")
+    communes, departements, regions = territory.for_codes(codes) if codes else ([], [], [])
     geometry = spatial.get("geom") if isinstance(spatial.get("geom"), dict) else None
     bbox = _bbox(geometry) if geometry else None
     if bbox and not (communes or departements or regions):
-        departements, regions = (list(x) for x in territory.for_bbox(bbox))
-    zones = [z for z in spatial.get("zones") or [] if isinstance(z, str)]
+        departements, regions = territory.for_bbox(bbox)
     if not (zones or geometry):
         return []
     return [Spatial(label=", ".join(zones) or None, bbox=bbox, geometry=geometry, communes=list(communes),
-                    departements=list(departements), regions=regions)]
+                    departements=list(departements), regions=list(regions))]
 
 
 def _bbox(geometry: dict[str, Any]) -> tuple[float, float, float, float] | None:
