@@ -144,7 +144,7 @@ class _Licences:
                 self.unnamed[fold(str(value))] = kind
         # Free-text recognition: the longest known name found in the text wins. Short ids ("lo", "mit", "ogl")
         # are left out: as words inside a sentence they mean something else too often.
-        names = sorted((k for k in self.by_id if len(k) >= 5), key=len, reverse=True)
+        names = sorted((k for k in self.by_id if len(k) >= 4), key=len, reverse=True)
         self.in_text = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
 
 
@@ -192,7 +192,8 @@ def _cc_code(parts: str, version: str | None, port: str | None = None) -> str | 
     return f"CC_{elements}_{ver}"
 
 
-def _licence_from_url(url: str) -> str | None:
+def _licence_from_url(url: str, *, loose: bool = True) -> str | None:
+    """Licence of a URL; ``loose`` also reads the last path segment as an id (opendefinition.org/licenses/cc-by)."""
     table = _licences()
     key = _url_key(url)
     if key in table.by_url:
@@ -205,6 +206,8 @@ def _licence_from_url(url: str) -> str | None:
         return LICENCE_BASE + code if code else None
     if "creativecommons.org/publicdomain/zero" in key:
         return LICENCE_BASE + "CC0"
+    if not loose:
+        return None
     # opendefinition.org/licenses/cc-by, spdx.org/licenses/CC-BY-4.0...: the last segment is an id
     last = key.rsplit("/", 1)[-1]
     return _licence_from_name(fold(last), allow_text=False) if last else None
@@ -266,15 +269,18 @@ def licence(value: Any) -> tuple[str | None, str | None]:
         uri = _licence_from_url(label)
         return (uri or (label if label.startswith("http") else None)), label
     folded = fold(label)
-    if folded in _licences().unnamed:
+    table = _licences()
+    if folded in table.unnamed:
         return None, label
-    uri = _licence_from_name(folded)
-    if uri is None:
-        for url in _URL_IN_TEXT.findall(label):
-            uri = _licence_from_url(url.rstrip(".,;"))
-            if uri:
-                break
-    return uri, label
+    if folded in table.by_id:
+        return table.by_id[folded], label
+    # Free text: a licence URL it quotes is more precise than its wording ("Soumis à la licence Etalab :
+    # https://www.etalab.gouv.fr/licence-ouverte-open-licence/" is version 2.0, which the words do not say).
+    for url in _URL_IN_TEXT.findall(label):
+        uri = _licence_from_url(url.rstrip(".,;:"), loose=False)
+        if uri:
+            return uri, label
+    return _licence_from_name(folded), label
 
 
 def licence_openness(value: Any) -> bool | None:
