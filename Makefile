@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pycsw 2.6.2 (the local CSW of tests and demo) pins OWSLib<0.29 and breaks with SQLAlchemy 2: its own virtualenv.
+PYCSW_VENV := .venv-pycsw
+PYCSW_STAMP := $(PYCSW_VENV)/.installed
 
 .PHONY: demo test lint bench bench-quick clean venv
 
@@ -12,12 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(PYCSW_STAMP):
+	$(PYTHON) -m venv $(PYCSW_VENV)
+	$(PYCSW_VENV)/bin/pip install --quiet --upgrade pip
+	$(PYCSW_VENV)/bin/pip install --quiet 'pycsw==2.6.2' 'sqlalchemy<2'
+	touch $(PYCSW_STAMP)
+
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(PYCSW_STAMP)
 	$(BIN)/moisson demo
 
-test: $(STAMP)
+test: $(STAMP) $(PYCSW_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
