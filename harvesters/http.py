@@ -228,9 +228,11 @@ class HttpClient:
         self.session.max_redirects = 10
 
     def get(self, url: str, *, params: dict[str, Any] | None = None, conditional: bool = False,
-            headers: dict[str, str] | None = None) -> requests.Response:
+            headers: dict[str, str] | None = None, remember: bool = True) -> requests.Response:
         """GET that raises on HTTP errors. With ``conditional``, sends the ETag/Last-Modified seen last time and
-        returns the 304 response as is (``response.status_code == 304``) when nothing changed."""
+        returns the 304 response as is (``response.status_code == 304``) when nothing changed. With
+        ``remember=False`` the new validators are not stored: the caller stores them with :meth:`remember` once the
+        body has served its purpose (a paged DCAT catalog keeps them only for a page without a next page)."""
         sent = dict(headers or {})
         key = requests.Request("GET", url, params=params).prepare().url or url
         if conditional and (seen := self.validators.get(key)):
@@ -243,9 +245,15 @@ class HttpClient:
         if response.status_code == 304 and conditional:
             return response
         response.raise_for_status()
-        if conditional and (response.headers.get("ETag") or response.headers.get("Last-Modified")):
-            self.validators[key] = (response.headers.get("ETag"), response.headers.get("Last-Modified"))
+        if conditional and remember:
+            self.remember(url, response, params=params)
         return response
+
+    def remember(self, url: str, response: requests.Response, *, params: dict[str, Any] | None = None) -> None:
+        """Store the validators of ``response`` (a 200 for ``url``) for the next conditional GET of ``url``."""
+        if response.headers.get("ETag") or response.headers.get("Last-Modified"):
+            key = requests.Request("GET", url, params=params).prepare().url or url
+            self.validators[key] = (response.headers.get("ETag"), response.headers.get("Last-Modified"))
 
     def post(self, url: str, *, data: bytes | str, headers: dict[str, str] | None = None) -> requests.Response:
         response = self.session.post(url, data=data, headers=headers or {})

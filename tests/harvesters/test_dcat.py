@@ -1,0 +1,370 @@
+"""DcatHarvester over real HTTP: recorded DCAT catalogs served by StaticFiles on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import requests
+from rdflib import Graph
+
+from demo.portals.static import StaticFiles
+from demo.server import PortalServer, Request, Response
+from harvesters.dcat import DcatHarvester, sniff_syntax
+from harvesters.http import HttpClient
+from harvesters.record import RawRecord, RecordError, SourceError
+from tests.conftest import make_config
+
+DCAT_DIR = "dcat"
+INVALID_TURTLE = "semic_dcat-ap-3.0.1_example-bee-population-dataset-series-combined_INVALID-TURTLE.ttl"
+RECORDED_PAGE = "http://data.test.org/catalog.jsonld?page={}"
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[PortalServer]:
+    with PortalServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def server(shared_server: PortalServer) -> PortalServer:
+    """One server for the module (stopping one takes half a second), emptied before each test."""
+    shared_server.apps.clear()
+    shared_server.hits.clear()
+    return shared_server
+
+
+def harvester(url: str, options: str = "{}", validators: dict[str, Any] | None = None) -> DcatHarvester:
+    config = make_config(f"- {{id: test-dcat, type: dcat, url: '{url}', options: {options}}}",
+                         http="{timeout: 2, retries: 0, per_host_rps: 1000}")
+    http = HttpClient(config.settings.http, allow_private=True, validators=validators)
+    return DcatHarvester(config.sources[0], http)
+
+
+def split(items: list[Any]) -> tuple[list[RawRecord], list[RecordError]]:
+    return [i for i in items if isinstance(i, RawRecord)], [i for i in items if isinstance(i, RecordError)]
+
+
+def run(url: str, options: str = "{}") -> tuple[list[RawRecord], list[RecordError]]:
+    return split(list(harvester(url, options).harvest()))
+
+
+def serve(server: PortalServer, files: dict[str, bytes | Path]) -> tuple[str, StaticFiles]:
+    app = StaticFiles(files)
+    return server.mount("/dcat", app), app
+
+
+def hydra_pages(fixtures: Path, base: str, prefix: str) -> dict[str, bytes]:
+    """The recorded two-page Hydra catalog with its page URLs pointing at our server."""
+    pages = {}
+    for number in (1, 2):
+        text = (fixtures / DCAT_DIR / f"udata_{prefix}-collection-{number}.jsonld").read_text("utf-8")
+        for other in (1, 2):
+            text = text.replace(RECORDED_PAGE.format(other), f"{base}/page{other}.jsonld")
+        pages[f"/page{number}.jsonld"] = text.encode()
+    return pages
+
+
+# -- serialisations ------------------------------------------------------------------------------------------------
+
+
+def test_rdfxml_catalog_one_record_per_dataset_with_provenance(server: PortalServer, fixtures: Path) -> None:
+    base, _ = serve(server, {"/catalog.rdf": fixtures / DCAT_DIR / "ckanext-dcat_catalog.rdf"})
+    records, errors = run(f"{base}/catalog.rdf")
+    assert errors == []
+    assert [r.native_id for r in records] == ["https://data.some.org/catalog/datasets/1",
+                                              "https://data.some.org/catalog/datasets/2"]
+    first = records[0]
+    assert (first.source_id, first.profile, first.media_type) == ("test-dcat", "dcat", "application/n-triples")
+    assert first.url == f"{base}/catalog.rdf"
+    assert first.modified is not None and first.modified.startswith("2013-04-26T00:00:00")  # rdflib normalises
+    lines = first.content.decode().splitlines()
+    assert lines == sorted(lines)
+    text = first.content.decode()
+    assert "Example dataset 1" in text and "1.csv" in text and "Publishing Organization for dataset 1" in text
+    assert "Example dataset 2" not in text  # another dataset is another record
+    assert "An example catalog" not in text  # the catalog is a container, not part of the dataset
+
+
+def test_turtle_ntriples_and_jsonld_give_the_same_bytes_as_rdfxml(server: PortalServer, fixtures: Path) -> None:
+    """The record bytes do not depend on the serialisation nor on the parser's blank-node ids."""
+    graph = Graph().parse(fixtures / DCAT_DIR / "ckanext-dcat_dataset_multilingual.ttl")
+    files: dict[str, bytes | Path] = {
+        "/c.ttl": fixtures / DCAT_DIR / "ckanext-dcat_dataset_multilingual.ttl",
+        "/c.rdf": graph.serialize(format="xml").encode(),
+        "/c.nt": graph.serialize(format="nt").encode(),
+        "/c.jsonld": graph.serialize(format="json-ld").encode(),
+    }
+    base, _ = serve(server, files)
+    contents = {}
+    for path in files:
+        records, errors = run(base + path)
+        assert errors == [] and len(records) == 1, path
+        contents[path] = records[0].content
+    assert len(set(contents.values())) == 1
+    assert contents["/c.ttl"].count(b"_:b") >= 6  # two contact points and a provenance statement, labelled
+
+
+def test_jsonld_with_graph_and_blank_nodes(server: PortalServer, fixtures: Path) -> None:
+    base, _ = serve(server, {"/c.jsonld": fixtures / DCAT_DIR / "ckanext-dcat_catalog_with_at_graph.jsonld"})
+    records, errors = run(f"{base}/c.jsonld")
+    assert errors == []
+    assert [r.native_id for r in records] == [
+        "https://ckan.example.org/dataset/d4ce4e6e-ab89-44cb-bf5c-33a162c234de#dataset"]
+    assert b'"Jane Doe"' in records[0].content and b"download.zip" in records[0].content
+
+
+def test_dcat_us_data_json_one_record_per_dataset(server: PortalServer, fixtures: Path) -> None:
+    base, _ = serve(server, {"/data.json": fixtures / DCAT_DIR / "udata_evian_arcgis-hub_dcat-us-1.1.json"})
+    records, errors = run(f"{base}/data.json")
+    assert errors == []
+    assert len(records) == 8
+    assert {r.profile for r in records} == {"dcat-us"}
+    first = orjson.loads(records[0].content)
+    assert records[0].native_id == first["identifier"] == (
+        "https://www.arcgis.com/home/item.html?id=f6565516d1354383b25793e630cf3f2b&sublayer=5")
+    assert first["title"] == "stationnement velos" and len(first["distribution"]) == 6
+    assert records[0].modified == "2022-07-29T11:29:07.556Z"
+
+
+def test_dcat_us_dataset_without_identifier_is_a_record_error(server: PortalServer) -> None:
+    catalog = {"dataset": [{"identifier": "a", "title": "A"}, {"title": "Sans identifiant"}]}
+    base, _ = serve(server, {"/data.json": orjson.dumps(catalog)})
+    records, errors = run(f"{base}/data.json")
+    assert [r.native_id for r in records] == ["a"]
+    assert [(e.native_id, e.page_level) for e in errors] == [("Sans identifiant", False)]
+
+
+def test_mislabelled_content_type_is_sniffed(server: PortalServer, fixtures: Path) -> None:
+    """Turtle served as text/plain, RDF/XML as application/octet-stream: the content says what it is."""
+    base, _ = serve(server, {"/turtle.txt": fixtures / DCAT_DIR / "ckanext-dcat_dataset_gob_es_madrid.ttl",
+                             "/rdfxml.bin": fixtures / DCAT_DIR / "ckanext-dcat_catalog.rdf"})
+    assert len(run(f"{base}/turtle.txt")[0]) == 1
+    assert len(run(f"{base}/rdfxml.bin")[0]) == 2
+
+
+def test_wrong_content_type_falls_back_to_the_content(server: PortalServer, fixtures: Path) -> None:
+    def app(request: Request) -> Response:
+        body = (fixtures / DCAT_DIR / "ckanext-dcat_dataset_multilingual.ttl").read_bytes()
+        return Response(200, body, content_type="application/rdf+xml")
+
+    url = server.mount("/lying", app)
+    records, errors = run(url)
+    assert errors == [] and len(records) == 1
+
+
+def test_format_option_forces_the_parser(server: PortalServer, fixtures: Path) -> None:
+    base, _ = serve(server, {"/catalog": fixtures / DCAT_DIR / "ckanext-dcat_dataset_multilingual.ttl"})
+    assert len(run(f"{base}/catalog", "{format: turtle}")[0]) == 1
+    with pytest.raises(SourceError, match="not valid RDF/XML"):
+        run(f"{base}/catalog", "{format: rdfxml}")
+
+
+def test_sniffing() -> None:
+    assert sniff_syntax(b'\xef\xbb\xbf<?xml version="1.0"?><rdf:RDF/>') == "rdfxml"
+    assert sniff_syntax(b"@prefix dcat: <http://www.w3.org/ns/dcat#> .") == "turtle"
+    assert sniff_syntax(b"PREFIX dcat: <http://www.w3.org/ns/dcat#>") == "turtle"
+    assert sniff_syntax(b"<http://a> <http://b> <http://c> .\n") == "ntriples"
+    assert sniff_syntax(b'{"dataset": []}') == "dcat-us"
+    assert sniff_syntax(b'{"@graph": [], "dataset": []}') == "jsonld"
+    assert sniff_syntax(b"<!DOCTYPE html><html></html>") is None
+
+
+# -- records of a page ----------------------------------------------------------------------------------------------
+
+
+def test_series_and_members_are_separate_records(server: PortalServer, fixtures: Path) -> None:
+    base, _ = serve(server, {"/bees.ttl": fixtures / DCAT_DIR /
+                             "semic_dcat-ap-3.0.1_example-bee-population-dataset-series-modified.ttl"})
+    records, _ = run(f"{base}/bees.ttl")
+    by_id = {r.native_id: r.content.decode() for r in records}
+    assert sorted(by_id) == ["https://data.gov.gr/id/dataset/BeePopulation2000",
+                             "https://data.gov.gr/id/dataset/BeePopulation2022",
+                             "https://data.gov.gr/id/dataset/BeePopulation2023",
+                             "https://data.gov.gr/id/datasetseries/BeePopulation"]
+    member = by_id["https://data.gov.gr/id/dataset/BeePopulation2023"]
+    assert "<http://www.w3.org/ns/dcat#inSeries> <https://data.gov.gr/id/datasetseries/BeePopulation>" in member
+    assert '"Bee population"@en' not in member  # the series' own description stays in the series' record
+    assert "Bee population 2022" not in member  # nor the previous member's (dcat:prev)
+
+
+def test_standalone_data_service_is_a_record_access_services_are_not(server: PortalServer, fixtures: Path) -> None:
+    base, _ = serve(server, {"/org.rdf": fixtures / DCAT_DIR / "udata_data.gouv.fr_org_catalog.rdf.xml",
+                             "/series.rdf": fixtures / DCAT_DIR / "udata_sextant_dataset-series.rdf.xml"})
+    records, errors = run(f"{base}/org.rdf")
+    assert errors == []
+    assert sorted(r.native_id for r in records) == [
+        "https://vanves-seineouest.opendatasoft.com/api/explore/v2.1/",
+        "https://vanves-seineouest.opendatasoft.com/explore/dataset/bureau-de-vote-vanves/",
+        "https://vanves-seineouest.opendatasoft.com/explore/dataset/vfe_public_219200755_20240506/",
+    ]
+    vanves = next(r for r in records if "bureau-de-vote" in r.native_id).content.decode()
+    assert vanves.count("<http://www.w3.org/ns/dcat#downloadURL>") == 4  # its distributions are in its record
+    assert '<http://purl.org/dc/terms/title> "Ville de Vanves"' not in vanves  # the catalog's title is not its own
+    assert '<http://xmlns.com/foaf/0.1/name> "Ville de Vanves"' in vanves  # the distributor it reaches is
+    series, _ = run(f"{base}/series.rdf")
+    assert [r.native_id for r in series] == [
+        "https://sextant.ifremer.fr/geonetwork/srv/api/records/fc663284-e599-427e-9da6-9fe9519170f3#resource"]
+    assert series[0].content.count(b"<http://www.w3.org/ns/dcat#endpointURL>") == 2
+
+
+def test_blank_node_dataset_is_named_by_its_identifier(server: PortalServer) -> None:
+    turtle = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+    [] a dcat:Catalog ; dcat:dataset [ a dcat:Dataset ; dct:identifier "ds-1" ; dct:title "Un" ],
+                                     [ a dcat:Dataset ; dct:title "Sans identifiant" ] ."""
+    base, _ = serve(server, {"/c.ttl": turtle})
+    records, errors = run(f"{base}/c.ttl")
+    assert [r.native_id for r in records] == ["ds-1"]
+    assert len(errors) == 1 and not errors[0].page_level and "dct:identifier" in errors[0].reason
+    assert errors[0].native_id == "untitled: Sans identifiant"
+
+
+def test_two_harvests_give_identical_hashes(server: PortalServer, fixtures: Path) -> None:
+    """Blank nodes everywhere (GeoNetwork, GeoDCAT-AP): a new parse gives new ids, never new bytes."""
+    names = ["udata_datara_geonetwork_geodcat-ap.rdf.xml", "semic_geodcat-ap-2.0.0_example-dataset.ttl",
+             "semic_iso-19139-to-dcat-ap_multilingual-metadata_expected_output.ttl"]
+    base, _ = serve(server, {f"/{name}": fixtures / DCAT_DIR / name for name in names})
+    for name in names:
+        first, _ = run(f"{base}/{name}")
+        second, _ = run(f"{base}/{name}")
+        assert first and [r.hash for r in first] == [r.hash for r in second], name
+
+
+# -- paging ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["partial", "paged"])  # hydra:PartialCollectionView/next, PagedCollection/nextPage
+def test_hydra_paging_both_vocabularies(server: PortalServer, fixtures: Path, prefix: str) -> None:
+    app = StaticFiles()
+    base = server.mount("/hydra", app)
+    for path, body in hydra_pages(fixtures, base, prefix).items():
+        app.put(path, body)
+    records, errors = run(f"{base}/page1.jsonld")
+    assert errors == []
+    assert [r.native_id for r in records] == [f"http://data.test.org/datasets/{n}" for n in (1, 2, 3, 4)]
+    assert [r.url for r in records] == [f"{base}/page1.jsonld"] * 3 + [f"{base}/page2.jsonld"]
+    assert [h.path for h in server.hits] == ["/hydra/page1.jsonld", "/hydra/page2.jsonld"]
+
+
+def test_hydra_loop_stops_after_every_page_was_read(server: PortalServer, fixtures: Path) -> None:
+    app = StaticFiles()
+    base = server.mount("/hydra", app)
+    pages = hydra_pages(fixtures, base, "partial")
+    looping = orjson.loads(pages["/page2.jsonld"])
+    looping.append({"@id": "x:view", "http://www.w3.org/ns/hydra/core#next": [{"@id": f"{base}/page1.jsonld"}]})
+    app.put("/page1.jsonld", pages["/page1.jsonld"])
+    app.put("/page2.jsonld", orjson.dumps(looping))
+    h = harvester(f"{base}/page1.jsonld")
+    records, errors = split(list(h.harvest()))
+    assert errors == [] and len(records) == 4
+    assert len(server.hits) == 2
+    assert any("already read" in event for event in h.http.stats.events)
+
+
+def test_page_limit_ends_the_sweep_with_a_page_error(server: PortalServer, fixtures: Path) -> None:
+    app = StaticFiles()
+    base = server.mount("/hydra", app)
+    for path, body in hydra_pages(fixtures, base, "partial").items():
+        app.put(path, body)
+    records, errors = run(f"{base}/page1.jsonld", "{page_limit: 1}")
+    assert len(records) == 3
+    assert len(errors) == 1 and errors[0].page_level and "page_limit" in errors[0].reason
+    assert errors[0].url == f"{base}/page2.jsonld"
+
+
+def test_broken_later_page_is_a_page_error_after_the_good_records(server: PortalServer, fixtures: Path) -> None:
+    app = StaticFiles()
+    base = server.mount("/hydra", app)
+    pages = hydra_pages(fixtures, base, "partial")
+    app.put("/page1.jsonld", pages["/page1.jsonld"])
+    app.put("/page2.jsonld", b'[{"@id": "http://data.test.org/datasets/4", ')
+    records, errors = run(f"{base}/page1.jsonld")
+    assert len(records) == 3
+    assert len(errors) == 1 and errors[0].page_level and errors[0].url == f"{base}/page2.jsonld"
+    assert "not valid JSON-LD" in errors[0].reason
+
+
+def test_unreachable_later_page_is_a_page_error(server: PortalServer, fixtures: Path) -> None:
+    app = StaticFiles()
+    base = server.mount("/hydra", app)
+    app.put("/page1.jsonld", hydra_pages(fixtures, base, "partial")["/page1.jsonld"])  # page 2 answers 404
+    records, errors = run(f"{base}/page1.jsonld")
+    assert len(records) == 3
+    assert len(errors) == 1 and errors[0].page_level and "404" in errors[0].reason
+
+
+# -- failures of the whole source ------------------------------------------------------------------------------------
+
+
+def test_invalid_turtle_fails_the_source_with_the_parser_message(server: PortalServer, fixtures: Path) -> None:
+    base, _ = serve(server, {"/bees.ttl": fixtures / DCAT_DIR / INVALID_TURTLE})
+    with pytest.raises(SourceError) as caught:
+        run(f"{base}/bees.ttl")
+    message = str(caught.value)
+    assert message.startswith(f"{base}/bees.ttl: not valid Turtle: line 32: Bad syntax")
+    assert "BeePopulation2023" in message
+
+
+def test_html_page_is_not_a_catalog(server: PortalServer) -> None:
+    base, _ = serve(server, {"/index.html": b"<!DOCTYPE html><html><body>Portail</body></html>"})
+    with pytest.raises(SourceError, match="cannot tell its serialisation"):
+        run(f"{base}/index.html")
+
+
+def test_missing_catalog_raises_the_http_error(server: PortalServer) -> None:
+    base, _ = serve(server, {})
+    with pytest.raises(requests.HTTPError):
+        run(f"{base}/nothing.rdf")
+
+
+# -- conditional GET ------------------------------------------------------------------------------------------------
+
+
+def test_unchanged_catalog_answers_304_and_is_listed_as_unchanged(server: PortalServer, fixtures: Path) -> None:
+    base, app = serve(server, {"/org.rdf": fixtures / DCAT_DIR / "udata_data.gouv.fr_org_catalog.rdf.xml"})
+    validators: dict[str, Any] = {}
+    first = harvester(f"{base}/org.rdf", validators=validators)
+    assert len(split(list(first.harvest()))[0]) == 3
+    assert first.unchanged_pages == []
+    second = harvester(f"{base}/org.rdf", validators=validators)
+    assert list(second.harvest()) == []
+    assert second.unchanged_pages == [f"{base}/org.rdf"]
+    assert [h.status for h in server.hits] == [200, 304]
+    app.put("/org.rdf", fixtures / DCAT_DIR / "ckanext-dcat_catalog.rdf")  # the catalog changes: fetched again
+    third = harvester(f"{base}/org.rdf", validators=validators)
+    assert len(split(list(third.harvest()))[0]) == 2 and third.unchanged_pages == []
+
+
+def test_paged_catalog_keeps_validators_only_for_its_last_page(server: PortalServer, fixtures: Path) -> None:
+    """A page with a next page must be read again to follow it; the last page can be answered 304."""
+    app = StaticFiles()
+    base = server.mount("/hydra", app)
+    for path, body in hydra_pages(fixtures, base, "partial").items():
+        app.put(path, body)
+    validators: dict[str, Any] = {}
+    assert len(split(list(harvester(f"{base}/page1.jsonld", validators=validators).harvest()))[0]) == 4
+    assert list(validators) == [f"{base}/page2.jsonld"]
+    second = harvester(f"{base}/page1.jsonld", validators=validators)
+    records, errors = split(list(second.harvest()))
+    assert len(records) == 3 and errors == []
+    assert second.unchanged_pages == [f"{base}/page2.jsonld"]
+    assert [h.status for h in server.hits[2:]] == [200, 304]
+
+
+# -- JSON-LD contexts -------------------------------------------------------------------------------------------------
+
+
+def test_remote_jsonld_context_is_fetched_through_our_http_layer(server: PortalServer) -> None:
+    context = {"@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
+                            "title": "dct:title", "Dataset": "dcat:Dataset"}}
+    document = {"@context": "context.jsonld", "@graph": [
+        {"@id": "https://example.fr/ds/1", "@type": "Dataset", "title": "Jeu 1"},
+        {"@id": "https://example.fr/ds/2", "@type": "Dataset", "title": "Jeu 2"}]}
+    base, _ = serve(server, {"/context.jsonld": orjson.dumps(context), "/catalog.jsonld": orjson.dumps(document)})
+    records, errors = run(f"{base}/catalog.jsonld")
+    assert errors == [] and [r.native_id for r in records] == ["https://example.fr/ds/1", "https://example.fr/ds/2"]
+    assert b'<http://purl.org/dc/terms/title> "Jeu 1"' in records[0].content
+    assert [h.path for h in server.hits] == ["/dcat/catalog.jsonld", "/dcat/context.jsonld"]
