@@ -34,6 +34,7 @@ import orjson
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from normalise import vocab
 from normalise.model import (
     AccessService,
     Agent,
@@ -78,31 +79,12 @@ _ALIASES = {
     "nt": "nt", "ntriples": "nt", "n-triples": "nt", "application/n-triples": "nt",
 }
 
-# EU data themes (http://publications.europa.eu/resource/authority/data-theme): SHACL wants a skos:prefLabel on
-# every skos:Concept, and the theme URIs are all the normalisers emit, so their official labels live here.
-EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
-EU_THEME_LABELS: dict[str, tuple[str, str]] = {
-    "AGRI": ("Agriculture, fisheries, forestry and food", "Agriculture, pêche, sylviculture et alimentation"),
-    "ECON": ("Economy and finance", "Économie et finances"),
-    "EDUC": ("Education, culture and sport", "Éducation, culture et sport"),
-    "ENER": ("Energy", "Énergie"),
-    "ENVI": ("Environment", "Environnement"),
-    "GOVE": ("Government and public sector", "Gouvernement et secteur public"),
-    "HEAL": ("Health", "Santé"),
-    "INTR": ("International issues", "Questions internationales"),
-    "JUST": ("Justice, legal system and public safety", "Justice, système juridique et sécurité publique"),
-    "OP_DATPRO": ("Provisional data", "Données provisoires"),
-    "REGI": ("Regions and cities", "Régions et villes"),
-    "SOCI": ("Population and society", "Population et société"),
-    "TECH": ("Science and technology", "Science et technologie"),
-    "TRAN": ("Transport", "Transports"),
-}
-
 _SPDX_ALGORITHMS = {"md5": "md5", "sha1": "sha1", "sha-1": "sha1", "sha256": "sha256", "sha-256": "sha256",
                     "sha512": "sha512", "sha-512": "sha512", "sha224": "sha224", "sha384": "sha384"}
 _HEX_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
+# An IRI, as opposed to text with a colon ("OGC:WMS", "EPSG:4326"): a hierarchical scheme (://) or a known one.
+_SCHEME = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|(?:urn|mailto|tel|doi|info|tag):)\S", re.IGNORECASE)
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BNODE_BAD = re.compile(r"[^A-Za-z0-9_-]")
@@ -282,7 +264,7 @@ def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:
         resolution = format(Decimal(repr(float(d.spatial_resolution_m))), "f")
         b.add(s, DCAT.spatialResolutionInMeters, Literal(resolution, datatype=XSD.decimal, normalize=False))
     for index, dist in enumerate(d.distributions):
-        b.add(s, DCAT.distribution, _distribution(b, s, dist, index))
+        b.add(s, DCAT.distribution, _distribution(b, s, dist, index, d))
 
 
 def _data_service(b: _Builder, s: URIRef, d: DataService) -> None:
@@ -297,7 +279,7 @@ def _data_service(b: _Builder, s: URIRef, d: DataService) -> None:
         b.add(s, DCAT.servesDataset, _iri(dataset) or moisson_iri(dataset, b.base))
 
 
-def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int) -> Any:
+def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int, owner: Dataset) -> Any:
     node = _iri(d.uri) or URIRef(f"{_strip_fragment(dataset)}#distribution-{index + 1}")
     b.add(node, RDF.type, DCAT.Distribution)
     b.text(node, DCTERMS.title, d.title)
@@ -311,7 +293,12 @@ def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int) -> 
     b.resource(node, DCTERMS.format, d.format or d.format_label, DCTERMS.MediaTypeOrExtent)
     b.resource(node, DCAT.mediaType, d.media_type, DCTERMS.MediaType, label_when_text=False)
     b.resource(node, DCAT.compressFormat, d.compress_format, DCTERMS.MediaType, label_when_text=False)
-    _licence(b, node, d.licence, d.licence_label)
+    # DCAT-AP puts the licence on distributions (a dataset has none in the profile): the dataset's licence applies
+    # to those that state none of their own, as CKAN's DCAT export also does. The dataset keeps it too.
+    if d.licence or d.licence_label:
+        _licence(b, node, d.licence, d.licence_label)
+    else:
+        _licence(b, node, owner.licence, owner.licence_label)
     b.resource(node, DCTERMS.accessRights, d.access_rights, DCTERMS.RightsStatement)
     b.resource(node, DCTERMS.rights, d.rights, DCTERMS.RightsStatement)
     if d.byte_size is not None and d.byte_size >= 0:
@@ -460,16 +447,16 @@ def _access_service(b: _Builder, a: AccessService) -> Any:
 
 
 def _concept(b: _Builder, node: URIRef) -> None:
-    """A skos:Concept with the prefLabel DCAT-AP requires (official labels for EU themes, else the IRI's name)."""
+    """A skos:Concept with the prefLabel DCAT-AP requires: the official labels of EU data themes (from
+    :mod:`normalise.vocab`), else the IRI's last segment in words (ADMS publisher types: "LocalAuthority")."""
     if (node, SKOS.Concept) in b._typed:
         return
     b.typed(node, SKOS.Concept)
-    code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-    labels = EU_THEME_LABELS.get(code) if str(node).startswith(EU_THEME) else None
-    if labels:
-        b.add(node, SKOS.prefLabel, Literal(labels[0], lang="en"))
-        b.add(node, SKOS.prefLabel, Literal(labels[1], lang="fr"))
-    else:
+    labels = [(lang, label) for lang in ("en", "fr") if (label := vocab.theme_label(str(node), lang))]
+    for lang, label in labels:
+        b.add(node, SKOS.prefLabel, Literal(label, lang=lang))
+    if not labels:
+        code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
         b.add(node, SKOS.prefLabel, Literal(_CAMEL.sub(" ", code).replace("_", " ") or str(node)))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,10 @@ class Violation:
     message: str  # plain words
     value: str | None = None
     external_reference: bool = False
+    # The name a normaliser lists in the record's ``gaps`` when the source lacks what this violation asks for: the
+    # property ("dct:description") on the record itself, "<class>/<property>" on a node inside it
+    # ("dcat:Distribution/dcat:accessURL", "dcat:DataService/dct:title" for an access service).
+    gap: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,7 +114,9 @@ def validate_entries(entries: Sequence[Dataset | DataService], base: str | None 
     graph = rdf.new_graph()
     owners: dict[Any, set[str]] = {}  # node -> records describing it (vocabulary nodes are shared)
     reports: dict[str, Report] = {entry.id: Report(True) for entry in entries}
-    for entry, _, entry_triples in rdf.described(entries, base):
+    subjects: dict[str, str] = {}
+    for entry, subject, entry_triples in rdf.described(entries, base):
+        subjects[entry.id] = _curie(graph, subject) or ""
         for triple in entry_triples:
             graph.add(triple)
             owners.setdefault(triple[0], set()).add(entry.id)
@@ -121,7 +127,9 @@ def validate_entries(entries: Sequence[Dataset | DataService], base: str | None 
         violation = _violation(graph, result, results)
         for entry_id in sorted(owners.get(results.value(result, SH.focusNode), ())):
             report = reports[entry_id]
-            report.violations.append(violation)
+            own = violation.focus == subjects[entry_id]
+            gap = violation.path if own else f"{violation.focus_type}/{violation.path}"
+            report.violations.append(replace(violation, gap=gap if violation.path else None))
             if violation.severity == "violation":
                 report.conforms = False
     return reports
