@@ -90,6 +90,37 @@ def sources_list() -> None:
     out.print(table)
 
 
+@sources_app.command("detect")
+def sources_detect(
+    url: Annotated[str, typer.Argument(help="the portal's address")],
+    write: Annotated[bool, typer.Option("--write", help="append the entry to the sources file (validated)")] = False,
+    source_id: Annotated[str | None, typer.Option("--id", help="source id (default: from the host name)")] = None,
+) -> None:
+    """Name a portal's source type by probing its address; print a ready-to-paste sources.yaml entry."""
+    from harvesters.config import Settings
+    from harvesters.detect import append_source, detect, entry_yaml, probe_client
+
+    path = config_path(state.config_file)
+    settings = _config().settings if path.exists() else Settings()
+    http = probe_client(settings.http, allow_private=settings.allow_private_networks, contact=settings.contact)
+    found = detect(url, http)
+    for line in found.evidence:
+        err.print(f"  {line}", highlight=False, markup=False)
+    if not found.found:
+        err.print("[red]cannot tell[/red] the source type of this address (see above what was tried)")
+        raise typer.Exit(1)
+    err.print(f"[green]{found.type}[/green] (confidence {found.confidence:.2f})", highlight=False)
+    entry = found.source_entry(source_id)
+    sys.stdout.write(entry_yaml(entry))
+    if write:
+        try:
+            append_source(path, entry)
+        except ConfigError as exc:
+            err.print(f"[red]error:[/red] not written: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        err.print(f"appended source {entry['id']!r} to {path}", highlight=False)
+
+
 # -- harvest ------------------------------------------------------------------------------------------------------
 
 
