@@ -469,13 +469,15 @@ def for_bbox(bbox: Iterable[float] | None) -> tuple[list[str], list[str]]:
         return [], []
     if any(math.isnan(v) for v in (west, south, east, north)):
         return [], []
-    return _for_bbox_cached(round(west, 4), round(south, 4), round(east, 4), round(north, 4))
+    departements, regions = _for_bbox_cached(round(west, 4), round(south, 4), round(east, 4), round(north, 4))
+    return list(departements), list(regions)  # copies: the cached tuples must not be mutated by callers
 
 
 @lru_cache(maxsize=8192)
-def _for_bbox_cached(west: float, south: float, east: float, north: float) -> tuple[list[str], list[str]]:
+def _for_bbox_cached(west: float, south: float, east: float, north: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """for_bbox on a rounded box, cached: the records of one portal often share one box."""
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        return [], []
+        return (), ()
     grid = _grid()
     found = _places_in(west, south, east, north)
     selected = {dep for dep, n in found.items() if n >= COVERED_SHARE * grid.totals[dep]}
@@ -486,10 +488,10 @@ def _for_bbox_cached(west: float, south: float, east: float, north: float) -> tu
         dep = _nearest_departement((west + east) / 2, (south + north) / 2)
         selected = {dep} if dep else set()
     if len(selected & grid.metro) >= NATIONAL_SHARE * len(grid.metro):
-        return [], []
+        return (), ()
     ref = _reference()
     regions = {ref.departements[d].region for d in selected if ref.departements[d].region in ref.regions}
-    return sorted(selected), sorted(regions)
+    return tuple(sorted(selected)), tuple(sorted(regions))
 
 
 # --------------------------------------------------------------------------------------------------------------------
