@@ -316,6 +316,11 @@ class Store:
             locks = db.execute("SELECT * FROM harvest_locks").fetchall()
             return sum(self._release_if_stale(db, lock, now) for lock in locks)
 
+    def harvest_lock(self, source_id: str) -> dict[str, Any] | None:
+        """The source's harvest lock (job_id, pid, host, acquired_at) if a live job holds it, else None."""
+        lock = self.db.execute("SELECT * FROM harvest_locks WHERE source_id = ?", (source_id,)).fetchone()
+        return dict(lock) if lock is not None and self._stale_reason(lock) is None else None
+
     def _release_if_stale(self, db: sqlite3.Connection, lock: sqlite3.Row, now: str) -> bool:
         reason = self._stale_reason(lock)
         if reason is None:
@@ -459,6 +464,19 @@ class Store:
         )
         return change
 
+    def mark_seen_by_url(self, source_id: str, urls: Sequence[str], job_id: int) -> int:
+        """Active records whose raw record came from one of ``urls`` (pages a conditional GET found unchanged) are
+        marked seen by this job, so a full sweep does not withdraw them; returns how many."""
+        if not urls:
+            return 0
+        with self.transaction() as db:
+            cur = db.execute(
+                f"""UPDATE records SET last_seen_job = ? WHERE source_id = ? AND status = 'active' AND raw_native_id IN
+                    (SELECT native_id FROM raw_records WHERE source_id = ? AND url IN ({','.join('?' * len(urls))}))""",
+                (job_id, source_id, source_id, *urls),
+            )
+            return cur.rowcount
+
     def withdraw_unseen(self, source_id: str, job_id: int) -> int:
         """After a complete full sweep: records of the source this job did not see are withdrawn (kept, hidden)."""
         now = utcnow()
@@ -511,7 +529,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        meta = {k: row[k] for k in row if k != "data"}
+        meta = {k: row[k] for k in row.keys() if k != "data"}  # noqa: SIM118 - iterating a Row yields values
         return entry_from_json(row["data"]), meta
 
     def iter_entries(self, *, status: str | None = "active", source_id: str | None = None,
@@ -556,6 +574,16 @@ class Store:
             "SELECT data FROM record_versions WHERE record_id = ? AND version = ?", (record_id, version)
         ).fetchone()
         return entry_from_json(row["data"]) if row else None
+
+    def diff(self, record_id: str, old: int, new: int) -> list[dict[str, Any]] | None:
+        """What changed in a record from version ``old`` to version ``new`` (see :func:`diff_json`); None if either
+        version does not exist."""
+        rows = {row["version"]: orjson.loads(row["data"]) for row in self.db.execute(
+            "SELECT version, data FROM record_versions WHERE record_id = ? AND version IN (?, ?)",
+            (record_id, old, new))}
+        if old not in rows or new not in rows:
+            return None
+        return diff_json(_without_counters(rows[old]), _without_counters(rows[new]))
 
     # -- index synchronisation ------------------------------------------------------------------------------------
 
@@ -603,6 +631,77 @@ class ValidatorMap:
 
     def __contains__(self, url: object) -> bool:
         return isinstance(url, str) and self.get(url) is not None
+
+
+# Fields that tell list items apart (distributions, agents, access services...), so a diff follows an item that moved
+# in its list instead of reporting every item after an insertion as changed.
+_IDENTITY_FIELDS = ("native_id", "uri", "download_url", "access_url", "endpoint_url", "email", "name")
+
+
+def diff_json(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
+    """A field-level diff of two stored records, for people: ``[{path, change, from?, to?}]`` with change one of
+    added, removed, changed. Paths are dotted (``publisher.name``); list items are named by an identifying field
+    when they have one (``distributions[download_url=https://...].format``), else by position; a list of plain values
+    (keywords, themes) reports each value added or removed. Fields left out of the stored JSON are defaults (empty),
+    so a field appearing is ``added`` and one disappearing ``removed``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes: list[dict[str, Any]] = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            where = f"{path}.{key}" if path else key
+            if key not in new:
+                changes.append({"path": where, "change": "removed", "from": old[key]})
+            elif key not in old:
+                changes.append({"path": where, "change": "added", "to": new[key]})
+            else:
+                changes += diff_json(old[key], new[key], where)
+        return changes
+    if isinstance(old, list) and isinstance(new, list) and old != new:
+        return _diff_list(old, new, path)
+    return [] if old == new else [{"path": path, "change": "changed", "from": old, "to": new}]
+
+
+def _diff_list(old: list[Any], new: list[Any], path: str) -> list[dict[str, Any]]:
+    if not any(isinstance(v, dict | list) for v in (*old, *new)):
+        removed = [{"path": path, "change": "removed", "from": v} for v in old if v not in new]
+        added = [{"path": path, "change": "added", "to": v} for v in new if v not in old]
+        return removed + added or [{"path": path, "change": "changed", "from": old, "to": new}]  # reordered only
+    old_keys, new_keys = _item_keys(old, new) or ([str(i) for i in range(len(old))], [str(i) for i in range(len(new))])
+    before, after = dict(zip(old_keys, old, strict=True)), dict(zip(new_keys, new, strict=True))
+    changes: list[dict[str, Any]] = []
+    for key in [*old_keys, *(k for k in new_keys if k not in before)]:
+        where = f"{path}[{key}]"
+        if key not in after:
+            changes.append({"path": where, "change": "removed", "from": before[key]})
+        elif key not in before:
+            changes.append({"path": where, "change": "added", "to": after[key]})
+        else:
+            changes += diff_json(before[key], after[key], where)
+    return changes
+
+
+def _item_keys(old: list[Any], new: list[Any]) -> tuple[list[str], list[str]] | None:
+    """``field=value`` for each item of both lists, with the first identifying field that every item has and no two
+    items of a list share; None when there is none (the items are then told apart by position)."""
+    for name in _IDENTITY_FIELDS:
+        keys = []
+        for items in (old, new):
+            values = [item.get(name) if isinstance(item, dict) else None for item in items]
+            if not all(isinstance(v, str) and v for v in values) or len(set(values)) != len(values):
+                break
+            keys.append([f"{name}={v}" for v in values])
+        else:
+            return keys[0], keys[1]
+    return None
+
+
+def _without_counters(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored record without its download/view counters: they are samples, not what the record says (the content
+    hash leaves them out too), so a diff of versions does not list them."""
+    data = {k: v for k, v in data.items() if k != "metrics"}
+    if isinstance(data.get("distributions"), list):
+        data["distributions"] = [{k: v for k, v in d.items() if k != "metrics"} if isinstance(d, dict) else d
+                                 for d in data["distributions"]]
+    return data
 
 
 def _job_dict(row: sqlite3.Row) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -77,8 +77,9 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
     mode = choose_mode(store, source, config, mode)
     since = _since(store, source) if mode == "incremental" else None
     job_id = store.start_job(source.id, mode)
+    validators = JobValidators(store.validators())
     http = HttpClient(config.settings.http, allow_private=config.settings.allow_private_networks,
-                      contact=config.settings.contact, validators=store.validators())
+                      contact=config.settings.contact, validators=validators)
     counts = JobCounts()
     result = JobResult(job_id, source.id, mode, "running", counts)
     started = time.monotonic()
@@ -86,6 +87,7 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
     try:
         status, error, complete = _fetch_and_store(store, source, http, since, job_id, counts, result, progress,
                                                    batch_size)
+        validators.save()  # every record fetched is stored: the validators that vouch for them may be kept
         if status != "failed" and mode == "full" and complete:
             counts.withdrawn = store.withdraw_unseen(source.id, job_id)
         if status != "failed" and (counts.failed or not complete):
@@ -131,7 +133,8 @@ def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since
     status, error, complete = "succeeded", None, True
     batch: list[tuple[RawRecord, list[Dataset | DataService]]] = []
     try:
-        items = harvester_class(source.type)(source, http).harvest(since=since)
+        harvester = harvester_class(source.type)(source, http)
+        items = harvester.harvest(since=since)
     except Exception as exc:  # bad options, a harvester that cannot be imported: a clear failure of this source
         return "failed", _plain(exc), False
     while True:
@@ -159,7 +162,42 @@ def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since
             if progress:
                 progress(source.id, _done(counts))
     _write(store, batch, job_id, counts)  # what was fetched before a failure is good: keep it
+    # pages a conditional GET found unchanged (DCAT): their records were not fetched again, yet they are still there
+    counts.unchanged += store.mark_seen_by_url(source.id, list(getattr(harvester, "unchanged_pages", ())), job_id)
     return status, error, complete
+
+
+class JobValidators(MutableMapping[str, tuple[str | None, str | None]]):
+    """The conditional-GET validators a job sees: read through to the store, written to it only by :meth:`save`,
+    once the records fetched with them are stored. Written at once, a validator would outlive a crash between the
+    fetch and the commit of its records, and the next run, answered 304, would never fetch those records again."""
+
+    def __init__(self, stored: MutableMapping[str, tuple[str | None, str | None]]) -> None:
+        self.stored = stored
+        self.new: dict[str, tuple[str | None, str | None]] = {}
+
+    def __getitem__(self, url: str) -> tuple[str | None, str | None]:
+        return self.new[url] if url in self.new else self.stored[url]
+
+    def __setitem__(self, url: str, value: tuple[str | None, str | None]) -> None:
+        self.new[url] = value
+
+    def __delitem__(self, url: str) -> None:
+        del self.new[url]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.new)
+
+    def __len__(self) -> int:
+        return len(self.new)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self.new or url in self.stored
+
+    def save(self) -> None:
+        for url, value in self.new.items():
+            self.stored[url] = value
+        self.new.clear()
 
 
 def _done(counts: JobCounts) -> int:

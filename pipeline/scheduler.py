@@ -81,13 +81,15 @@ class Scheduler:
             if _active is self:
                 _active = None
 
-    def run_now(self, source_id: str) -> str:
-        """Harvest a source as soon as a slot is free, beside its schedule; returns the scheduler job id."""
+    def run_now(self, source_id: str, mode: str | None = None) -> str:
+        """Harvest a source as soon as a slot is free, beside its schedule (``mode``: full, incremental or chosen as
+        for a scheduled run); returns the scheduler job id."""
         source = self.config.source(source_id)  # ConfigError for an unknown source
         if not source.enabled:
             raise ConfigError(f"source {source_id!r} is disabled in the sources file")
-        job = self._scheduler.add_job(_run_scheduled, trigger="date", args=[source.id], id=NOW_PREFIX + source.id,
-                                      name=f"{source.id} (by hand)", replace_existing=True, misfire_grace_time=None)
+        job = self._scheduler.add_job(_run_scheduled, trigger="date", args=[source.id, mode],
+                                      id=NOW_PREFIX + source.id, name=f"{source.id} (by hand)",
+                                      replace_existing=True, misfire_grace_time=None)
         return job.id
 
     def next_runs(self) -> list[dict[str, Any]]:
@@ -166,7 +168,7 @@ def _job_store(store: Store) -> SQLAlchemyJobStore:
                               engine_options={"connect_args": {"timeout": 60}})
 
 
-def _run_scheduled(source_id: str) -> None:
+def _run_scheduled(source_id: str, mode: str | None = None) -> None:
     """What a stored job calls (by reference, so it must stay importable under this name)."""
     from pipeline.runner import run_one
 
@@ -179,6 +181,6 @@ def _run_scheduled(source_id: str) -> None:
     except ConfigError:
         log.warning("scheduled harvest of %s ignored: the source is no longer in the config", source_id)
         return
-    result = run_one(scheduler.store.path, source, scheduler.config)
+    result = run_one(scheduler.store.path, source, scheduler.config, mode=mode)
     log.info("scheduled harvest of %s: job %s %s%s", source_id, result.job_id, result.status,
              f" ({result.error})" if result.error else "")
