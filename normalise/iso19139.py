@@ -625,7 +625,8 @@ def distributions_from_links(links: list[dict[str, Any]], formats: list[str],
             out.append(Distribution(
                 **common, access_url=link["url"], format=file_type, format_label=kind.upper(), media_type=media,
                 access_service=AccessService(  # DCAT-AP wants a title: the dataset's, when the link has none
-                    title=link["name"] or f"{kind.upper()} : {dataset.title}", endpoint_url=_endpoint(link["url"]) if kind != "atom" else link["url"],
+                    title=link["name"] or f"{kind.upper()} : {dataset.title}",
+                    endpoint_url=_endpoint(link["url"]) if kind != "atom" else link["url"],
                     endpoint_description=description or (link["url"] if kind == "atom" else None),
                     service_type=kind, conforms_to=[SERVICE_STANDARDS[kind]] if kind in SERVICE_STANDARDS else []),
             ))
