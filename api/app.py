@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.routes import catalog, datasets, pages, sources
+from api.routes import admin, catalog, datasets, history, pages, sources
 from index.store import Store
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
@@ -35,6 +35,8 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.include_router(datasets.router)
     app.include_router(sources.router)
     app.include_router(catalog.router)
+    app.include_router(history.router)
+    app.include_router(admin.router)
     return app
 
 
