@@ -125,7 +125,7 @@ def _current(code: str) -> Commune | None:
 _COMMUNE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 _DEP_CODE = re.compile(r"^(?:\d{2}|2[AB]|97\d|98\d)$")
 _PREFIXED = re.compile(
-    r"^(com|commune|arm|dep|departement|département|reg|region|région|epci)\s*[:/_ -]\s*(\w+)$", re.IGNORECASE
+    r"^(com|commune|arm|dep|departement|département|reg|region|région|epci)\s*[:/_ -]?\s*(\w+)$", re.IGNORECASE
 )
 _INSEE_URI = re.compile(
     r"(?:id|rdf)\.insee\.fr/geo/(?:\d{4}/)?(commune|communeDeleguee|communeAssociee|arrondissementMunicipal|"
@@ -211,7 +211,8 @@ def for_codes(codes: Iterable[str] | str | None) -> Result:
 
     Accepts commune codes ("69123", "2A004"; a municipal arrondissement or a former commune counts as the commune it
     belongs to), département codes ("69", "2A", "974"), EPCI or commune SIRENs (9 digits; an EPCI gives its member
-    communes), prefixed codes ("REG:84", "DEP:69", "COM:69123", "EPCI:200046977") and INSEE URIs
+    communes), prefixed codes ("REG:84", "DEP:69", "COM:69123", "EPCI:200046977", also "REG_84", "region/84")
+    and INSEE URIs
     (http://id.insee.fr/geo/region/84). A bare two-digit code is read as a **département**: région codes overlap
     département codes ("84" is both Vaucluse and Auvergne-Rhône-Alpes), so a région must be given prefixed or as a
     URI. Départements bring their région; a région brings its départements; unknown codes are ignored.
