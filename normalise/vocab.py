@@ -33,7 +33,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -62,7 +62,7 @@ _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def _fold_cached(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -314,7 +314,7 @@ def licence_is_open(uri: str | None) -> bool:
 def licence_is_french_admin(uri: str | None) -> bool:
     """True when French administrations may use the licence without homologation (décret n° 2017-638).
 
-    That is Licence Ouverte 2.0 and ODbL for data, and the décret's software licences (Apache 2.0, BSD, CeCILL,
+    That is Licence Ouverte (1.0 or 2.0) and ODbL for data, and the décret's software licences (Apache 2.0, BSD, CeCILL,
     GPL/LGPL/AGPL v3, MPL 2.0, MIT, EUPL 1.2, EPL 2.0). Anything else (CC-BY included) needs an homologation:
     the DESIGN's "open data par défaut" check reads this.
     """

@@ -151,7 +151,7 @@ def test_licence_keeps_an_unknown_licence_url_as_uri_and_strips_tags_from_labels
     [
         (LO2, True, True),
         (LICENCE_BASE + "ODC_BL", True, True),
-        (LO1, True, False),
+        (LO1, True, True),
         (LICENCE_BASE + "CC_BY_4_0", True, False),
         (LICENCE_BASE + "CC_BYSA_3_0", True, False),
         (LICENCE_BASE + "CC_BYNC_4_0", False, False),
