@@ -784,19 +784,25 @@ _MIN_YEAR, _MAX_YEAR = 1000, 2999
 def _format_datetime(moment: datetime) -> str:
     if moment.tzinfo is not None and moment.utcoffset() is not None and not moment.utcoffset():
         moment = moment.replace(tzinfo=UTC)
-    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    if not moment.microsecond:
+        timespec = "seconds"
+    else:
+        timespec = "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds"
+    text = moment.isoformat(timespec=timespec)
     return text.replace("+00:00", "Z")
 
 
 def iso_datetime(value: Any) -> str | None:
     """ISO 8601 text for any reasonable date value, or None; never raises.
 
-    Dates stay dates ("2019-12-10"), date-times become "2019-12-10T09:23:00" (with "Z" or the offset when the source
-    gave one, milliseconds only when non-zero), a year or a year-month stays that precise ("2019", "2019-05") rather
-    than being padded with an invented day. Handles ISO forms with or without "Z"/milliseconds, an xsd:date holding
-    a date-time, a date with an offset ("2019-12-10+02:00"), epoch seconds or milliseconds (numbers or digit strings),
-    French forms ("mar, 10/12/2019 - 09:23" from DKAN, "10 décembre 2019"), where day/month order is French (day
-    first) unless the year comes first. Empty strings, "null", "N/A" and out-of-range years give None.
+    Dates stay dates ("2019-12-10"); date-times become "2019-12-10T09:23:00", with "Z" or the offset when the source
+    gave one and fractions of a second only when non-zero; a year or a year-month keeps its precision ("2019",
+    "2019-05") rather than being padded with an invented day.
+
+    Handles ISO forms with or without "Z" and fractions, an xsd:date holding a date-time, a date with an offset
+    ("2019-12-10+02:00"), epoch seconds or milliseconds (numbers or digit strings), French text ("mar, 10/12/2019 -
+    09:23" from DKAN, "10 décembre 2019"), where day/month order is French (day first) unless the year comes first.
+    Empty strings, "null", "N/A" and out-of-range years give None.
     """
     if value is None or isinstance(value, bool):
         return None
