@@ -775,7 +775,7 @@ _FR_MONTHS = {
     "decembre": "december", "janv": "jan", "fevr": "feb", "avr": "apr", "juil": "jul", "sept": "sep",
     "oct": "oct", "nov": "nov", "dec": "dec",
 }
-_FR_MONTH_RE = re.compile(r"\b(" + "|".join(sorted(_FR_MONTHS, key=len, reverse=True)) + r")\b\.?")
+_FR_MONTH_RE = re.compile(r"\b(" + "|".join(sorted(_FR_MONTHS, key=len, reverse=True)) + r")\b\.?", re.IGNORECASE)
 _DEFAULT_A = datetime(2001, 1, 1)
 _DEFAULT_B = datetime(2002, 2, 2)
 _MIN_YEAR, _MAX_YEAR = 1000, 2999
@@ -857,9 +857,7 @@ def _parse_loose(text: str) -> str | None:
     cleaned = _WEEKDAY_PREFIX.sub("", text.strip())
     cleaned = cleaned.replace(" - ", " ").replace(" à ", " ")
     cleaned = re.sub(r"(\d{1,2})h(\d{2})", r"\1:\2", cleaned)
-    folded_months = _FR_MONTH_RE.sub(lambda m: _FR_MONTHS[m.group(1)], fold_keep_digits(cleaned))
-    if folded_months != fold_keep_digits(cleaned):
-        cleaned = folded_months
+    cleaned = _FR_MONTH_RE.sub(lambda m: _FR_MONTHS[m.group(1).lower()], _without_accents(cleaned))
     cleaned = re.sub(r"\b1er\b", "1", cleaned)
     if not re.search(r"\d", cleaned):
         return None
@@ -877,9 +875,9 @@ def _parse_loose(text: str) -> str | None:
     return first.date().isoformat()
 
 
-def fold_keep_digits(text: str) -> str:
-    """Lower case without accents, punctuation kept (dates need their "/" and ":")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+def _without_accents(text: str) -> str:
+    """Accents removed, case and punctuation kept (dates need their "/" and ":", time zones their case)."""
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
