@@ -142,8 +142,8 @@ class _Licences:
         for kind, values in data["unnamed"].items():
             for value in values:
                 self.unnamed[fold(str(value))] = kind
-        # Free-text recognition: the longest known name found in the text wins. Short ids ("lo", "mit", "ogl")
-        # are left out: as words inside a sentence they mean something else too often.
+        # Free-text recognition: the first known name in the text, the longest one where several start at the same
+        # place. Ids under 4 characters ("lo", "mit", "ogl") are left out: inside a sentence they mean other things.
         names = sorted((k for k in self.by_id if len(k) >= 4), key=len, reverse=True)
         self.in_text = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
 
