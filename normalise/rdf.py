@@ -32,7 +32,6 @@ from typing import Any
 
 import orjson
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from normalise import vocab
 from normalise.model import (
@@ -47,21 +46,42 @@ from normalise.model import (
     Spatial,
 )
 
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's own DCAT namespace predates DCAT 3 (no dcat:version)
-DCATAP = Namespace("http://data.europa.eu/r5r/")
-GSP = Namespace("http://www.opengis.net/ont/geosparql#")
-HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
-IGEO = Namespace("http://rdf.insee.fr/def/geo#")
-LOCN = Namespace("http://www.w3.org/ns/locn#")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+
+class Terms:
+    """A namespace whose terms are made once: ``DCAT.title`` is then a plain attribute read. (rdflib's namespaces
+    build a new URIRef, and its closed ones look the name up, on every access: a third of the export's time.)"""
+
+    def __init__(self, iri: str) -> None:
+        self._iri = iri
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = URIRef(self._iri + name)
+        setattr(self, name, term)
+        return term
+
+    def __getitem__(self, name: str) -> URIRef:
+        return getattr(self, name)
+
+    def __str__(self) -> str:
+        return self._iri
+
 
 PREFIXES: dict[str, Namespace] = {
-    "dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "vcard": VCARD, "adms": ADMS, "dcatap": DCATAP, "locn": LOCN,
-    "gsp": GSP, "skos": SKOS, "spdx": SPDX, "prov": PROV, "owl": OWL, "rdfs": RDFS, "xsd": XSD, "hydra": HYDRA,
-    "igeo": IGEO, "rdf": RDF,
+    "dcat": Namespace("http://www.w3.org/ns/dcat#"), "dct": Namespace("http://purl.org/dc/terms/"),
+    "foaf": Namespace("http://xmlns.com/foaf/0.1/"), "vcard": Namespace("http://www.w3.org/2006/vcard/ns#"),
+    "adms": Namespace("http://www.w3.org/ns/adms#"), "dcatap": Namespace("http://data.europa.eu/r5r/"),
+    "locn": Namespace("http://www.w3.org/ns/locn#"), "gsp": Namespace("http://www.opengis.net/ont/geosparql#"),
+    "skos": Namespace("http://www.w3.org/2004/02/skos/core#"), "spdx": Namespace("http://spdx.org/rdf/terms#"),
+    "prov": Namespace("http://www.w3.org/ns/prov#"), "owl": Namespace("http://www.w3.org/2002/07/owl#"),
+    "rdfs": Namespace("http://www.w3.org/2000/01/rdf-schema#"), "xsd": Namespace("http://www.w3.org/2001/XMLSchema#"),
+    "hydra": Namespace("http://www.w3.org/ns/hydra/core#"), "igeo": Namespace("http://rdf.insee.fr/def/geo#"),
+    "rdf": Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
 }
+ADMS, DCAT, DCATAP, DCTERMS, FOAF, GSP, HYDRA, IGEO, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD, XSD = (
+    Terms(str(PREFIXES[p])) for p in ("adms", "dcat", "dcatap", "dct", "foaf", "gsp", "hydra", "igeo", "locn", "owl",
+                                      "rdf", "rdfs", "skos", "spdx", "vcard", "xsd"))
 
 DEFAULT_BASE = "http://localhost:8000"
 
