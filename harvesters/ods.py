@@ -44,6 +44,7 @@ class OdsHarvester(Harvester):
     type: ClassVar[str] = "ods"
     Options: ClassVar[type[BaseModel]] = OdsOptions
     supports_incremental: ClassVar[bool] = True
+    window: ClassVar[int] = WINDOW
     options: OdsOptions
 
     def harvest(self, since: str | None = None) -> Iterator[HarvestItem]:
@@ -96,7 +97,7 @@ class OdsHarvester(Harvester):
                                   "(the server seems to ignore offset)", None, api)
                 return
             offset += len(page)
-            if offset + self.options.page_size > WINDOW:
+            if offset + self.options.page_size > self.window:
                 offset, after = 0, last_id  # past the API window: continue by key, after the last id seen
 
     def _api_version(self, base: str) -> str:

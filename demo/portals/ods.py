@@ -125,11 +125,14 @@ class OdsError(Exception):
 class OdsPortal:
     """The emulator app. ``datasets`` (id -> v2.1 dataset object) and ``counters`` may be changed between requests.
 
-    ``versions`` lists the API versions served ("v2.1", "v2.0"): an old portal serves only v2.0.
+    ``versions`` lists the API versions served ("v2.1", "v2.0"): an old portal serves only v2.0. ``window`` is
+    the API's limit on offset + limit (10,000; tests lower it to exercise the harvester's keyset continuation).
     """
 
-    def __init__(self, datasets: list[dict[str, Any]], *, versions: tuple[str, ...] = ("v2.1", "v2.0")) -> None:
+    def __init__(self, datasets: list[dict[str, Any]], *, versions: tuple[str, ...] = ("v2.1", "v2.0"),
+                 window: int = WINDOW) -> None:
         self.lock = threading.Lock()
+        self.window = window
         self.datasets: dict[str, dict[str, Any]] = {d["dataset_id"]: copy.deepcopy(d) for d in datasets}
         self.counters: dict[str, dict[str, Any]] = {i: _stable_counters(i) for i in self.datasets}
         self.versions = versions
@@ -229,8 +232,8 @@ class OdsPortal:
         offset = _int(request.arg("offset", "0"), "offset")
         if limit > MAX_LIMIT or limit < -1:
             raise OdsError(400, f"Invalid value for limit: {limit} (the maximum is {MAX_LIMIT})")
-        if offset + max(limit, 0) > WINDOW:
-            raise OdsError(400, f"offset + limit must be lower than {WINDOW}")
+        if offset + max(limit, 0) > self.window:
+            raise OdsError(400, f"offset + limit must be lower than {self.window}")
         where = _parse_where(request.arg("where"))
         with self.lock:
             datasets = [copy.deepcopy(d) for d in self.datasets.values()]
