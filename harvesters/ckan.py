@@ -34,7 +34,16 @@ from urllib.parse import quote
 import orjson
 import requests
 from ckanapi import RemoteCKAN
-from ckanapi.errors import CKANAPIError, NotAuthorized, NotFound, SearchError, SearchQueryError, ValidationError
+from ckanapi.errors import (
+    CKANAPIError,
+    NotAuthorized,
+    NotFound,
+    SearchError,
+    SearchIndexError,
+    SearchQueryError,
+    ServerIncompatibleError,
+    ValidationError,
+)
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
@@ -46,7 +55,9 @@ SORT = "metadata_modified desc, id asc"
 # each package, or every package's raw record would change each time a sibling is added.
 VOLATILE_ORG_FIELDS = ("package_count", "num_followers", "packages", "users", "display_name")
 ORG_PAGE = 25  # CKAN's default ckan.group_and_organization_list_all_fields_max
-ApiErrors = (CKANAPIError, NotFound, NotAuthorized, ValidationError, SearchError, SearchQueryError)
+# ckanapi's errors for an answer that is not a result (its own classes, or CKAN's when CKAN is importable)
+ApiErrors = (CKANAPIError, ServerIncompatibleError, NotFound, NotAuthorized, ValidationError, SearchError,
+             SearchQueryError, SearchIndexError)
 
 
 class CkanOptions(BaseModel):
@@ -91,6 +102,7 @@ class CkanHarvester(Harvester):
     Options: ClassVar[type[BaseModel]] = CkanOptions
     supports_incremental: ClassVar[bool] = True
     options: CkanOptions
+    _api: _RemoteCKAN
 
     @property
     def base(self) -> str:
