@@ -499,7 +499,12 @@ def catalog_triples(info: CatalogInfo, members: Iterable[tuple[URIRef, str]], ba
     b.add(node, RDF.type, DCAT.Catalog)
     b.text(node, DCTERMS.title, info.title)
     b.text(node, DCTERMS.description, info.description)
-    b.add(node, DCTERMS.publisher, _agent(b, info.publisher))
+    # an IRI for the aggregate's publisher (moisson itself): a harvester merging the pages then sees one publisher,
+    # not one blank node per page (DCAT-AP allows one)
+    publisher = info.publisher
+    if not publisher.uri:
+        publisher = publisher.model_copy(update={"uri": f"{root}/#publisher"})
+    b.add(node, DCTERMS.publisher, _agent(b, publisher))
     b.document(node, FOAF.homepage, info.homepage or f"{root}/")
     for language in info.languages:
         b.resource(node, DCTERMS.language, language, DCTERMS.LinguisticSystem, label_when_text=False)
