@@ -227,6 +227,26 @@ def _print_jobs(rows: list[dict]) -> None:
     out.print(table)
 
 
+@app.command()
+def schedule() -> None:
+    """The harvest schedule: each enabled source's cron, next run and last job (as stored by `moisson serve`)."""
+    from pipeline.scheduler import Scheduler
+
+    table = Table(title="harvest schedule")
+    for column in ("source", "cron", "next run", "last job", "last status", "started"):
+        table.add_column(column, overflow="fold")
+    for row in Scheduler(_store(), _config()).next_runs():
+        when = row["next_run"].strftime("%Y-%m-%d %H:%M %Z") if row["next_run"] else "-"
+        if not row["stored"]:
+            when += " (stored at next serve)"
+        if row["pending_by_hand"]:
+            when = "now (asked by hand), then " + when
+        table.add_row(row["source"], row["cron"] + (" (default)" if row["default"] else ""), when,
+                      str(row["last_job"] or "-"), _status_style(row["last_status"]) if row["last_status"] else "-",
+                      row["last_started"] or "-")
+    out.print(table)
+
+
 # -- search -------------------------------------------------------------------------------------------------------
 
 

@@ -3,20 +3,27 @@ that fell due while the server was down (once), through the real pipeline."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import requests
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from harvesters.config import Config, ConfigError
 from index.store import Store
 from pipeline.scheduler import TABLE, Scheduler, _job_store
-from tests.conftest import make_config
+from tests.conftest import ROOT, make_config
 
 # Port 9 (discard) on loopback: nothing listens, so a harvest fails at once; what is tested is that it ran.
 SOURCES = """
@@ -40,8 +47,8 @@ def running(store: Store, cfg: Config, **kwargs: int) -> Iterator[Scheduler]:
         scheduler.shutdown(wait=True)
 
 
-def stored_rows(store: Store) -> dict[str, tuple[float, bytes]]:
-    with sqlite3.connect(store.path) as db:
+def stored_rows(store: Store | Path) -> dict[str, tuple[float, bytes]]:
+    with sqlite3.connect(store.path if isinstance(store, Store) else store) as db:
         return {row[0]: (row[1], row[2]) for row in db.execute(f"SELECT id, next_run_time, job_state FROM {TABLE}")}
 
 
@@ -158,3 +165,77 @@ def test_run_now_harvests_through_the_pipeline_and_leaves_the_schedule_alone(sto
 def test_only_one_scheduler_per_process(store: Store) -> None:
     with running(store, config()), pytest.raises(RuntimeError, match="already running"):
         Scheduler(store, config()).start()
+
+
+# -- the real thing: `moisson serve` stopped and started again ------------------------------------------------------
+
+SERVE_SOURCES = """settings:
+  allow_private_networks: true
+  default_schedule: "0 4 * * *"
+sources:
+  - {id: daily, type: ckan, url: "http://127.0.0.1:9/daily"}
+  - {id: weekly, type: ckan, url: "http://127.0.0.1:9/weekly", schedule: "%s"}
+"""
+
+
+def moisson(config: Path, db: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "api.cli", "--config", str(config), "--db", str(db), *args]
+
+
+def serve_once(config: Path, db: Path) -> None:
+    """Start `moisson serve`, wait until it answers, stop it with Ctrl-C (SIGINT) as an operator would."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(moisson(config, db, "serve", "--port", str(port)), cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, f"moisson serve exited: {server.stderr.read()}"
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/sources", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "moisson serve did not answer"
+            time.sleep(0.1)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def schedule_table(config: Path, db: Path) -> str:
+    done = subprocess.run(moisson(config, db, "schedule"), cwd=ROOT, capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    return done.stdout
+
+
+@pytest.mark.timeout(180)
+def test_moisson_serve_restarted_reads_its_schedule_back_and_follows_a_changed_cron(tmp_path: Path) -> None:
+    config, db = tmp_path / "sources.yaml", tmp_path / "moisson.db"
+    config.write_text(SERVE_SOURCES % "30 2 * * 1")
+
+    serve_once(config, db)
+    rows = stored_rows(db)
+    assert set(rows) == {"harvest:daily", "harvest:weekly"}
+    serve_once(config, db)
+    assert stored_rows(db) == rows  # read back from the database, not rewritten
+
+    table = schedule_table(config, db)
+    assert "0 4 * * * (default)" in table and "30 2 * * 1" in table and "stored at next serve" not in table
+    tz = BackgroundScheduler().timezone  # the server's, as `schedule` shows it
+    when = datetime.fromtimestamp(rows["harvest:weekly"][0], tz).strftime("%Y-%m-%d %H:%M")
+    assert when in table
+
+    config.write_text(SERVE_SOURCES % "45 5 * * *")
+    assert "stored at next serve" in schedule_table(config, db)  # `schedule` shows, and changes nothing
+    assert stored_rows(db) == rows
+    serve_once(config, db)
+    after = stored_rows(db)
+    assert after["harvest:daily"] == rows["harvest:daily"]
+    expected = CronTrigger.from_crontab("45 5 * * *", timezone=tz).get_next_fire_time(None, datetime.now(tz))
+    assert after["harvest:weekly"][0] == expected.timestamp()
