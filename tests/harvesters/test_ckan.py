@@ -257,3 +257,18 @@ def test_a_first_page_server_error_fails_the_source(server: PortalServer, portal
     portal.fail_when = lambda action, params: 503 if action == "package_search" else None
     with pytest.raises(SourceError, match=r"package_search failed at .*HTTP 503: Internal Server Error"):
         run(server.mount("/ckan", portal))
+
+
+def test_a_json_api_that_is_not_ckan_is_a_source_error(server: PortalServer) -> None:
+    def other_api(request: Request) -> Response:
+        return Response(200, b'{"data": [], "links": {}}')
+
+    with pytest.raises(SourceError, match=r"is not a CKAN portal .*HTTP 200 \(application/json\), not a CKAN"):
+        run(server.mount("/other", other_api))
+
+
+def test_unknown_options_are_configuration_errors() -> None:
+    from harvesters.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"options\.pagesize.*options of type 'ckan' are: page_size, fq"):
+        make_config("- {id: x, type: ckan, url: 'https://data.example.fr', options: {pagesize: 5}}")
