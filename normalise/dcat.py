@@ -108,8 +108,8 @@ class Lit(NamedTuple):
 Term = Iri | Blank | Lit
 Graph = dict[str, dict[str, list[Term]]]
 
-_LINE = re.compile(r'\s*(<[^>]*>|_:\S+)\s+<([^>]*)>\s+(<[^>]*>|_:\S+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
-                   r'\s*\.\s*$')
+_TRIPLE = re.compile(r'^[ \t]*(<[^>]*>|_:\S+)[ \t]+<([^>]*)>[ \t]+(<[^>]*>|_:\S+|"(?:[^"\\\n]|\\.)*"'
+                     r'(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)[ \t]*\.[ \t]*\r?$', re.MULTILINE)
 _ESCAPE = re.compile(r'\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[tbnrf"\'\\])')
 _ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -136,20 +136,29 @@ def _term(text: str) -> Term:
 
 
 def read_ntriples(content: bytes) -> Graph:
-    """N-Triples -> {subject: {predicate: [objects]}}; raises NormaliseError on a line that is not a triple."""
-    graph: Graph = defaultdict(lambda: defaultdict(list))
+    """N-Triples -> {subject: {predicate: [objects]}}; raises NormaliseError on a line that is not a triple.
+
+    One regular-expression scan of the whole text, terms parsed once each (subjects and shared objects repeat)."""
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NormaliseError(f"record is not UTF-8 N-Triples ({exc})") from None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if match is None:
-            raise NormaliseError(f"line {number} of the record is not an N-Triples statement: {line[:120]!r}")
-        subject, predicate, obj = match.groups()
-        graph[_term(subject)][_unescape(predicate)].append(_term(obj))
+    graph: Graph = {}
+    terms: dict[str, Term] = {}
+    count = 0
+    for subject, predicate, obj in _TRIPLE.findall(text):
+        count += 1
+        s = terms.get(subject) or terms.setdefault(subject, _term(subject))
+        o = terms.get(obj) or terms.setdefault(obj, _term(obj))
+        props = graph.get(s)
+        if props is None:
+            props = graph[s] = {}
+        props.setdefault(_unescape(predicate), []).append(o)
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if count != lines:  # blank lines and comments are allowed; anything else is not a statement
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip() and not line.lstrip().startswith("#") and not _TRIPLE.match(line):
+                raise NormaliseError(f"line {number} of the record is not an N-Triples statement: {line[:120]!r}")
     return graph
 
 
