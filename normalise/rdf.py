@@ -15,9 +15,12 @@ Choices that matter:
 * Subjects: the source's own IRI when it has one (so the aggregate links back to the original resource), else
   ``{base}/datasets/{id}``. Blank node labels are derived from the record id, so the same record always serialises
   to the same bytes and blank nodes of different records never clash when serialised pages are concatenated.
-* Speed: :func:`triples` builds plain tuples; N-Triples are written from them directly without an rdflib Graph,
-  which is what makes a streamed export of a national catalog affordable. Turtle, JSON-LD and RDF/XML go through
-  rdflib one batch at a time (:func:`iter_serialise`).
+* The licence goes on each distribution too (DCAT-AP has no dataset licence; the dataset's applies to
+  distributions that state none), and stays on the dataset where the source put it.
+* Speed: :func:`triples` builds plain tuples of rdflib terms, and flat writers (one block per subject, prefixed
+  names, no nesting) turn them into Turtle, JSON-LD, RDF/XML or N-Triples without an rdflib Graph: about 1,000
+  records/s per core in any format, against 150-350 through rdflib's serialisers. :func:`iter_serialise` streams a
+  whole export batch by batch; ``pretty=True`` (one record in the API) goes through rdflib for nested blank nodes.
 """
 
 from __future__ import annotations
