@@ -117,8 +117,8 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
 
 def _since(store: Store, source: SourceConfig) -> str | None:
     """Where an incremental job starts: the start of the last complete job, less a margin. The margin covers a
-    source whose clock runs behind ours (a record it stamps a little "in the past" would otherwise be missed
-    forever, until the next full sweep); re-fetching a few records costs little, they come back unchanged."""
+    source whose clock runs behind ours (a record it stamps a little "in the past" would otherwise be missed until
+    the next full sweep); re-fetching a few records costs little, they come back unchanged."""
     last = (store.source(source.id) or {}).get("last_success")
     if not last:
         return None
@@ -251,6 +251,10 @@ def _record_failure(store: Store, job_id: int, error: RecordError, counts: JobCo
     counts.failed += 1
     result.errors.append(error)
     store.add_job_error(job_id, error)
+    if not error.page_level and error.url:
+        # the record is still at the source, only unreadable this time: its last good version is kept active,
+        # not withdrawn by the full sweep (matched on the URL its raw record was fetched from)
+        store.mark_seen_by_url(result.source_id, [error.url], job_id)
 
 
 def _plain(exc: BaseException) -> str:

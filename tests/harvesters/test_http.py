@@ -337,3 +337,22 @@ def test_per_host_concurrency_is_capped(server: PortalServer, limit: int) -> Non
 
     assert len(server.hits) == 6
     assert state["max"] == limit
+
+
+def test_per_host_rate_limit_spaces_the_requests(server: PortalServer) -> None:
+    """A lower bound only, which a loaded machine cannot break (it can only make the gaps longer): at 20 requests per
+    second, each request starts at least 50 ms after the previous one started, so the 2nd to 5th requests start at
+    least 150 ms after the 1st has arrived."""
+    arrivals: list[float] = []
+
+    def app(request: Request) -> Response:
+        arrivals.append(time.monotonic())
+        return Response(200, b"{}")
+
+    url = server.mount("/rated", app)
+    http, _ = client(per_host_rps=20)
+    for i in range(5):
+        http.get(f"{url}/{i}")
+
+    assert len(arrivals) == 5
+    assert arrivals[-1] - arrivals[0] >= 3 * 0.05

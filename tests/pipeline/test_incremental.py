@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from demo.portals.static import StaticFiles
 from demo.server import PortalServer
 from index.store import Store
 from normalise.model import entry_id
 from pipeline.harvest import run_harvest
+from tests.conftest import make_config
 from tests.pipeline.portals import ckan_config, recorded_ckan
 
 
@@ -105,3 +107,29 @@ def test_an_incomplete_sweep_does_not_move_the_incremental_starting_point(
 
     assert partial.status == "partial" and partial.counts.updated == 10
     assert store.source("portal")["last_success"] == before
+
+
+def test_an_unchanged_dcat_catalog_is_not_downloaded_again_and_its_records_stay(
+        fixtures: Path, server: PortalServer, store: Store) -> None:
+    """DCAT has no "changed since" filter: a conditional GET answered 304 stands for every record of the catalog,
+    which are counted unchanged and not withdrawn by the full sweep."""
+    catalog = (fixtures / "dcat" / "udata_data.gouv.fr_org_catalog.rdf.xml").read_bytes()
+    files = StaticFiles({"/catalog.rdf": catalog})
+    url = server.mount("/dcat", files) + "/catalog.rdf"
+    config = make_config(f'- {{id: vanves, type: dcat, url: "{url}"}}', http="{per_host_rps: 1000}")
+    source = config.source("vanves")
+
+    first = run_harvest(store, source, config, index_after=False)
+    again = run_harvest(store, source, config, index_after=False)
+
+    assert (first.mode, first.counts.new) == ("full", 3)
+    assert [hit.status for hit in server.hits] == [200, 304]
+    assert again.status == "succeeded" and again.bytes == 0
+    assert (again.counts.unchanged, again.counts.withdrawn, again.counts.updated) == (3, 0, 0)
+    assert store.count(source_id="vanves") == 3
+
+    files.put("/catalog.rdf", catalog.replace(b"Bureaux de vote - Vanves", b"Bureaux de vote de Vanves"))
+    edited = run_harvest(store, source, config, index_after=False)
+
+    assert server.hits[-1].status == 200
+    assert (edited.counts.updated, edited.counts.unchanged, edited.counts.withdrawn) == (1, 2, 0)
