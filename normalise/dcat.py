@@ -274,7 +274,7 @@ def normalise_dcat(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
     title_gap = [] if record.text(root, DCT + "title") else ["dct:title"]
     if DATASET in types or SERIES in types or SERVICE not in types:
         dataset = _dataset(record, root, types, common)
-        dataset.gaps = title_gap + recommended_gaps(dataset)
+        dataset.gaps = title_gap + recommended_gaps(dataset) + nested_gaps(dataset)
         return [dataset]
     service = _service(record, root, common)
     service.gaps = title_gap + _service_gaps(service)
@@ -373,6 +373,17 @@ def _service(record: Record, root: Term, common: dict[str, Any]) -> DataService:
         service_type=_service_type(record, root, endpoints),
         serves_datasets=record.iris(root, DCAT + "servesDataset"),
     )
+
+
+def nested_gaps(dataset: Dataset) -> list[str]:
+    """Mandatory properties missing on the nodes inside a dataset, named "<class>/<property>" as the SHACL report
+    names them: a distribution without any URL, an access service without a title."""
+    gaps = []
+    if any(d.access_url is None for d in dataset.distributions):
+        gaps.append("dcat:Distribution/dcat:accessURL")
+    if any(d.access_service and not d.access_service.title for d in dataset.distributions):
+        gaps.append("dcat:DataService/dct:title")
+    return gaps
 
 
 def _service_gaps(entry: DataService) -> list[str]:

@@ -16,6 +16,7 @@ from harvesters.record import RawRecord
 from normalise import NormaliseError, normalise
 from normalise.dcat import normalise_dcat, parse_geometry, read_ntriples
 from normalise.model import DataService, Dataset, content_hash, entry_from_json, entry_id, entry_to_json
+from scoring.shacl import validate_entries
 
 EU = "http://publications.europa.eu/resource/authority/"
 INVALID = "INVALID-TURTLE"
@@ -76,6 +77,19 @@ def test_every_fixture_normalises(harvested: dict[str, list[RawRecord]]) -> None
         assert content_hash(entry) == content_hash(normalise(raw)[0]), name  # deterministic
         total += 1
     assert total == 27
+
+
+def test_every_shacl_violation_is_a_gap_the_record_states(harvested: dict[str, list[RawRecord]]) -> None:
+    """Acceptance: against the official DCAT-AP 3 shapes, what fails is only what the source lacks, and the record
+    says so (a class check on a record described elsewhere, e.g. a series, is not about this record)."""
+    entries_ = [e for _, raw in iter_all(harvested) for e in normalise(raw)]
+    reports = validate_entries(entries_)
+    for entry in entries_:
+        unexplained = [v for v in reports[entry.id].violations
+                       if v.severity == "violation" and not v.external_reference and v.gap not in entry.gaps]
+        assert unexplained == [], (entry.native_id, unexplained)
+    geodcat = one(harvested, "semic_geodcat-ap-2.0.0_example-dataset.ttl")
+    assert "dcat:DataService/dct:title" in geodcat.gaps  # its WMS access service has no title
 
 
 def test_mandatory_properties_the_source_lacks_are_gaps(harvested: dict[str, list[RawRecord]]) -> None:

@@ -16,6 +16,7 @@ from harvesters.record import RawRecord
 from normalise import NormaliseError
 from normalise.dcat_us import normalise_dcat_us
 from normalise.model import Dataset, entry_from_json, entry_to_json
+from scoring.shacl import validate_entries
 
 EU = "http://publications.europa.eu/resource/authority/"
 EVIAN = "udata_evian_arcgis-hub_dcat-us-1.1.json"
@@ -42,6 +43,13 @@ def test_every_dataset_normalises(evian: list[Dataset]) -> None:
         assert entry.title and entry.publisher is not None
         assert entry.access_rights == EU + "access-right/PUBLIC"
         assert entry_from_json(entry_to_json(entry)) == entry
+
+
+def test_every_shacl_violation_is_a_gap_the_record_states(evian: list[Dataset]) -> None:
+    reports = validate_entries(evian)
+    for entry in evian:
+        unexplained = [v for v in reports[entry.id].violations if v.severity == "violation" and v.gap not in entry.gaps]
+        assert unexplained == [], (entry.native_id, unexplained)
 
 
 def test_publishers_as_each_dataset_names_them(evian: list[Dataset]) -> None:
