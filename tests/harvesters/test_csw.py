@@ -304,3 +304,22 @@ def test_capabilities_without_iso_output_schema_means_dublin_core(faulty: tuple[
     records, _ = _split(list(_harvester(url, page_size=50).harvest()))
     assert {r.profile for r in records} == {"csw-dc"}
     assert all("isotc211" not in schema for _, _, schema in app.requests)
+
+
+def test_a_record_broken_at_the_source_keeps_its_stored_version(faulty: tuple[FaultyCsw, str], store: Store) -> None:
+    app, url = faulty
+    config = make_config(f"""
+        - id: faulty
+          type: csw
+          url: {url}
+          options: {{page_size: 3}}
+    """, **FAST_SETTINGS)
+    source = config.sources[0]
+    assert run_harvest(store, source, config, mode="full").status == "succeeded"
+    app.faults = {4: "broken-record"}  # a complete sweep, but record 5 no longer parses
+    result = run_harvest(store, source, config, mode="full")
+    broken = _ids(app.records)[4]
+    assert result.status == "partial" and [e.native_id for e in result.errors] == [broken]
+    assert result.counts.withdrawn == 0
+    assert store.count(source_id="faulty") == len(app.records)  # the last good version stays active
+    assert store.raw("faulty", broken) is not None
