@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from rdflib import URIRef
 
-from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format
+from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond
 from index.store import Store
 from normalise import rdf
 from normalise.model import DataService, Dataset, entry_from_json
@@ -105,4 +105,4 @@ def catalog(
                              next=link(after=entries[-1].id) if more and entries else None,
                              previous=previous,
                              last=link(after=last_cursor) if last_cursor else link())
-    return Response(rdf.render(out, rdf_format(media)), media_type=media, headers={"Vary": "Accept"})
+    return respond(request, rdf.render(out, rdf_format(media)), media)

@@ -6,10 +6,19 @@ import math
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from api.routes.deps import JSON, RDF_MEDIA_TYPES, IndexDep, StoreDep, choose_media, public_base, rdf_format
+from api.routes.deps import (
+    JSON,
+    RDF_MEDIA_TYPES,
+    IndexDep,
+    StoreDep,
+    choose_media,
+    public_base,
+    rdf_format,
+    respond,
+)
 from api.routes.models import RecordResponse, SearchResponse
 from index.search import FACETS, SearchQuery, SortKey
 from normalise import rdf
@@ -126,11 +135,9 @@ def get_dataset(request: Request, record_id: str, store: StoreDep,
         raise HTTPException(404, f"no dataset with id {record_id!r}: ids look like <source>.<16 hex digits>, as "
                                  "returned by GET /api/datasets?q=...")
     entry, row = found
-    headers = {"Vary": "Accept"}
-    if media != JSON:
-        body = rdf.serialise(entry, rdf_format(media), base=public_base(request))
-        return Response(body, media_type=media, headers=headers)
     base = public_base(request)
+    if media != JSON:
+        return respond(request, rdf.serialise(entry, rdf_format(media), base=base), media)
     meta = {
         "source": row["source_id"], "native_id": row["native_id"], "status": row["status"],
         "version": row["version"], "first_seen": row["first_seen"], "changed_at": row["changed_at"],
@@ -139,4 +146,4 @@ def get_dataset(request: Request, record_id: str, store: StoreDep,
     }
     data = entry.model_dump(mode="json", by_alias=True)
     data["meta"] = meta
-    return Response(orjson.dumps(data), media_type=JSON, headers=headers)
+    return respond(request, orjson.dumps(data), JSON)

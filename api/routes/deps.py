@@ -6,11 +6,12 @@ the demo), each app with its own store; routes reach theirs through ``request.ap
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 
 from index import open_index
 from index.search import SearchIndex
@@ -114,3 +115,14 @@ def choose_media(request: Request, format: str | None, offered: list[str]) -> st
 
 def rdf_format(media: str) -> str:
     return next(name for name, value in RDF_MEDIA_TYPES.items() if value == media)
+
+
+def respond(request: Request, body: bytes, media: str) -> Response:
+    """The body with an ETag, or 304 Not Modified when the client already has it: a harvester re-reading an
+    unchanged catalog page (moisson's own DCAT harvester does, with If-None-Match) then costs no transfer."""
+    etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+    headers = {"ETag": etag, "Vary": "Accept"}
+    wanted = request.headers.get("if-none-match")
+    if wanted and etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media, headers=headers)

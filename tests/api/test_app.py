@@ -227,6 +227,20 @@ def test_format_parameter_and_moisson_iris(api: tuple[TestClient, Store, dict[st
     assert client.get("/api/datasets/nantes.0000000000000001", params={"format": "csv"}).status_code == 422
 
 
+def test_conditional_get(api: tuple[TestClient, Store, dict[str, int]]) -> None:
+    client, _, _ = api
+    for url, headers in (("/api/datasets/lyon.0000000000000000", {"Accept": "text/turtle"}),
+                         ("/api/catalog?page_size=5", {})):
+        first = client.get(url, headers=headers)
+        etag = first.headers["etag"]
+        again = client.get(url, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert client.get(url, headers={**headers, "If-None-Match": '"other"'}).status_code == 200
+    turtle = client.get("/api/datasets/lyon.0000000000000000", headers={"Accept": "text/turtle"}).headers["etag"]
+    json = client.get("/api/datasets/lyon.0000000000000000").headers["etag"]
+    assert turtle != json  # one ETag per representation
+
+
 def test_unknown_and_unacceptable(api: tuple[TestClient, Store, dict[str, int]]) -> None:
     client, _, _ = api
     missing = client.get("/api/datasets/lyon.ffffffffffffffff")
