@@ -20,7 +20,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin
 
@@ -33,8 +33,6 @@ from rdflib.namespace import RDF
 
 from harvesters.base import Harvester
 from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
-
-log = logging.getLogger(__name__)
 
 
 class _IllTypedLiterals(logging.Filter):
@@ -103,7 +101,6 @@ class Page:
     items: Iterable[HarvestItem]
     next_url: str | None = None
     syntax: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 class DcatHarvester(Harvester):
@@ -264,8 +261,18 @@ class DcatHarvester(Harvester):
     def _resolve_context(self, context: Any, base: str, depth: int) -> Any:
         if isinstance(context, list):
             return [self._resolve_context(item, base, depth) for item in context]
-        if isinstance(context, dict):
-            return {k: (self._resolve_context(v, base, depth) if k == "@import" else v) for k, v in context.items()}
+        if isinstance(context, dict):  # "@import", and contexts scoped to a term, may name remote contexts too
+            resolved = {}
+            if isinstance(context.get("@import"), str):  # JSON-LD 1.1: the imported context, then the local terms
+                imported = self._resolve_context(context["@import"], base, depth)
+                resolved.update(imported if isinstance(imported, dict) else {})
+            for key, value in context.items():
+                if key == "@import":
+                    continue
+                if isinstance(value, dict) and "@context" in value:
+                    value = {**value, "@context": self._resolve_context(value["@context"], base, depth)}
+                resolved[key] = value
+            return resolved
         if not isinstance(context, str):
             return context
         if depth >= MAX_CONTEXT_DEPTH:

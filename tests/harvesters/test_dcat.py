@@ -360,11 +360,14 @@ def test_paged_catalog_keeps_validators_only_for_its_last_page(server: PortalSer
 def test_remote_jsonld_context_is_fetched_through_our_http_layer(server: PortalServer) -> None:
     context = {"@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
                             "title": "dct:title", "Dataset": "dcat:Dataset"}}
-    document = {"@context": "context.jsonld", "@graph": [
-        {"@id": "https://example.fr/ds/1", "@type": "Dataset", "title": "Jeu 1"},
+    more = {"@context": {"kw": "http://www.w3.org/ns/dcat#keyword"}}  # JSON-LD 1.1 @import
+    document = {"@context": ["context.jsonld", {"@import": "more.jsonld"}], "@graph": [
+        {"@id": "https://example.fr/ds/1", "@type": "Dataset", "title": "Jeu 1", "kw": "vélo"},
         {"@id": "https://example.fr/ds/2", "@type": "Dataset", "title": "Jeu 2"}]}
-    base, _ = serve(server, {"/context.jsonld": orjson.dumps(context), "/catalog.jsonld": orjson.dumps(document)})
+    base, _ = serve(server, {"/context.jsonld": orjson.dumps(context), "/more.jsonld": orjson.dumps(more),
+                             "/catalog.jsonld": orjson.dumps(document)})
     records, errors = run(f"{base}/catalog.jsonld")
     assert errors == [] and [r.native_id for r in records] == ["https://example.fr/ds/1", "https://example.fr/ds/2"]
     assert b'<http://purl.org/dc/terms/title> "Jeu 1"' in records[0].content
-    assert [h.path for h in server.hits] == ["/dcat/catalog.jsonld", "/dcat/context.jsonld"]
+    assert '<http://www.w3.org/ns/dcat#keyword> "vélo"'.encode() in records[0].content
+    assert [h.path for h in server.hits] == ["/dcat/catalog.jsonld", "/dcat/context.jsonld", "/dcat/more.jsonld"]
