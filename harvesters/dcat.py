@@ -114,6 +114,9 @@ class DcatHarvester(Harvester):
         self._contexts: dict[str, Any] = {}
 
     def harvest(self, since: str | None = None) -> Iterator[HarvestItem]:
+        """Follow the catalog page by page. The first page failing (unreachable, unreadable) fails the source; a
+        later one ends the sweep with a page-level error, after the records already read. A page answered 304 ends
+        the sweep too: it was a last page (see the module docstring), its URL goes to :attr:`unchanged_pages`."""
         options: DcatOptions = self.options  # type: ignore[assignment]
         url: str | None = self.source.url
         seen: set[str] = set()
