@@ -583,6 +583,8 @@ def _service_type(url: str, protocol: str) -> str | None:
         return "atom"
     if "ESRI" in text and "REST" in text:
         return "esri-rest"
+    if "service=" not in url.lower():
+        return None
     query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
     service = query.get("service", "").lower()
     return service if service in SERVICE_STANDARDS else None
