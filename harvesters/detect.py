@@ -131,13 +131,20 @@ def _reachable(probe: _Probe) -> bool:
 # -- the probes, in order --------------------------------------------------------------------------------------------
 
 
+# Page paths of the portal software, below which their API root is not: /explore/dataset/x (ODS), /fr/datasets/x
+# (udata), /dataset/x and /organization/x (CKAN).
+_PORTAL_PAGES = re.compile(r"/(explore|datasets?|organizations?|groups?|fr|en|es|catalogue|catalog)(/.*)?$")
+
+
 def _bases(url: str) -> list[str]:
-    """The given address (without query, fragment or a trailing API path) and the host's root."""
+    """Where a portal's API may be rooted: the given address (without query, fragment or a trailing API path), the
+    same without a known page path ("/explore/dataset/x", "/fr/datasets/x"...), and the host's root."""
     parts = urlsplit(url)
     path = re.split(r"/api/", parts.path, maxsplit=1)[0].rstrip("/")
     given = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    portal = urlunsplit((parts.scheme, parts.netloc, _PORTAL_PAGES.sub("", path), "", ""))
     root = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-    return list(dict.fromkeys([given, root]))
+    return list(dict.fromkeys([given, portal, root]))
 
 
 def _ckan(probe: _Probe, url: str, page: requests.Response | None) -> Detection | None:
