@@ -218,12 +218,14 @@ enabled=false
 """
 
 # Runs in .venv-pycsw: bind first (port 0), then write the real URL into the config (pycsw reads it per request),
-# report the port on stdout, and from then on send stdout to /dev/null (pycsw's wsgi prints every path).
+# report the port on stdout, and from then on send stdout to /dev/null (pycsw's wsgi prints every path). It exits by
+# itself when its parent dies, so a killed test run leaves no server behind.
 _RUNNER = textwrap.dedent("""\
-    import os, sys
+    import os, sys, threading, time
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+    parent = os.getppid()  # read first: the parent may stop as soon as it has the port
     config = sys.argv[1]
     os.environ["PYCSW_CONFIG"] = config
     from pycsw.wsgi import application
@@ -244,6 +246,13 @@ _RUNNER = textwrap.dedent("""\
     print(port, flush=True)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
+
+    def orphaned():  # the test run or demo that started us was killed: do not outlive it
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()
     httpd.serve_forever()
 """)
 
