@@ -131,9 +131,6 @@ def test_unreachable_catalog_fails_with_a_clear_reason(server: PortalServer, sto
     assert result.status == "failed" and result.error is not None and "HTTP 404" in result.error
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline._record_failure marks every record fetched from the error's URL "
-                   "seen; a DCAT page URL is shared by all its records, so one unreadable record on a page keeps a "
-                   "dataset gone from that page from being withdrawn (match on the record's native id instead)")
 def test_record_error_on_a_page_does_not_keep_gone_datasets(server: PortalServer, store: Store) -> None:
     catalog = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
     <https://example.fr/ds/1> a dcat:Dataset ; dct:title "Parkings"@fr .
