@@ -24,8 +24,9 @@ app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_arg
 sources_app = typer.Typer(help="Inspect and check the sources file.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
-out = Console()  # data
-err = Console(stderr=True)  # logs, progress
+# Data to stdout; piped output (files, less, tests) gets wide tables instead of 80 folded columns.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True)  # logs and progress; messages are never folded
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="sources file (default: $MOISSON_CONFIG or "
                                                                   "config/sources.yaml)")]
