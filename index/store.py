@@ -477,6 +477,19 @@ class Store:
             )
             return cur.rowcount
 
+    def mark_seen(self, source_id: str, raw_native_ids: Sequence[str], job_id: int) -> int:
+        """Active records from these raw records are marked seen by this job (a record still at its source but not
+        readable this time keeps its last good version instead of being withdrawn); returns how many."""
+        if not raw_native_ids:
+            return 0
+        with self.transaction() as db:
+            cur = db.execute(
+                f"""UPDATE records SET last_seen_job = ? WHERE source_id = ? AND status = 'active'
+                    AND raw_native_id IN ({','.join('?' * len(raw_native_ids))})""",
+                (job_id, source_id, *raw_native_ids),
+            )
+            return cur.rowcount
+
     def withdraw_unseen(self, source_id: str, job_id: int) -> int:
         """After a complete full sweep: records of the source this job did not see are withdrawn (kept, hidden)."""
         now = utcnow()

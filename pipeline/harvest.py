@@ -69,10 +69,13 @@ def choose_mode(store: Store, source: SourceConfig, config: Config, requested: s
 
 
 def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str | None = None,
-                progress: Progress | None = None, index_after: bool = True, batch_size: int = BATCH) -> JobResult:
+                progress: Progress | None = None, index_after: bool = True, batch_size: int = BATCH,
+                stop: threading.Event | None = None) -> JobResult:
     """Harvest one source into the store (and the index). Never raises for a source's own failure, nor for a store
     error during the job (the job is then failed and its lock released); raises :class:`HarvestLockedError` when the
-    source is being harvested by another live job. ``batch_size`` records are committed at a time."""
+    source is being harvested by another live job. ``batch_size`` records are committed at a time. Setting ``stop``
+    (Ctrl-C, the server shutting down) ends the job at the next record: what was fetched is stored, and the job is
+    marked interrupted."""
     store.ensure_source(source)
     mode = choose_mode(store, source, config, mode)
     since = _since(store, source) if mode == "incremental" else None
@@ -86,11 +89,11 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
     status, error, complete = "failed", "internal error", False  # until the job says otherwise
     try:
         status, error, complete = _fetch_and_store(store, source, http, since, job_id, counts, result, progress,
-                                                   batch_size)
+                                                   batch_size, stop)
         validators.save()  # every record fetched is stored: the validators that vouch for them may be kept
-        if status != "failed" and mode == "full" and complete:
+        if status == "succeeded" and mode == "full" and complete:
             counts.withdrawn = store.withdraw_unseen(source.id, job_id)
-        if status != "failed" and (counts.failed or not complete):
+        if status == "succeeded" and (counts.failed or not complete):
             status = "partial"
     except Exception as exc:  # the store failed (disk full, database locked for too long...): only this job fails
         log.exception("harvest of %s failed in the store", source.id)
@@ -126,8 +129,8 @@ def _since(store: Store, source: SourceConfig) -> str | None:
 
 
 def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since: str | None, job_id: int,
-                     counts: JobCounts, result: JobResult, progress: Progress | None,
-                     batch_size: int) -> tuple[str, str | None, bool]:
+                     counts: JobCounts, result: JobResult, progress: Progress | None, batch_size: int,
+                     stop: threading.Event | None) -> tuple[str, str | None, bool]:
     """Stream the harvester into the store a batch at a time; returns (status, error, complete). A harvester or
     network failure ends the stream but keeps what was fetched before it; a store failure propagates."""
     status, error, complete = "succeeded", None, True
@@ -138,6 +141,9 @@ def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since
     except Exception as exc:  # bad options, a harvester that cannot be imported: a clear failure of this source
         return "failed", _plain(exc), False
     while True:
+        if stop is not None and stop.is_set():
+            status, error, complete = "interrupted", "stopped before the end (Ctrl-C or shutdown)", False
+            break
         try:
             item = next(items)
         except StopIteration:
@@ -251,10 +257,10 @@ def _record_failure(store: Store, job_id: int, error: RecordError, counts: JobCo
     counts.failed += 1
     result.errors.append(error)
     store.add_job_error(job_id, error)
-    if not error.page_level and error.url:
-        # the record is still at the source, only unreadable this time: its last good version is kept active,
-        # not withdrawn by the full sweep (matched on the URL its raw record was fetched from)
-        store.mark_seen_by_url(result.source_id, [error.url], job_id)
+    if error.native_id is not None:
+        # the record is still at the source, only unreadable this time: its last good version is kept active, not
+        # withdrawn by the full sweep. Matched on its native id: a URL may be shared (a DCAT page holds many records)
+        store.mark_seen(result.source_id, [error.native_id], job_id)
 
 
 def _plain(exc: BaseException) -> str:

@@ -34,13 +34,18 @@ def _slot(limit: int) -> threading.BoundedSemaphore:
 
 
 def run_one(db: str | os.PathLike[str], source: SourceConfig, config: Config, *, mode: str | None = None,
-            progress: Progress | None = None, index_after: bool = True) -> JobResult:
+            progress: Progress | None = None, index_after: bool = True,
+            stop: threading.Event | None = None) -> JobResult:
     """One job on its own store connection, within the process-wide limit. Never raises: a source already being
-    harvested gives a ``skipped`` result, an unexpected error a ``failed`` one."""
+    harvested gives a ``skipped`` result, an unexpected error a ``failed`` one; ``stop`` set while waiting for a
+    slot gives a ``skipped`` result too (no job is opened)."""
     with _slot(config.settings.max_concurrent_harvests):
+        if stop is not None and stop.is_set():
+            return JobResult(0, source.id, mode or "-", "skipped", JobCounts(), error="stopped before it started")
         store = Store(db)
         try:
-            return run_harvest(store, source, config, mode=mode, progress=progress, index_after=index_after)
+            return run_harvest(store, source, config, mode=mode, progress=progress, index_after=index_after,
+                               stop=stop)
         except HarvestLockedError as exc:
             return JobResult(0, source.id, mode or "-", "skipped", JobCounts(), error=str(exc))
         except Exception as exc:  # outside any job (the store could not open a job): report, go on with the others
@@ -61,6 +66,14 @@ def harvest_many(store: Store, config: Config, source_ids: Sequence[str], mode: 
     store.release_stale_locks()
     db = Path(store.path)
     workers = min(config.settings.max_concurrent_harvests, len(sources))
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
-        futures = [pool.submit(run_one, db, source, config, mode=mode, progress=progress) for source in sources]
-        return [future.result() for future in futures]
+        futures = [pool.submit(run_one, db, source, config, mode=mode, progress=progress, stop=stop)
+                   for source in sources]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:  # Ctrl-C: start nothing more; running jobs end at their next record, as interrupted
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise

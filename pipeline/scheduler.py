@@ -48,6 +48,7 @@ class Scheduler:
         self.store = store
         self.config = config
         self._misfire_grace_time = misfire_grace_time
+        self._stop = threading.Event()  # set at shutdown: running harvests end at their next record
         self._scheduler = _BackgroundScheduler(
             jobstores={"default": _job_store(store)},
             executors={"default": ThreadPoolExecutor(config.settings.max_concurrent_harvests)},
@@ -64,6 +65,7 @@ class Scheduler:
         with _active_lock:
             if _active is not None and _active is not self:
                 raise RuntimeError("a scheduler is already running in this process")
+            self._stop.clear()
             self.store.sync_sources(self.config.sources)
             self.store.release_stale_locks()
             self._scheduler.start(paused=True)  # job store open, nothing run before the jobs are synced
@@ -71,11 +73,13 @@ class Scheduler:
             _active = self
             self._scheduler.resume()
 
-    def shutdown(self, wait: bool = False) -> None:
-        """Stop scheduling; the jobs stay in the database for the next start. Running harvests are not waited for
-        unless ``wait``: one killed by the process ending is taken over, and marked interrupted, by the next run."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop scheduling; the jobs stay in the database for the next start. Running harvests are asked to stop:
+        each stores what it fetched and ends, marked interrupted, at its next record (``wait`` waits for that, which
+        the network timeouts bound). One killed anyway by the process ending is taken over by the next run."""
         global _active
         with _active_lock:
+            self._stop.set()
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=wait)
             if _active is self:
@@ -181,6 +185,6 @@ def _run_scheduled(source_id: str, mode: str | None = None) -> None:
     except ConfigError:
         log.warning("scheduled harvest of %s ignored: the source is no longer in the config", source_id)
         return
-    result = run_one(scheduler.store.path, source, scheduler.config, mode=mode)
+    result = run_one(scheduler.store.path, source, scheduler.config, mode=mode, stop=scheduler._stop)
     log.info("scheduled harvest of %s: job %s %s%s", source_id, result.job_id, result.status,
              f" ({result.error})" if result.error else "")

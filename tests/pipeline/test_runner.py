@@ -17,6 +17,7 @@ import pytest
 
 from demo.server import PortalServer, Response
 from index.store import HarvestLockedError, Store
+from pipeline.harvest import run_harvest
 from pipeline.runner import harvest_many
 from tests.conftest import ROOT
 from tests.pipeline.portals import Failing, Slow, ckan_config, recorded_ckan, stalled_server
@@ -96,6 +97,33 @@ def test_a_source_is_never_harvested_twice_at_the_same_time(fixtures: Path, serv
     assert f"is being harvested by job {first[0].job_id}" in second[0].error
     assert first[0].status == "succeeded"
     assert [j["status"] for j in store.jobs("slow")] == ["succeeded"]  # the refused attempt opened no job
+
+
+def test_a_stopped_harvest_keeps_what_it_fetched_and_is_marked_interrupted(fixtures: Path, server: PortalServer,
+                                                                          store: Store) -> None:
+    """Ctrl-C or a server shutdown sets ``stop``: the job ends at the next record, not at the end of the source."""
+    portal = recorded_ckan(fixtures, copies=3)  # 69 packages
+    config = ckan_config({"slow": server.mount("/slow", Slow(portal, 0.05))}, page_size=5)
+    stop = threading.Event()
+    results: list = []
+    thread = threading.Thread(target=lambda: results.append(
+        run_harvest(store, config.source("slow"), config, batch_size=5, stop=stop, index_after=False)))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while store.count(source_id="slow") < 10:
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join()
+
+    [result] = results
+    assert result.status == "interrupted" and "stopped" in result.error
+    kept = store.count(source_id="slow")
+    assert 10 <= kept < len(portal.packages) and kept == result.counts.new  # what was fetched is stored
+    assert store.job(result.job_id)["status"] == "interrupted" and store.harvest_lock("slow") is None
+    assert store.source("slow")["last_success"] is None  # the next job is a full sweep again
 
 
 # -- the harvest lock across processes ------------------------------------------------------------------------------

@@ -20,10 +20,12 @@ import requests
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from demo.server import PortalServer
 from harvesters.config import Config, ConfigError
 from index.store import Store
 from pipeline.scheduler import TABLE, Scheduler, _job_store
 from tests.conftest import ROOT, make_config
+from tests.pipeline.portals import FAST_HTTP, Slow, recorded_ckan
 
 # Port 9 (discard) on loopback: nothing listens, so a harvest fails at once; what is tested is that it ran.
 SOURCES = """
@@ -160,6 +162,25 @@ def test_run_now_harvests_through_the_pipeline_and_leaves_the_schedule_alone(sto
     assert {source: row["next_run"] for source, row in after.items()} == before
     assert after["weekly"]["last_status"] == "failed" and after["daily"]["last_status"] is None
     assert set(stored_rows(store)) == {"harvest:daily", "harvest:weekly"}  # the one-off job is gone once run
+
+
+def test_shutdown_stops_a_running_harvest_at_its_next_record(fixtures: Path, server: PortalServer,
+                                                              store: Store) -> None:
+    portal = recorded_ckan(fixtures, copies=3)
+    url = server.mount("/slow", Slow(portal, 0.05))
+    cfg = make_config(f'- {{id: slow, type: ckan, url: "{url}", options: {{page_size: 5}}}}', http=FAST_HTTP)
+    scheduler = Scheduler(store, cfg)
+    scheduler.start()
+    try:
+        scheduler.run_now("slow", "full")
+        wait_for(lambda: sum(c.action == "package_search" for c in portal.calls) >= 2, "the harvest to be under way")
+    finally:
+        scheduler.shutdown()  # waits for the harvest, which stops at its next record
+
+    [job] = store.jobs("slow")
+    assert job["status"] == "interrupted" and 5 <= job["new"] < len(portal.packages)
+    assert store.count(source_id="slow") == job["new"]  # what was fetched is stored
+    assert store.harvest_lock("slow") is None
 
 
 def test_only_one_scheduler_per_process(store: Store) -> None:

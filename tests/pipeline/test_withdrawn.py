@@ -90,3 +90,24 @@ def test_an_incomplete_full_sweep_withdraws_nothing(fixtures: Path, server: Port
     assert any(e.native_id is None and "start=10" in e.reason for e in partial.errors)
     assert store.count(status="withdrawn") == 0
     assert store.count(source_id="portal") == len(portal.packages) + 1
+
+
+def test_a_record_unreadable_this_time_keeps_its_last_good_version(fixtures: Path, server: PortalServer,
+                                                                   store: Store) -> None:
+    """Still at the source, but refused by the normaliser this time: reported on the job, not withdrawn; while a
+    package really gone in the same (complete) sweep is withdrawn."""
+    portal = recorded_ckan(fixtures)
+    config = ckan_config({"portal": server.mount("/ckan", portal)})
+    source = config.source("portal")
+    run_harvest(store, source, config, mode="full", index_after=False)
+    broken, gone = portal.packages[0]["id"], portal.packages[1]["id"]
+    portal.update(broken, title={"fr": "pas un texte"})
+    portal.delete(gone)
+
+    sweep = run_harvest(store, source, config, mode="full", index_after=False)
+
+    assert sweep.status == "partial" and (sweep.counts.failed, sweep.counts.withdrawn) == (1, 1)
+    assert [e.native_id for e in sweep.errors] == [broken]
+    kept = store.entry(entry_id("portal", broken))[1]
+    assert (kept["status"], kept["version"]) == ("active", 1)  # the last good version, untouched
+    assert store.entry(entry_id("portal", gone))[1]["status"] == "withdrawn"
