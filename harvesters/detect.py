@@ -331,8 +331,9 @@ def _dcat_count(body: bytes, syntax: str, url: str) -> int | None:
             from rdflib.plugins.parsers.jsonld import to_rdf
 
             document = json.loads(body)
-            if _has_remote_context(document):  # remote contexts would be fetched outside our HTTP layer
-                return len(re.findall(rb"Dataset|DataService|Catalog", body)) or 0
+            if _has_remote_context(document):  # remote contexts would be fetched outside our HTTP layer: count
+                # the DCAT types written out (a schema.org "Dataset" under a schema.org context is not DCAT)
+                return len(re.findall(rb"(dcat:|/ns/dcat#)(Dataset|DatasetSeries|DataService|Catalog)\b", body))
             to_rdf(document, graph, base=url)
         else:
             graph.parse(data=body, format={"turtle": "turtle", "ntriples": "nt"}[syntax], publicID=url)

@@ -479,23 +479,25 @@ def _crawl(spec_path: str, out_path: str) -> int:
                   "content_type": content_type})
 
         def on_error(self, failure: Any) -> None:
+            """A page that failed. The start page failing (even forbidden by robots.txt) fails the source: a sweep
+            that saw nothing must not withdraw everything. 404/410 is a page gone; robots.txt and offsite refusals
+            are the rules; anything else (5xx, timeouts, the address guard) makes the sweep incomplete."""
             request = failure.request
             url = urldefrag(request.url)[0]
-            if failure.check(BlockedRequest) or (request.meta.get("start") and not failure.check(IgnoreRequest)):
-                reason = str(failure.value) if failure.check(BlockedRequest) else failure.getErrorMessage()
-                if failure.check(HttpError):
-                    reason = f"HTTP {failure.value.response.status}"
-                if request.meta.get("start"):
-                    emit({"type": "start_failed", "reason": f"cannot crawl {url}: {reason}"})
-                else:
-                    emit({"type": "error", "url": url, "reason": f"{url}: {reason}"})
-            elif failure.check(HttpError) and failure.value.response.status in (404, 410):
-                self.events.append(f"GET {url}: HTTP {failure.value.response.status} (gone)")
-            elif failure.check(IgnoreRequest):
-                self.events.append(f"GET {url}: {failure.getErrorMessage()}")  # robots.txt, offsite...
+            status = failure.value.response.status if failure.check(HttpError) else None
+            if status is not None:
+                reason = f"HTTP {status}"
+            elif failure.check(BlockedRequest):
+                reason = str(failure.value)
             else:
-                reason = (f"HTTP {failure.value.response.status}" if failure.check(HttpError)
-                          else failure.getErrorMessage())
+                reason = failure.getErrorMessage()
+            if request.meta.get("start"):
+                emit({"type": "start_failed", "reason": f"cannot crawl {url}: {reason}"})
+            elif status in (404, 410):
+                self.events.append(f"GET {url}: HTTP {status} (gone)")
+            elif status is None and failure.check(IgnoreRequest) and not failure.check(BlockedRequest):
+                self.events.append(f"GET {url}: {reason}")  # robots.txt, offsite: the site's rules
+            else:
                 emit({"type": "error", "url": url, "reason": f"{url}: {reason}"})
             self._close_page(url, set())
 

@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from demo.portals.web import WebSite
-from demo.server import PortalServer
+from demo.server import PortalServer, Request, Response
 from harvesters.http import HttpClient
 from harvesters.record import RawRecord, RecordError, SourceError
 from harvesters.web import WebHarvester, dataset_key, find_datasets, parse_jsonld_block
@@ -107,6 +107,14 @@ def test_private_addresses_are_refused_unless_allowed(server: PortalServer, site
     assert server.hits == []  # not even robots.txt
 
 
+def test_a_site_closed_to_robots_fails_instead_of_looking_empty(server: PortalServer, site: WebSite,
+                                                                 site_url: str) -> None:
+    site.put("/robots.txt", "User-agent: *\nDisallow: /\n")
+    with pytest.raises(SourceError, match="robots.txt"):
+        list(harvester(site_url).harvest())
+    assert {hit.path for hit in server.hits} == {"/robots.txt"}  # read (for the rules and the sitemaps), no page
+
+
 def test_unreachable_site_fails_the_source() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -124,6 +132,20 @@ def test_broken_pages_are_page_errors_and_the_rest_is_found(site: WebSite, site_
     found = {r.native_id for r in records}
     assert found == set(expected(site_url)) - {f"{site_url}/jeux-de-donnees/velos.html#dataset",
                                                "budget-primitif-2023", "budget-primitif-2024"}
+
+
+def test_a_server_error_is_a_page_error(site: WebSite) -> None:
+    def failing(request: Request) -> Response:
+        if request.path == "/jeux-de-donnees/arbres-remarquables.html":
+            return Response(503, b"maintenance", content_type="text/plain")
+        return site(request)
+
+    with PortalServer() as other:
+        url = other.mount("", failing)
+        records, errors = run(url)
+    assert len(errors) == 1 and errors[0].page_level and "HTTP 503" in errors[0].reason
+    assert errors[0].url == f"{url}/jeux-de-donnees/arbres-remarquables.html"
+    assert len(records) == 7
 
 
 def test_closing_the_generator_stops_the_crawl(site_url: str) -> None:
