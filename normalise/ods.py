@@ -44,6 +44,8 @@ from normalise.model import Agent, ContactPoint, Dataset, Distribution, PeriodOf
 
 EXPORTS = ("csv", "json", "xlsx", "parquet")
 GEO_EXPORTS = ("geojson", "shp", "kml")
+# What the export endpoint sends when the format has no media type of its own (a Shapefile comes zipped).
+EXPORT_MEDIA_TYPES = {"shp": "application/zip"}
 # ODS geographic_reference admin levels for France (OSM admin_level x 10) -> territory.for_codes prefixes.
 FR_LEVELS = {"40": "REG", "60": "DEP", "80": "COM"}
 EXPLORE_METRICS = {
@@ -316,6 +318,8 @@ def _distributions(data: dict[str, Any], default: dict[str, Any], portal: str, d
         for fmt in EXPORTS + (GEO_EXPORTS if "geo" in features else ()):
             url = f"{api}/exports/{fmt}"
             file_type, media_type = vocab.file_format(fmt, url=url)
+            if media_type is None and fmt in EXPORT_MEDIA_TYPES:
+                media_type = vocab.file_format(media_type=EXPORT_MEDIA_TYPES[fmt])[1]
             out.append(Distribution(native_id=f"export:{fmt}", uri=url, title=f"{dataset_id}.{fmt}",
                                     description=f"{title} ({fmt})", access_url=url, download_url=url,
                                     format=file_type, format_label=fmt, media_type=media_type, licence=licence,

@@ -169,3 +169,24 @@ def _samples(store: Store, metric: str) -> list[dict[str, Any]]:
     sql = "SELECT record_id, value, job_id FROM metric_samples WHERE metric = ? AND distribution = ''"
     rows = store.db.execute(sql, (metric,)).fetchall()
     return [dict(row) for row in rows]
+
+
+def test_harvested_fixtures_are_valid_dcat_ap_with_formats_licences_publishers_and_popularity(
+        server: PortalServer, portal: OdsPortal) -> None:
+    """Acceptance 1, end to end: fixtures served over loopback -> harvest -> normalise -> official SHACL shapes."""
+    from normalise import normalise
+    from scoring.shacl import validate_entries
+
+    url = server.mount("/ods", portal)
+    records, errors = run(url)
+    entries = [entry for record in records for entry in normalise(record)]
+    assert errors == [] and len(entries) == 9
+    assert all(e.distributions and all(d.format and d.media_type for d in e.distributions) for e in entries)
+    assert sum(e.licence is not None for e in entries) == 6  # three recorded datasets declare none
+    assert all(e.publisher is not None for e in entries)
+    assert all({"downloads", "api_calls", "reuses", "popularity_x100"} <= e.metrics.keys() for e in entries)
+    reports = validate_entries(entries)
+    for entry in entries:
+        unexplained = [v for v in reports[entry.id].violations if v.severity == "violation"
+                       and v.path not in entry.gaps]
+        assert unexplained == [], (entry.native_id, unexplained)
