@@ -75,11 +75,20 @@ def test_every_allowed_dataset_once_and_nothing_forbidden_fetched(server: Portal
     assert listed.url == f"{site_url}/"
 
 
-def test_polite_identity_and_robots_read_first(server: PortalServer, site_url: str) -> None:
-    h = harvester(site_url)
-    list(h.harvest())
-    assert server.hits[0].path == "/robots.txt"
-    assert h.http.stats.requests >= 10 and h.http.stats.bytes > 0
+def test_polite_identity_and_robots_read_first(site: WebSite) -> None:
+    agents: set[str] = set()
+
+    def recording(request: Request) -> Response:
+        agents.add(request.headers.get("User-Agent", ""))
+        return site(request)
+
+    with PortalServer() as other:
+        url = other.mount("", recording)
+        h = harvester(url)
+        list(h.harvest())
+        assert other.hits[0].path == "/robots.txt"
+    assert agents == {h.http.session.headers["User-Agent"]} and agents.pop().startswith("moisson/")
+    assert h.http.stats.requests >= 10 and h.http.stats.bytes > 0  # the crawl's traffic counts in the job log
     assert any("Forbidden by robots.txt" in event for event in h.http.stats.events)
 
 
