@@ -104,6 +104,21 @@ class _HostGate:
         self.semaphore.release()
 
 
+_gates: dict[tuple[str, float, int], _HostGate] = {}
+_gates_lock = threading.Lock()
+
+
+def _host_gate(host: str, rps: float, concurrency: int) -> _HostGate:
+    """The host's gate, shared by every client of the process: jobs harvesting several sources on one platform (a
+    regional portal hosting many bodies) share its limits instead of adding theirs up. Created once even when several
+    threads meet a new host at the same moment."""
+    with _gates_lock:
+        key = (host, rps, concurrency)
+        if key not in _gates:
+            _gates[key] = _HostGate(rps, concurrency)
+        return _gates[key]
+
+
 class PoliteAdapter(HTTPAdapter):
     """Transport with address guard, per-host gate, retries with backoff and jitter, size cap and accounting."""
 
@@ -114,16 +129,9 @@ class PoliteAdapter(HTTPAdapter):
         self.stats = stats
         self.allow_private = allow_private
         self.sleep = sleep
-        self._gates: dict[str, _HostGate] = {}
-        self._gates_lock = threading.Lock()
 
     def _gate(self, host: str) -> _HostGate:
-        """The host's gate, created once even when several threads meet a new host at the same moment."""
-        with self._gates_lock:
-            gate = self._gates.get(host)
-            if gate is None:
-                gate = self._gates[host] = _HostGate(self.settings.per_host_rps, self.settings.per_host_concurrency)
-            return gate
+        return _host_gate(host, self.settings.per_host_rps, self.settings.per_host_concurrency)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         check_address(request.url or "", self.allow_private)

@@ -314,7 +314,9 @@ def test_user_agent_names_moisson_and_the_contact(server: PortalServer) -> None:
 
 
 @pytest.mark.parametrize("limit", [1, 2])
-def test_per_host_concurrency_is_capped(server: PortalServer, limit: int) -> None:
+@pytest.mark.parametrize("clients", [1, 3], ids=["one-client", "one-client-per-job"])
+def test_per_host_concurrency_is_capped(server: PortalServer, limit: int, clients: int) -> None:
+    """The cap holds per host for the whole process: jobs harvesting sources on one platform share it."""
     lock = threading.Lock()
     state = {"now": 0, "max": 0}
 
@@ -328,8 +330,8 @@ def test_per_host_concurrency_is_capped(server: PortalServer, limit: int) -> Non
         return Response(200, b"{}")
 
     url = server.mount("/slow", app)
-    http, _ = client(per_host_concurrency=limit, per_host_rps=1000)
-    threads = [threading.Thread(target=http.get, args=(f"{url}/{i}",)) for i in range(6)]
+    https = [client(per_host_concurrency=limit, per_host_rps=1000)[0] for _ in range(clients)]
+    threads = [threading.Thread(target=https[i % clients].get, args=(f"{url}/{i}",)) for i in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
