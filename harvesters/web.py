@@ -332,7 +332,6 @@ def _crawl(spec_path: str, out_path: str) -> int:
             self.scheduled: set[str] = set()
             self.pages = 0
             self.truncated = False
-            self.started = False
             self.keys: set[str] = set()
             self.pending: dict[str, list[tuple[str, dict[str, Any], str]]] = {}  # page url -> listed datasets
             self.processed: dict[str, set[str]] = {}  # page url -> dataset keys and urls found on it
@@ -405,7 +404,6 @@ def _crawl(spec_path: str, out_path: str) -> int:
                     yield request
 
         def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
-            self.started = True
             depth = response.meta.get("page_depth", 0)
             url = urldefrag(response.url)[0]
             found: set[str] = set()
