@@ -113,9 +113,22 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
             http.close()
     if progress:
         progress(source.id, _done(counts))
+    if counts.new or counts.updated or counts.restored:
+        score_changed_records(store, source.id)
     if index_after:
         sync_search_index(store)
     return result
+
+
+def score_changed_records(store: Store, source_id: str) -> None:
+    """Score the records the job added or changed (before indexing, so the index carries their quality band). A
+    scoring failure is logged, not fatal: the records are stored, and `moisson score` catches up."""
+    from pipeline.scoring import score_records
+
+    try:
+        score_records(store, source_id=source_id)
+    except Exception:
+        log.warning("records of %s not scored; `moisson score` will catch up", source_id, exc_info=True)
 
 
 def _since(store: Store, source: SourceConfig) -> str | None:

@@ -29,6 +29,8 @@ def test_removed_at_the_source_withdrawn_then_restored(fixtures: Path, server: P
     record_id = entry_id("portal", victim["id"])
     everything = search_ids(store)
     assert len(everything) == len(portal.packages) and record_id in everything
+    bands = open_index(store).search(SearchQuery(page_size=0, facets=("quality_band",))).facets["quality_band"]
+    assert sum(b.count for b in bands) == len(portal.packages)  # scored after the harvest, before indexing
     assert record_id in search_ids(store, "parkings Gap")
 
     portal.delete(victim["id"])
