@@ -1,0 +1,132 @@
+"""Download statistics across every portal: aggregates by dimension, trend, top datasets; JSON, CSV and Parquet; the
+/stats page with the trend chart.
+
+The figures are :mod:`index.stats` (deltas between dated counter samples, resets and baselines handled).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from html import escape
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, Response
+
+from api.charts import bar_chart, line_chart, report_page
+from api.routes.deps import StoreDep
+from index import stats
+
+router = APIRouter(tags=["statistics"])
+
+By = Literal["national", "source", "publisher", "theme", "departement", "region", "schema"]
+Granularity = Literal["day", "week", "month", "year"]
+DateQ = Annotated[str | None, Query(description="ISO date or date-time; the period is [start, end)",
+                                    pattern=r"^\d{4}-\d{2}-\d{2}")]
+PARQUET = "application/vnd.apache.parquet"
+
+
+def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, name: str) -> Response:
+    """Rows as CSV or Parquet (typed columns: strings and integers)."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({c: [row.get(c) for row in rows] for c in columns})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return Response(sink.getvalue(), media_type=PARQUET,
+                    headers={"Content-Disposition": f"attachment; filename={name}.parquet"})
+
+
+@router.get("/api/stats/downloads", summary="Downloads by dimension and over time, across every portal",
+            response_model=None)
+def downloads(
+    store: StoreDep,
+    by: Annotated[By, Query(description="national, or one value per source, publisher, theme, département, région, "
+                                        "schema")] = "national",
+    start: DateQ = None,
+    end: DateQ = None,
+    granularity: Annotated[Granularity, Query(description="trend periods")] = "month",
+    metric: Annotated[str, Query(description="downloads, views, api_calls...", pattern=r"^\w+$")] = "downloads",
+    key: Annotated[str | None, Query(description="the trend of one value of `by` (e.g. a source id)")] = None,
+    format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
+    table: Annotated[Literal["aggregates", "trend"], Query(description="what CSV/Parquet export")] = "aggregates",
+    limit: Annotated[int | None, Query(ge=1, le=100000)] = None,
+) -> dict[str, Any] | Response:
+    """Counter increases within [start, end) (``downloads``) and cumulative counters to date (``total``) per value
+    of ``by``, and the trend per period. The first sample of a counter is a baseline (not in any period); a counter
+    that went down was reset (its new value counts). Parts of ``source`` and ``publisher`` add up to ``national``;
+    a record with several themes/places/schemas counts under each."""
+    aggregates = stats.aggregate(store, by, metric=metric, start=start, end=end, limit=limit)
+    points = stats.trend(store, granularity=granularity, metric=metric, by=by, key=key, start=start, end=end)
+    if format != "json":
+        if table == "trend":
+            return _table_response([asdict(p) for p in points], ["period", "downloads"], format,
+                                   f"{metric}-trend-{granularity}")
+        return _table_response([{"by": by, **asdict(a)} for a in aggregates],
+                               ["by", "key", "downloads", "total", "datasets"], format, f"{metric}-by-{by}")
+    return {"by": by, "metric": metric, "start": start, "end": end, "granularity": granularity, "key": key,
+            "downloads": sum(a.downloads for a in aggregates) if by in ("national", "source", "publisher") else None,
+            "aggregates": [asdict(a) for a in aggregates], "trend": [asdict(p) for p in points]}
+
+
+@router.get("/api/stats/top", summary="The most downloaded datasets over a period", response_model=None)
+def top(store: StoreDep, start: DateQ = None, end: DateQ = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+        metric: Annotated[str, Query(pattern=r"^\w+$")] = "downloads",
+        format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json") -> list[dict[str, Any]] | Response:
+    items = [asdict(t) for t in stats.top_datasets(store, start=start, end=end, limit=limit, metric=metric)]
+    if format != "json":
+        return _table_response(items, ["id", "title", "publisher", "source", "downloads"], format, f"top-{metric}")
+    return items
+
+
+@router.get("/stats", response_class=HTMLResponse, include_in_schema=False)
+def stats_page(store: StoreDep, start: str | None = None, end: str | None = None,
+               granularity: Granularity = "month") -> HTMLResponse:
+    for value in (start, end):
+        if value and not (len(value) >= 10 and value[:4].isdigit()):
+            raise HTTPException(422, "start and end are ISO dates (YYYY-MM-DD)")
+    national = stats.aggregate(store, "national", start=start, end=end)
+    downloads_, total = (national[0].downloads, national[0].total) if national else (0, 0)
+    datasets = national[0].datasets if national else 0
+    points = stats.trend(store, granularity=granularity, start=start, end=end)
+    chart = line_chart([(p.period, p.downloads) for p in points], title=f"Téléchargements par période ({granularity})")
+    sources = stats.aggregate(store, "source", start=start, end=end)
+    publishers = stats.aggregate(store, "publisher", start=start, end=end, limit=12)
+    by_publisher = bar_chart([(a.key, a.downloads) for a in publishers], title="Éditeurs les plus téléchargés")
+    top_rows = "".join(
+        f"<tr><td><a href='/api/datasets/{escape(t.id, quote=True)}'>{escape(t.title or t.id)}</a></td>"
+        f"<td>{escape(t.publisher or '')}</td><td>{escape(t.source)}</td><td class=n>{t.downloads:,}</td></tr>"
+        for t in stats.top_datasets(store, start=start, end=end, limit=15))
+    source_rows = "".join(
+        f"<tr><td>{escape(a.key)}</td><td class=n>{a.downloads:,}</td><td class=n>{a.total:,}</td>"
+        f"<td class=n>{a.datasets}</td></tr>" for a in sources)
+    period = f"du {escape(start or 'début')} au {escape(end or 'dernier relevé')}"
+    kpis = "".join(f"<div class=kpi><span class=muted>{label}</span><b>{value:,}</b></div>" for label, value in
+                   [("Téléchargements sur la période", downloads_), ("Cumul déclaré par les portails", total),
+                    ("Jeux de données suivis", datasets)])
+    body = f"""<h1>Téléchargements, tous portails confondus</h1>
+<p class=muted>Compteurs exposés par les portails (CKAN tracking, udata metrics, popularité OpenDataSoft), relevés à
+chaque moisson ; les téléchargements d'une période sont les hausses entre deux relevés (un compteur remis à zéro
+compte depuis zéro ; le premier relevé sert de base). Période {period}. Exports :
+<a href='/api/stats/downloads?by=source&format=csv'>CSV</a>,
+<a href='/api/stats/downloads?by=source&format=parquet'>Parquet</a>,
+<a href='/api/stats/downloads?by=national&table=trend&format=csv'>tendance CSV</a>,
+<a href=/api/stats/top>top (JSON)</a>.</p>
+<div class=kpis>{kpis}</div>
+{chart}
+<div class=grid><div><h2>Par source</h2><table><tr><th>source</th><th class=n>période</th><th class=n>cumul</th>
+<th class=n>jeux</th></tr>{source_rows}</table></div><div>{by_publisher}</div></div>
+<h2>Jeux les plus téléchargés</h2><table><tr><th>jeu de données</th><th>éditeur</th><th>source</th>
+<th class=n>téléchargements</th></tr>{top_rows}</table>"""
+    return HTMLResponse(report_page("Téléchargements — moisson", body))
