@@ -79,7 +79,7 @@ def test_at_most_n_harvests_at_once_and_all_done(fixtures: Path, server: PortalS
 
 def test_a_source_is_never_harvested_twice_at_the_same_time(fixtures: Path, server: PortalServer,
                                                             store: Store) -> None:
-    slow = Slow(recorded_ckan(fixtures), 0.05)
+    slow = Slow(recorded_ckan(fixtures, copies=2), 0.1)  # about a second of harvest to be caught in
     config = ckan_config({"slow": server.mount("/slow", slow)}, max_concurrent_harvests=4)
     first: list = []
     thread = threading.Thread(target=lambda: first.extend(harvest_many(store, config, ["slow"])))
