@@ -31,6 +31,7 @@ import orjson
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
+from normalise.common import load_json, portal_base, publisher_from_hint, recommended_gaps, text, text_from_html
 from normalise.model import (
     AccessService,
     Agent,
@@ -41,7 +42,7 @@ from normalise.model import (
     Spatial,
     entry_id,
 )
-from normalise.ods import fold, load_json, portal_base, publisher_from_hint, recommended_gaps, text, text_from_html
+from normalise.vocab import fold
 
 PREFERRED_LANGUAGES = ("fr", "en")
 SIREN_KEYS = ("siren", "siret", "business_number_id", "numero_siren", "numero_siret", "siren_organisation")

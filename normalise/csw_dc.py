@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from normalise import NormaliseError, territory, vocab
+from normalise.common import publisher_from_hint, recommended_gaps
 from normalise.iso19139 import distributions_from_links, make_link
 from normalise.model import Agent, DataService, Dataset, Spatial, entry_id
-from normalise.ods import publisher_from_hint, recommended_gaps
 
 if TYPE_CHECKING:
     from harvesters.config import PublisherHint

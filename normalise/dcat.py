@@ -38,6 +38,7 @@ import orjson
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
+from normalise.common import publisher_from_hint, recommended_gaps
 from normalise.model import (
     AccessService,
     Agent,
@@ -50,7 +51,6 @@ from normalise.model import (
     Spatial,
     entry_id,
 )
-from normalise.ods import publisher_from_hint, recommended_gaps
 
 # -- vocabularies --------------------------------------------------------------------------------------------------
 

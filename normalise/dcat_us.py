@@ -24,9 +24,9 @@ import orjson
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
+from normalise.common import publisher_from_hint, recommended_gaps, text, text_from_html
 from normalise.dcat import parse_geometry
 from normalise.model import Agent, ContactPoint, Dataset, Distribution, PeriodOfTime, Spatial, entry_id
-from normalise.ods import publisher_from_hint, recommended_gaps, text, text_from_html
 
 
 def normalise_dcat_us(raw: RawRecord, hint: PublisherHint | None = None) -> list[Dataset]:

@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from lxml import etree
 
 from normalise import NormaliseError, territory, vocab
+from normalise.common import publisher_from_hint, recommended_gaps
 from normalise.model import (
     AccessService,
     Agent,
@@ -51,7 +52,7 @@ from normalise.model import (
     Spatial,
     entry_id,
 )
-from normalise.ods import fold, publisher_from_hint, recommended_gaps
+from normalise.vocab import fold
 
 if TYPE_CHECKING:
     from harvesters.config import PublisherHint

@@ -29,17 +29,14 @@ Guérande). Both are checked (Luhn through vocab.siren) and never guessed otherw
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, urlsplit
-
-import orjson
-from lxml import html as lxml_html
+from urllib.parse import quote
 
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
+from normalise.common import load_json, portal_base, publisher_from_hint, recommended_gaps, text, text_from_html
 from normalise.model import Agent, ContactPoint, Dataset, Distribution, PeriodOfTime, Spatial, entry_id
 
 EXPORTS = ("csv", "json", "xlsx", "parquet")
@@ -111,98 +108,6 @@ def normalise_ods(raw: RawRecord, hint: PublisherHint | None = None) -> list[Dat
     return [dataset]
 
 
-# -- helpers shared by the JSON normalisers (ODS, udata, schema.org) -------------------------------------------------
-
-
-def load_json(content: bytes) -> dict[str, Any]:
-    """Parse a raw record's JSON object, or raise NormaliseError saying why not."""
-    try:
-        data = orjson.loads(content)
-    except orjson.JSONDecodeError as exc:
-        raise NormaliseError(f"not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise NormaliseError(f"expected a JSON object, got {type(data).__name__}")
-    return data
-
-
-def text(value: Any) -> str | None:
-    """A stripped non-empty string, or None (sources put null, "", numbers or lists where text is expected)."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-_BLOCKS = ("p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "blockquote")
-
-
-def text_from_html(value: Any) -> str | None:
-    """Plain text of an HTML description, paragraphs kept as blank-line breaks.
-
-    Why: dct:description is a plain literal; portals (ODS, schema.org pages) put rich-text HTML there, with inline
-    styles and entities that would otherwise end up in search snippets and exports.
-    """
-    value = text(value)
-    if value is None or "<" not in value:
-        return value
-    try:
-        root = lxml_html.fragment_fromstring(value, create_parent="div")
-    except Exception:  # lxml raises several types on garbage; the raw text is better than nothing
-        return re.sub(r"<[^>]+>", " ", value).strip() or None
-    for element in root.iter("script", "style"):
-        element.drop_tree()
-    for element in root.iter(*_BLOCKS):
-        element.tail = "\n\n" + (element.tail or "") if element.tag != "br" else "\n" + (element.tail or "")
-    out = root.text_content().replace("\xa0", " ")
-    out = re.sub(r"[ \t\r\f\v]+", " ", out)
-    out = re.sub(r" *\n *", "\n", out)
-    out = re.sub(r"\n{3,}", "\n\n", out).strip()
-    return out or None
-
-
-def recommended_gaps(entry: Dataset) -> list[str]:
-    """The mandatory and recommended DCAT-AP 3 dataset properties this record lacks, by their DCAT names.
-
-    Why computed from the built record: whatever the source format, a property is missing exactly when the normalised
-    field is empty, so one rule serves every JSON normaliser and cannot drift from what is actually exported.
-    """
-    checks = (
-        ("dct:description", entry.description),
-        ("dcat:contactPoint", entry.contact_points),
-        ("dcat:distribution", entry.distributions),
-        ("dcat:keyword", entry.keywords),
-        ("dct:publisher", entry.publisher),
-        ("dct:spatial", entry.spatial),
-        ("dct:temporal", entry.temporal),
-        ("dcat:theme", entry.themes),
-    )
-    return [name for name, value in checks if not value]
-
-
-def fold(value: str) -> str:
-    """Case- and accent-insensitive form of a name, to compare publisher names."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    return re.sub(r"[^a-z0-9]+", " ", "".join(c for c in decomposed if not unicodedata.combining(c)).lower()).strip()
-
-
-def publisher_from_hint(hint: PublisherHint | None) -> Agent | None:
-    """The operator's publisher hint as an Agent (used only when the record names no publisher)."""
-    if hint is None or not (hint.name or hint.siren):
-        return None
-    return Agent(name=hint.name or f"SIREN {hint.siren}", siren=hint.siren)
-
-
-def portal_base(url: str) -> str:
-    """The portal root of an API URL: everything before ``/api/`` (e.g. https://data.example.fr)."""
-    head, sep, _ = url.partition("/api/")
-    if sep:
-        return head.rstrip("/")
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _strings(value: Any) -> list[str]:
     """A list of non-empty strings from a string, a list of strings or nothing."""
     if isinstance(value, list):
@@ -243,7 +148,7 @@ def _publisher(name: Any, dataset_id: str, hint: PublisherHint | None) -> Agent 
     if not name:
         return publisher_from_hint(hint)
     siren = None
-    if hint and hint.siren and hint.name and fold(hint.name) == fold(name):
+    if hint and hint.siren and hint.name and vocab.fold(hint.name) == vocab.fold(name):
         siren = hint.siren
     elif match := re.match(r"(\d{9})_", dataset_id):
         siren = vocab.siren(match.group(1))

@@ -27,8 +27,8 @@ from urllib.parse import urljoin
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
+from normalise.common import load_json, publisher_from_hint, recommended_gaps, text, text_from_html
 from normalise.model import Agent, ContactPoint, Dataset, Distribution, PeriodOfTime, Spatial, entry_id
-from normalise.ods import load_json, publisher_from_hint, recommended_gaps, text, text_from_html
 
 _PREFIXES = ("", "schema:", "https://schema.org/", "http://schema.org/")
 _SIZE_UNITS = {"": 1, "b": 1, "o": 1, "kb": 10**3, "ko": 10**3, "kib": 2**10, "mb": 10**6, "mo": 10**6,

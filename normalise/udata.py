@@ -26,6 +26,7 @@ from typing import Any
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
+from normalise.common import load_json, portal_base, publisher_from_hint, recommended_gaps, text
 from normalise.model import (
     AccessService,
     Agent,
@@ -37,7 +38,6 @@ from normalise.model import (
     Spatial,
     entry_id,
 )
-from normalise.ods import load_json, portal_base, publisher_from_hint, recommended_gaps, text
 
 SCHEMA_BASE = "https://schema.data.gouv.fr"
 # udata geozone levels -> territory.for_codes prefixes

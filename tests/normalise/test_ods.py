@@ -14,8 +14,8 @@ from demo.portals.ods import datasets_from_dcat_recording
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, normalise
+from normalise.common import recommended_gaps, text_from_html
 from normalise.model import Dataset
-from normalise.ods import recommended_gaps, text_from_html
 from scoring.shacl import validate_entries
 
 PORTAL = "https://data.example.fr"
