@@ -1,26 +1,32 @@
 """Quality kept in the store: link verdicts, each record's score, and the aggregates portals and ministries read.
 
 Why stored, not computed on the fly: the score is a facet and a sort key of the search index, and the aggregates
-cover whole portals. The computation itself is :mod:`scoring.mqa` (pure); :mod:`pipeline.scoring` decides when to
-(re)score: when a record's content changed, when a link verdict it depends on changed, or when its SHACL result
-arrives. A changed score flags the record for re-indexing.
+cover whole portals. The computation itself is :mod:`scoring.mqa` and :mod:`scoring.french` (pure);
+:mod:`pipeline.scoring` decides when to (re)score: when a record's content changed, when a link verdict it depends on
+changed, or when its SHACL result arrives. A changed score flags the record for re-indexing.
+
+An indicator whose verdict is missing (links not checked yet, SHACL not run) scores 0 and is marked unchecked: it is
+reported as "not checked" / "not validated", never as something to fix, since nothing says it is wrong.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from statistics import mean
+from statistics import mean, median
+from typing import Any
 
 import orjson
 
 from harvesters.record import utcnow
 from index.store import Store
 from normalise.model import DataService, Dataset
+from scoring import french
 from scoring.links import LinkCheck
-from scoring.mqa import INDICATOR_BY_KEY, INDICATORS, LinkStatus, Quality, band, score_entry
+from scoring.mqa import INDICATOR_BY_KEY, INDICATORS, MAX_POINTS, LinkStatus, Quality, band, score_entry
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS quality (
@@ -29,9 +35,10 @@ CREATE TABLE IF NOT EXISTS quality (
     score INTEGER NOT NULL,
     band TEXT NOT NULL,
     indicators TEXT NOT NULL,       -- JSON list of IndicatorResult
-    shacl_conforms INTEGER,         -- NULL: not validated
-    shacl_violations TEXT,          -- JSON list of plain-words violations
-    computed_at TEXT NOT NULL
+    shacl_conforms INTEGER,         -- NULL: not validated; else 1/0, ignoring checks that need other records
+    shacl_violations TEXT,          -- JSON list of scoring.shacl.Violation (plain-words message included)
+    computed_at TEXT NOT NULL,
+    french TEXT                     -- JSON list of scoring.french.Check
 );
 CREATE TABLE IF NOT EXISTS link_checks (
     url TEXT PRIMARY KEY,
@@ -44,9 +51,21 @@ CREATE TABLE IF NOT EXISTS link_checks (
 );
 """
 
+HISTOGRAM_STEP = 45  # 9 buckets over 0-405
+UNCHECKED_WORDS = {"dcat_ap_compliance": "not validated"}  # other unchecked indicators are links: "not checked"
+SIREN = re.compile(r"^\d{9}$")
+
 
 def ensure_schema(store: Store) -> None:
+    """Create the tables (once per store object); add the columns a store made by an older version lacks. Never
+    inside a transaction: ``executescript`` would commit it."""
+    if getattr(store, "_quality_schema", False):
+        return
     store.db.executescript(SCHEMA)
+    columns = {row[1] for row in store.db.execute("PRAGMA table_info(quality)")}
+    if "french" not in columns:
+        store.db.execute("ALTER TABLE quality ADD COLUMN french TEXT")
+    store._quality_schema = True  # type: ignore[attr-defined]
 
 
 class LinkVerdicts:
@@ -82,6 +101,18 @@ class LinkVerdicts:
                 out[url] = LinkStatus(bool(row["ok"]), row["status"], row["reason"])
         return out
 
+    def details(self, urls: Iterable[str]) -> list[dict[str, Any]]:
+        """Each URL with its last verdict (or "not checked yet"), for a record's quality page."""
+        out = []
+        for url in dict.fromkeys(urls):
+            row = self.store.db.execute("SELECT * FROM link_checks WHERE url = ?", (url,)).fetchone()
+            if row is None:
+                out.append({"url": url, "ok": None, "status": None, "reason": "not checked yet", "checked_at": None})
+            else:
+                out.append({"url": url, "ok": bool(row["ok"]), "status": row["status"], "reason": row["reason"],
+                            "final_url": row["final_url"], "checked_at": row["checked_at"]})
+        return out
+
 
 def record_urls(entry: Dataset | DataService) -> list[str]:
     """The URLs whose reachability the score depends on."""
@@ -107,36 +138,75 @@ def score_and_store(store: Store, entry: Dataset | DataService, record_hash: str
         shacl_violations = orjson.loads(previous["shacl_violations"] or "[]")
     links = LinkVerdicts(store).statuses(record_urls(entry))
     quality = score_entry(entry, links=links, shacl_conforms=shacl_conforms)
+    checks = french.check_entry(entry)
     with store.transaction() as db:
         db.execute(
             """INSERT OR REPLACE INTO quality (record_id, hash, score, band, indicators, shacl_conforms,
-               shacl_violations, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+               shacl_violations, computed_at, french) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (entry.id, record_hash, quality.score, quality.band,
              orjson.dumps([asdict(r) for r in quality.indicators]).decode(),
              None if shacl_conforms is None else int(shacl_conforms),
-             orjson.dumps(shacl_violations or []).decode(), utcnow()),
+             orjson.dumps(shacl_violations or []).decode(), utcnow(),
+             orjson.dumps([c.as_dict() for c in checks]).decode()),
         )
         if previous is None or previous["score"] != quality.score or previous["band"] != quality.band:
             db.execute("UPDATE records SET indexed = 0 WHERE id = ?", (entry.id,))
     return quality
 
 
+def indicator_status(item: dict[str, Any]) -> str:
+    """met | partly met | missed | not checked | not validated."""
+    if not item.get("checked", True):
+        return UNCHECKED_WORDS.get(item["key"], "not checked")
+    if item["points"] >= item["max_points"]:
+        return "met"
+    return "partly met" if item["points"] > 0 else "missed"
+
+
 def quality_of(store: Store, record_id: str) -> dict | None:
     """A record's stored score with every indicator explained (for /api/datasets/{id}/quality)."""
     ensure_schema(store)
-    row = store.db.execute("SELECT * FROM quality WHERE record_id = ?", (record_id,)).fetchone()
+    row = store.db.execute(
+        "SELECT q.*, r.data, r.source_id FROM quality q JOIN records r ON r.id = q.record_id WHERE q.record_id = ?",
+        (record_id,)).fetchone()
     if row is None:
         return None
+    data = orjson.loads(row["data"])
     indicators = orjson.loads(row["indicators"])
+    dimensions: dict[str, dict[str, float]] = {}
     for item in indicators:
         ind = INDICATOR_BY_KEY[item["key"]]
         item["label"] = ind.label
-        item["fix"] = None if item["points"] >= item["max_points"] else ind.fix
-    return {"record_id": record_id, "score": row["score"], "max": 405, "band": row["band"],
+        item["status"] = indicator_status(item)
+        item["fix"] = ind.fix if item["status"] in ("missed", "partly met") else None
+        got = dimensions.setdefault(item["dimension"], {"points": 0.0, "max_points": 0})
+        got["points"] = round(got["points"] + item["points"], 2)
+        got["max_points"] += item["max_points"]
+    violations = orjson.loads(row["shacl_violations"] or "[]")
+    validated = row["shacl_conforms"] is not None
+    urls = [u for d in data.get("distributions", []) for u in (d.get("access_url"), d.get("download_url")) if u]
+    return {"record_id": record_id, "title": data.get("title"), "source_id": row["source_id"],
+            "score": row["score"], "max": MAX_POINTS, "band": row["band"], "dimensions": dimensions,
             "indicators": indicators,
-            "shacl": {"conforms": None if row["shacl_conforms"] is None else bool(row["shacl_conforms"]),
-                      "violations": orjson.loads(row["shacl_violations"] or "[]")},
+            "shacl": {"validated": validated,
+                      "conforms": bool(row["shacl_conforms"]) if validated else None,
+                      "summary": _shacl_summary(validated, violations),
+                      "violations": violations},
+            "french": orjson.loads(row["french"] or "[]"),
+            "links": LinkVerdicts(store).details(urls),
             "computed_at": row["computed_at"]}
+
+
+def _shacl_summary(validated: bool, violations: list[dict[str, Any]]) -> str:
+    if not validated:
+        return "not validated yet against the DCAT-AP 3.0.1 shapes (scores 0 on DCAT-AP compliance until it is)"
+    own = [v for v in violations if v.get("severity") == "violation" and not v.get("external_reference")]
+    external = [v for v in violations if v.get("external_reference")]
+    if not own:
+        extra = (f"; {len(external)} reference(s) to resources described in other records cannot be checked "
+                 "on this record alone" if external else "")
+        return "conforms to the DCAT-AP 3.0.1 shapes" + extra
+    return f"{len(own)} DCAT-AP 3.0.1 violation(s) to fix"
 
 
 @dataclass
@@ -148,51 +218,89 @@ class Fix:
     fix: str
     datasets: int  # records that miss it (fully or partly)
     points_each: float  # mean points lost per affected record
-    gain: float  # points_each x datasets: the ranking key
+    gain: float  # points lost in total over the records affected: the ranking key (points x datasets)
 
 
 @dataclass
 class QualityReport:
-    scope: str  # "source:<id>", "publisher:<name>" or "all"
+    scope: str  # "source:<id>", "publisher:<name or SIREN>" or "all"
     datasets: int
     mean: float
     median: float
     bands: dict[str, int]
-    histogram: list[int]  # counts per 45-point bucket, 0-404
-    indicators: list[dict]  # per indicator: key, label, met share, points lost in total
+    histogram: list[int]  # counts per 45-point bucket: 0-44, 45-89, ..., 360-405
+    indicators: list[dict]  # per indicator: key, label, met share, records failing, not checked, points lost
     fix_first: list[Fix] = field(default_factory=list)
     band: str = "bad"
+    dimensions: dict[str, dict[str, float]] = field(default_factory=dict)  # mean points and max per dimension
+    shacl: dict[str, Any] = field(default_factory=dict)  # validated, conforming, most frequent violations
+    french: list[dict[str, Any]] = field(default_factory=list)  # per French check: applicable, failing, fix
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def report(store: Store, *, source_id: str | None = None, publisher: str | None = None,
-           top: int = 10) -> QualityReport:
-    """Aggregate the stored scores of a source's or a publisher's active records."""
-    ensure_schema(store)
-    sql = ("SELECT q.score, q.indicators FROM quality q JOIN records r ON r.id = q.record_id "
-           "WHERE r.status = 'active'")
+def _rows(store: Store, source_id: str | None, publisher: str | None) -> Iterator[Any]:
+    sql = ("SELECT q.score, q.indicators, q.shacl_conforms, q.shacl_violations, q.french FROM quality q "
+           "JOIN records r ON r.id = q.record_id WHERE r.status = 'active'")
     params: list[str] = []
     if source_id:
         sql += " AND r.source_id = ?"
         params.append(source_id)
     if publisher:
-        sql += " AND json_extract(r.data, '$.publisher.name') = ?"
+        # CAST: records.data is a BLOB of JSON text; newer SQLite reads a BLOB given to json_extract as JSONB
+        key = "siren" if SIREN.match(publisher) else "name"
+        sql += f" AND json_extract(CAST(r.data AS TEXT), '$.publisher.{key}') = ?"
         params.append(publisher)
+    yield from store.db.execute(sql, params)
+
+
+def report(store: Store, *, source_id: str | None = None, publisher: str | None = None,
+           top: int = 10) -> QualityReport:
+    """Aggregate the stored scores of a source's or a publisher's active records. ``publisher`` is a SIREN
+    (9 digits) or the publisher's name as the records give it."""
+    ensure_schema(store)
     scores: list[int] = []
-    bands: Counter[str] = Counter()
     lost: Counter[str] = Counter()
     affected: Counter[str] = Counter()
+    unchecked: Counter[str] = Counter()
     met_share: Counter[str] = Counter()
-    histogram = [0] * 9
-    for row in store.db.execute(sql, params):
+    points: Counter[str] = Counter()
+    histogram = [0] * (MAX_POINTS // HISTOGRAM_STEP)
+    validated = conforming = 0
+    violation_kinds: Counter[tuple[str, str, str]] = Counter()
+    violation_example: dict[tuple[str, str, str], str] = {}
+    french_applicable: Counter[str] = Counter()
+    french_failing: Counter[str] = Counter()
+    french_fix: dict[str, str] = {}
+    for row in _rows(store, source_id, publisher):
         scores.append(row["score"])
-        bands[band(row["score"])] += 1
-        histogram[min(row["score"] // 45, 8)] += 1
+        histogram[min(row["score"] // HISTOGRAM_STEP, len(histogram) - 1)] += 1
         for item in orjson.loads(row["indicators"]):
-            missing = item["max_points"] - item["points"]
-            met_share[item["key"]] += item["share"]
-            if missing > 0:
-                lost[item["key"]] += missing
-                affected[item["key"]] += 1
+            key = item["key"]
+            met_share[key] += item["share"]
+            points[key] += item["points"]
+            if not item.get("checked", True):
+                unchecked[key] += 1  # no verdict: nothing to fix yet
+            elif item["points"] < item["max_points"]:
+                lost[key] += item["max_points"] - item["points"]
+                affected[key] += 1
+        if row["shacl_conforms"] is not None:
+            validated += 1
+            conforming += int(bool(row["shacl_conforms"]))
+            kinds = set()
+            for v in orjson.loads(row["shacl_violations"] or "[]"):
+                if v.get("severity") == "violation" and not v.get("external_reference"):
+                    kind = (v.get("focus_type") or "", v.get("path") or "", v.get("constraint") or "")
+                    kinds.add(kind)
+                    violation_example.setdefault(kind, v.get("message", ""))
+            violation_kinds.update(kinds)
+        for check in orjson.loads(row["french"] or "[]"):
+            if check["status"] != "n/a":
+                french_applicable[check["key"]] += 1
+            if check["status"] == "fail":
+                french_failing[check["key"]] += 1
+                french_fix.setdefault(check["key"], check.get("fix") or "")
     n = len(scores)
     fixes = [
         Fix(key, INDICATOR_BY_KEY[key].label, INDICATOR_BY_KEY[key].fix, affected[key],
@@ -202,15 +310,26 @@ def report(store: Store, *, source_id: str | None = None, publisher: str | None 
     fixes.sort(key=lambda f: (-f.gain, f.indicator))
     indicators = [
         {"key": ind.key, "label": ind.label, "dimension": ind.dimension, "max_points": ind.points,
-         "met_share": round(met_share[ind.key] / n, 3) if n else 0.0, "points_lost": round(lost[ind.key], 1)}
+         "met_share": round(met_share[ind.key] / n, 3) if n else 0.0, "failing": affected[ind.key],
+         "not_checked": unchecked[ind.key], "points_lost": round(lost[ind.key], 1)}
         for ind in INDICATORS
     ]
+    dimensions: dict[str, dict[str, float]] = {}
+    for ind in INDICATORS:
+        got = dimensions.setdefault(ind.dimension, {"mean_points": 0.0, "max_points": 0})
+        got["mean_points"] += points[ind.key] / n if n else 0.0
+        got["max_points"] += ind.points
+    for got in dimensions.values():
+        got["mean_points"] = round(got["mean_points"], 1)
     scope = f"source:{source_id}" if source_id else f"publisher:{publisher}" if publisher else "all"
-    ordered = sorted(scores)
     avg = round(mean(scores), 1) if scores else 0.0
     return QualityReport(
-        scope=scope, datasets=n, mean=avg,
-        median=float(ordered[n // 2]) if n else 0.0,
-        bands={name: bands.get(name, 0) for name in ("excellent", "good", "sufficient", "bad")},
-        histogram=histogram, indicators=indicators, fix_first=fixes[:top], band=band(avg),
+        scope=scope, datasets=n, mean=avg, median=float(median(scores)) if scores else 0.0,
+        bands={name: sum(band(s) == name for s in scores) for name in ("excellent", "good", "sufficient", "bad")},
+        histogram=histogram, indicators=indicators, fix_first=fixes[:top], band=band(avg), dimensions=dimensions,
+        shacl={"validated": validated, "not_validated": n - validated, "conforming": conforming,
+               "violations": [{"focus_type": k[0], "path": k[1], "constraint": k[2], "records": c,
+                               "message": violation_example[k]} for k, c in violation_kinds.most_common(top)]},
+        french=[{"key": key, "label": label, "applicable": french_applicable[key], "failing": french_failing[key],
+                 "fix": french_fix.get(key)} for key, label in french.CHECKS.items()],
     )

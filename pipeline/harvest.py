@@ -113,15 +113,15 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
             http.close()
     if progress:
         progress(source.id, _done(counts))
-    if counts.new or counts.updated or counts.restored:
-        score_changed_records(store, source.id)
+    score_changed_records(store, source.id)  # cheap when nothing changed; also catches up SHACL left for later
     if index_after:
         sync_search_index(store)
     return result
 
 
 def score_changed_records(store: Store, source_id: str) -> None:
-    """Score the records the job added or changed (before indexing, so the index carries their quality band). A
+    """Score the records the job added or changed (before indexing, so the index carries their quality band), and
+    validate with SHACL within the per-harvest budget the records still waiting for it (pipeline.scoring). A
     scoring failure is logged, not fatal: the records are stored, and `moisson score` catches up."""
     from pipeline.scoring import score_records
 

@@ -28,19 +28,27 @@ def test_report_ranks_fixes_by_points_times_datasets(store) -> None:
         _record(3, distributions=[dist], publisher=Agent(name="P")),
     ]
     _fill(store, records)
-    assert score_records(store, source_id="p") == 3
-    assert score_records(store, source_id="p") == 0  # nothing changed: nothing rescored
-    rep = report(store, source_id="p")
+    first = score_records(store, source_id="p")
+    assert (first.scored, first.validated, first.not_validated) == (3, 3, 0)
+    again = score_records(store, source_id="p")
+    assert (again.scored, again.validated) == (0, 0)  # nothing changed: nothing rescored nor validated again
+    rep = report(store, source_id="p", top=30)
     assert rep.datasets == 3
     gains = {f.indicator: (f.datasets, f.gain) for f in rep.fix_first}
-    # contact point: 20 points x 2 records; keywords: 30 x 1; themes: 30 x 3; access reachable (not checked): 50 x 3
+    # contact point: 20 points x 2 records; keywords: 30 x 1; themes: 30 x 3; publisher 10 x 2
     assert gains["contact_point"] == (2, 40)
     assert gains["keywords"] == (1, 30)
     assert gains["themes"] == (3, 90)
-    assert gains["access_url_reachable"] == (3, 150)
+    assert gains["publisher"] == (2, 20)
     order = [f.indicator for f in rep.fix_first]
-    assert order.index("access_url_reachable") < order.index("themes") < order.index("contact_point") < \
-        order.index("keywords")
+    assert order.index("themes") < order.index("contact_point") < order.index("keywords") < order.index("publisher")
+    # links never checked: no verdict, so nothing to fix yet; counted as not checked
+    assert "access_url_reachable" not in gains and "download_url_reachable" not in gains
+    by_key = {i["key"]: i for i in rep.indicators}
+    assert by_key["access_url_reachable"]["not_checked"] == 3 and by_key["access_url_reachable"]["failing"] == 0
+    # SHACL ran on the three (no description: a DCAT-AP violation each)
+    assert rep.shacl["validated"] == 3 and rep.shacl["conforming"] == 0
+    assert rep.shacl["violations"][0]["path"] == "dct:description" and rep.shacl["violations"][0]["records"] == 3
     assert sum(rep.bands.values()) == 3 and sum(rep.histogram) == 3
     assert all(f.fix for f in rep.fix_first)  # each item says in plain words what to add or change
 

@@ -1,0 +1,194 @@
+"""On-demand validation of a CSV file against the Table Schema it declares, with frictionless, within bounds.
+
+Why on demand and bounded: validating means downloading the file, which a national catalog cannot do for every
+resource on every harvest; a publisher asks for it (``moisson validate-schema ID``, or the API's ``?validate=1``)
+when fixing a file. Each download goes through the one HTTP layer (address guard, rate limit, User-Agent) with a size
+cap and a total timeout of its own, so one request costs at most :data:`MAX_FILES` downloads of :data:`MAX_MB` each
+plus their schemas; frictionless stops at :data:`MAX_ROWS` rows and :data:`MAX_ERRORS` errors. frictionless is
+given the bytes and the schema as data, never a URL: it fetches nothing itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import orjson
+import requests
+import yaml
+
+from harvesters.config import HttpSettings
+from harvesters.http import HttpClient, ResponseTooLargeError
+from normalise.model import DataService, Dataset, Distribution, SchemaRef
+from scoring.french import catalogue, declared_schemas
+
+log = logging.getLogger(__name__)
+
+MAX_MB = 10.0  # per downloaded file
+MAX_FILES = 5  # CSV files per request
+MAX_ROWS = 200_000
+MAX_ERRORS = 100  # kept and returned; frictionless stops there
+TIMEOUT = 60.0  # seconds per download, whole body
+
+Status = Literal["valid", "invalid", "not validated"]
+
+
+@dataclass
+class TableValidation:
+    """The verdict on one CSV file, or why it was not validated."""
+
+    url: str | None  # the CSV file
+    schema: str  # "scdl/budget 0.8.3", or the schema URL
+    schema_url: str | None
+    status: Status
+    reason: str  # plain words
+    rows: int | None = None
+    error_count: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {row, field, type, message}
+    truncated: bool = False  # stopped at MAX_ROWS or MAX_ERRORS
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validation_client(settings: HttpSettings | None = None, *, allow_private: bool = False,
+                      contact: str = "moisson@example.org") -> HttpClient:
+    """The HTTP layer with this module's bounds: size cap, one total timeout, no retry."""
+    base = settings or HttpSettings()
+    bounded = base.model_copy(update={"max_response_mb": MAX_MB, "total_timeout": TIMEOUT, "retries": 0,
+                                      "timeout": min(base.timeout, TIMEOUT)})
+    return HttpClient(bounded, allow_private=allow_private, contact=contact)
+
+
+def is_csv(dist: Distribution) -> bool:
+    return bool((dist.format or "").endswith("/CSV") or (dist.media_type or "").endswith("/text/csv")
+                or (dist.format_label or "").strip().lower() in ("csv", "text/csv")
+                or (dist.download_url or dist.access_url or "").lower().split("?")[0].endswith(".csv"))
+
+
+def targets(entry: Dataset | DataService) -> list[tuple[Distribution, SchemaRef]]:
+    """The (CSV distribution, declared schema) pairs to validate. A schema declared on the dataset applies to its CSV
+    files that declare none of their own; a distribution may also give any Table Schema URL (udata's ``schema.url``)."""
+    if not isinstance(entry, Dataset):
+        return []
+    own: dict[int, SchemaRef] = {}
+    dataset_level: SchemaRef | None = None
+    for dist, ref in declared_schemas(entry):
+        if dist is None:
+            dataset_level = dataset_level or ref
+        else:
+            own.setdefault(id(dist), ref)
+    for dist in entry.distributions:
+        if id(dist) not in own and dist.schema_ is not None and dist.schema_.url and not dist.schema_.name:
+            own[id(dist)] = dist.schema_
+    pairs = []
+    for dist in entry.distributions:
+        ref = own.get(id(dist)) or dataset_level
+        if ref is not None:
+            pairs.append((dist, ref))
+    return pairs
+
+
+def schema_location(ref: SchemaRef) -> tuple[str, str | None, str | None]:
+    """(name shown, schema document URL, reason it cannot be validated) for a declared schema."""
+    if ref.name:
+        item = catalogue().get(ref.name)
+        shown = f"{ref.name} {ref.version}" if ref.version else ref.name
+        if item is None:
+            return shown, None, f"{ref.name} is not in schema.data.gouv.fr's catalogue"
+        if item.schema_type != "tableschema":
+            return shown, None, f"{ref.name} is a {item.schema_type} schema, not a Table Schema"
+        url = item.schema_url(ref.version)
+        if url is None:
+            return shown, None, f"{ref.name} has no version {ref.version}"
+        return shown, url, None
+    return ref.url or "?", ref.url, None if ref.url else "the schema is declared without a name or URL"
+
+
+def validate_entry(entry: Dataset | DataService, http: HttpClient) -> list[TableValidation]:
+    """Validate the record's CSV files that declare a Table Schema (at most :data:`MAX_FILES`)."""
+    out: list[TableValidation] = []
+    schemas: dict[str, dict[str, Any] | str] = {}  # schema URL -> descriptor, or why it is unusable
+    for n, (dist, ref) in enumerate(targets(entry)):
+        url = dist.download_url or dist.access_url
+        shown, schema_url, problem = schema_location(ref)
+        if n >= MAX_FILES:
+            out.append(TableValidation(url, shown, schema_url, "not validated",
+                                       f"only the first {MAX_FILES} files are validated per request"))
+            continue
+        if problem is None and not is_csv(dist):
+            problem = "only CSV files are validated against a Table Schema"
+        if problem is None and not url:
+            problem = "the resource has no URL to download"
+        if problem is None and schema_url is not None:
+            if schema_url not in schemas:
+                schemas[schema_url] = _fetch_schema(http, schema_url)
+            if isinstance(schemas[schema_url], str):
+                problem = str(schemas[schema_url])
+        if problem is not None or schema_url is None or url is None:
+            out.append(TableValidation(url, shown, schema_url, "not validated", problem or "no schema"))
+            continue
+        descriptor = schemas[schema_url]
+        assert isinstance(descriptor, dict)
+        try:
+            data = http.get(url).content
+        except ResponseTooLargeError:
+            out.append(TableValidation(url, shown, schema_url, "not validated",
+                                       f"the file is larger than the {MAX_MB:g} MB validation limit"))
+            continue
+        except requests.RequestException as exc:
+            out.append(TableValidation(url, shown, schema_url, "not validated", f"cannot download the file: {exc}"))
+            continue
+        out.append(validate_table(data, descriptor, url=url, schema=shown, schema_url=schema_url))
+    return out
+
+
+def validate_table(data: bytes, descriptor: dict[str, Any], *, url: str | None = None, schema: str = "",
+                   schema_url: str | None = None, limit_rows: int = MAX_ROWS,
+                   limit_errors: int = MAX_ERRORS) -> TableValidation:
+    """Validate CSV bytes against a Table Schema descriptor with frictionless."""
+    from frictionless import FrictionlessException, Resource, Schema
+
+    try:
+        table_schema = Schema.from_descriptor(descriptor)
+    except FrictionlessException as exc:
+        return TableValidation(url, schema, schema_url, "not validated", f"the schema is not a valid Table Schema: "
+                                                                           f"{exc.error.message}")
+    try:
+        report = Resource(data=data, format="csv", schema=table_schema).validate(limit_rows=limit_rows,
+                                                                               limit_errors=limit_errors)
+    except FrictionlessException as exc:
+        return TableValidation(url, schema, schema_url, "not validated", f"cannot read the file as CSV: "
+                                                                           f"{exc.error.message}")
+    task = report.tasks[0] if report.tasks else None
+    errors = [{"row": getattr(e, "row_number", None), "field": getattr(e, "field_name", None), "type": e.type,
+               "message": e.message} for e in (task.errors if task else report.errors)]
+    rows = task.stats.get("rows") if task is not None else None
+    truncated = bool(task and (task.warnings or len(errors) >= limit_errors))
+    valid = report.valid
+    if valid:
+        reason = f"the {rows} rows follow the schema" if rows is not None else "the file follows the schema"
+    else:
+        kinds = sorted({e["type"] for e in errors})
+        reason = f"{len(errors)}{'+' if truncated else ''} errors ({', '.join(kinds)})"
+    return TableValidation(url, schema, schema_url, "valid" if valid else "invalid", reason, rows, len(errors),
+                           errors, truncated)
+
+
+def _fetch_schema(http: HttpClient, url: str) -> dict[str, Any] | str:
+    """The schema descriptor, or why it cannot be used."""
+    try:
+        body = http.get(url).content
+    except requests.RequestException as exc:
+        return f"cannot download the schema: {exc}"
+    try:
+        descriptor = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            descriptor = yaml.safe_load(body)
+        except yaml.YAMLError:
+            return "the schema is neither JSON nor YAML"
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("fields"), list):
+        return "the schema is not a Table Schema (no list of fields)"
+    return descriptor
