@@ -31,7 +31,16 @@ import orjson
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
-from normalise.common import load_json, portal_base, publisher_from_hint, recommended_gaps, text, text_from_html
+from normalise.common import (
+    bbox_of,
+    geojson_positions,
+    load_json,
+    portal_base,
+    publisher_from_hint,
+    recommended_gaps,
+    text,
+    text_from_html,
+)
 from normalise.model import (
     AccessService,
     Agent,
@@ -409,7 +418,7 @@ def _spatial(fields: _Fields) -> list[Spatial]:
         geometry = _geometry(coverage)
     elif label is None:
         label = text(coverage)
-    bbox = _bbox(geometry) if geometry else _extras_bbox(fields)
+    bbox = bbox_of(geojson_positions(geometry)) if geometry else _extras_bbox(fields)
     if geometry is None and bbox is not None:
         west, south, east, north = bbox
         geometry = {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
@@ -436,29 +445,6 @@ def _geometry(value: Any) -> dict[str, Any] | None:
             "coordinates" in value or "geometries" in value):
         return value
     return None
-
-
-def _bbox(geometry: dict[str, Any]) -> tuple[float, float, float, float] | None:
-    """(west, south, east, north) of any GeoJSON geometry; None when it holds no valid WGS84 coordinates."""
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(coords: Any) -> None:
-        if isinstance(coords, list) and len(coords) >= 2 and all(
-                isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2]):
-            xs.append(float(coords[0]))
-            ys.append(float(coords[1]))
-        elif isinstance(coords, list):
-            for item in coords:
-                walk(item)
-
-    walk(geometry.get("coordinates"))
-    for sub in geometry.get("geometries") or []:
-        if isinstance(sub, dict):
-            walk(sub.get("coordinates"))
-    if not xs or not (-180 <= min(xs) <= max(xs) <= 180 and -90 <= min(ys) <= max(ys) <= 90):
-        return None
-    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _extras_bbox(fields: _Fields) -> tuple[float, float, float, float] | None:

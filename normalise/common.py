@@ -100,3 +100,40 @@ def portal_base(url: str) -> str:
         return head.rstrip("/")
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+Box = tuple[float, float, float, float]
+
+
+def geojson_positions(geometry: Any) -> list[tuple[float, float]]:
+    """Every (x, y) position of a GeoJSON geometry, feature or geometry collection."""
+    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
+        geometry = geometry.get("geometry")
+    if not isinstance(geometry, dict):
+        return []
+    points: list[tuple[float, float]] = []
+
+    def walk(coords: Any) -> None:
+        if isinstance(coords, list | tuple) and len(coords) >= 2 and all(
+                isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2]):
+            points.append((float(coords[0]), float(coords[1])))
+        elif isinstance(coords, list | tuple):
+            for item in coords:
+                walk(item)
+
+    walk(geometry.get("coordinates"))
+    for part in geometry.get("geometries") or []:
+        if isinstance(part, dict):
+            walk(part.get("coordinates"))
+    return points
+
+
+def bbox_of(points: list[tuple[float, float]]) -> Box | None:
+    """(west, south, east, north) of positions, or None unless they are valid WGS84 longitudes/latitudes:
+    projected coordinates, swapped axes or garbage give no box, which beats a wrong one."""
+    if not points:
+        return None
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    box = (min(xs), min(ys), max(xs), max(ys))
+    west, south, east, north = box
+    return box if -180 <= west <= east <= 180 and -90 <= south <= north <= 90 else None

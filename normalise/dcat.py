@@ -38,7 +38,7 @@ import orjson
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
-from normalise.common import publisher_from_hint, recommended_gaps
+from normalise.common import Box, bbox_of, geojson_positions, publisher_from_hint, recommended_gaps
 from normalise.model import (
     AccessService,
     Agent,
@@ -804,8 +804,6 @@ _GML_POS = re.compile(r"<(?:\w+:)?(?:posList|pos|coordinates)[^>]*>([^<]*)<", re
 _SRS = re.compile(r'srsName\s*=\s*"([^"]*)"', re.IGNORECASE)
 _LAT_LON_CRS = re.compile(r"EPSG(?::|/0/|::)4326\b|EPSG/0/4326", re.IGNORECASE)
 
-Box = tuple[float, float, float, float]
-
 
 def parse_geometry(text: str, datatype: str | None = None) -> tuple[Box, dict[str, Any] | None] | None:
     """(WGS84 box, GeoJSON geometry or None) of a WKT, GML or GeoJSON literal; None if unreadable or not WGS84.
@@ -826,38 +824,17 @@ def parse_geometry(text: str, datatype: str | None = None) -> tuple[Box, dict[st
 
 
 def _checked(box: Box, shape: dict[str, Any] | None) -> tuple[Box, dict[str, Any] | None] | None:
-    west, south, east, north = box
-    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        return None  # projected coordinates, swapped axes or garbage: no box beats a wrong one
-    return box, shape
-
-
-def _box_of(points: list[tuple[float, float]]) -> Box:
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return (min(xs), min(ys), max(xs), max(ys))
+    """A box as given (west, south, east, north), kept only when it is one in WGS84."""
+    return (box, shape) if bbox_of([box[:2], box[2:]]) == box else None
 
 
 def _from_geojson(data: Any) -> tuple[Box, dict[str, Any] | None] | None:
-    if isinstance(data, dict) and data.get("type") == "Feature":
-        data = data.get("geometry")
-    if not isinstance(data, dict):
+    points = geojson_positions(data)
+    box = bbox_of(points)
+    if box is None:
         return None
-    points: list[tuple[float, float]] = []
-
-    def walk(coords: Any) -> None:
-        if isinstance(coords, list) and len(coords) >= 2 and all(isinstance(c, int | float) for c in coords[:2]):
-            points.append((float(coords[0]), float(coords[1])))
-        elif isinstance(coords, list):
-            for item in coords:
-                walk(item)
-
-    walk(data.get("coordinates"))
-    for part in data.get("geometries") or []:
-        if isinstance(part, dict):
-            walk(part.get("coordinates"))
-    if not points:
-        return None
-    return _checked(_box_of(points), data if len(points) <= MAX_KEPT_POSITIONS else None)
+    shape = data.get("geometry") if isinstance(data, dict) and data.get("type") == "Feature" else data
+    return box, shape if len(points) <= MAX_KEPT_POSITIONS else None
 
 
 def _from_wkt(text: str) -> tuple[Box, dict[str, Any] | None] | None:
@@ -877,7 +854,7 @@ def _from_wkt(text: str) -> tuple[Box, dict[str, Any] | None] | None:
     if _LAT_LON_CRS.search(crs):
         pairs = [(y, x) for x, y in pairs]
     shape = _wkt_geojson(kind, body, _LAT_LON_CRS.search(crs) is not None) if len(pairs) <= MAX_KEPT_POSITIONS else None
-    return _checked(_box_of(pairs), shape)
+    return (box, shape) if (box := bbox_of(pairs)) else None
 
 
 def _wkt_geojson(kind: str, body: str, swap: bool) -> dict[str, Any] | None:
@@ -917,7 +894,7 @@ def _from_gml(text: str) -> tuple[Box, dict[str, Any] | None] | None:
         return None
     if swap:
         pairs = [(y, x) for x, y in pairs]
-    return _checked(_box_of(pairs), None)
+    return (box, None) if (box := bbox_of(pairs)) else None
 
 
 def _union(boxes: list[Box]) -> Box | None:

@@ -26,7 +26,15 @@ from typing import Any
 from harvesters.config import PublisherHint
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
-from normalise.common import load_json, portal_base, publisher_from_hint, recommended_gaps, text
+from normalise.common import (
+    bbox_of,
+    geojson_positions,
+    load_json,
+    portal_base,
+    publisher_from_hint,
+    recommended_gaps,
+    text,
+)
 from normalise.model import (
     AccessService,
     Agent,
@@ -127,34 +135,13 @@ def _spatial(spatial: Any) -> list[Spatial]:
             codes.append(f"{ZONE_LEVELS[parts[1]]}:{parts[2]}")
     communes, departements, regions = territory.for_codes(codes) if codes else ([], [], [])
     geometry = spatial.get("geom") if isinstance(spatial.get("geom"), dict) else None
-    bbox = _bbox(geometry) if geometry else None
+    bbox = bbox_of(geojson_positions(geometry)) if geometry else None
     if bbox and not (communes or departements or regions):
         departements, regions = territory.for_bbox(bbox)
     if not (zones or geometry):
         return []
     return [Spatial(label=", ".join(zones) or None, bbox=bbox, geometry=geometry, communes=list(communes),
                     departements=list(departements), regions=list(regions))]
-
-
-def _bbox(geometry: dict[str, Any]) -> tuple[float, float, float, float] | None:
-    """The (west, south, east, north) box of any GeoJSON geometry."""
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(coords: Any) -> None:
-        is_point = isinstance(coords, list | tuple) and len(coords) >= 2
-        if is_point and all(isinstance(c, int | float) for c in coords[:2]):
-            xs.append(float(coords[0]))
-            ys.append(float(coords[1]))
-        elif isinstance(coords, list | tuple):
-            for item in coords:
-                walk(item)
-
-    walk(geometry.get("coordinates"))
-    for sub in geometry.get("geometries") or []:
-        if isinstance(sub, dict):
-            walk(sub.get("coordinates"))
-    return (min(xs), min(ys), max(xs), max(ys)) if xs else None
 
 
 def _temporal(coverage: Any) -> list[PeriodOfTime]:
