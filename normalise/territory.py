@@ -376,6 +376,9 @@ _CELL = 0.25  # degrees: grid of the place index
 COVERED_SHARE = 2 / 3  # a département is covered when the bbox holds at least this share of its places
 LOCAL_SHARE = 0.25  # in a local bbox, a département holding at least this share of the places found is kept
 NATIONAL_SHARE = 0.9  # covering this share of metropolitan départements makes the bbox national
+# Metropolitan France spans about 14.9° of longitude and 9.9° of latitude: a wider box is about a wider area (a
+# continent, the world, France with its overseas territories) and no French département or région describes it.
+MAX_SPAN_LON, MAX_SPAN_LAT = 16.0, 11.0
 
 
 @dataclass
@@ -457,7 +460,9 @@ def for_bbox(bbox: Iterable[float] | None) -> tuple[list[str], list[str]]:
     * a box too small to hold any place gives the département around its centre when that can be told;
     * a box covering (nearly) all of metropolitan France is **national**: it gives nothing, on purpose — such a
       record is about France, not about its 96 départements, and listing them all would make every département's
-      page show every national dataset.
+      page show every national dataset;
+    * a box wider than metropolitan France (a continent, the world) gives nothing either, even when it holds an
+      overseas département's places: an Africa-wide box is not about Mayotte.
 
     Régions are those of the départements kept. Invalid boxes (outside WGS84 ranges, inverted, crossing the
     antimeridian) give nothing.
@@ -478,6 +483,8 @@ def for_bbox(bbox: Iterable[float] | None) -> tuple[list[str], list[str]]:
 def _for_bbox_cached(west: float, south: float, east: float, north: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """for_bbox on a rounded box, cached: the records of one portal often share one box."""
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        return (), ()
+    if east - west > MAX_SPAN_LON or north - south > MAX_SPAN_LAT:
         return (), ()
     grid = _grid()
     found = _places_in(west, south, east, north)

@@ -148,6 +148,8 @@ def test_name_key_folds_the_usual_variants() -> None:
         ((-10.0, 35.0, 20.0, 60.0), [], []),  # Western Europe
         ((-30.0, 60.0, -20.0, 65.0), [], []),  # Iceland: no French place
         ((138.5, -37.7, 138.6, -37.6), [], []),  # Adelaide (the CKAN fixtures' spatial)
+        ((-20.0, -35.0, 55.0, 37.0), [], []),  # Africa (demo.ckan.org's dataset-2): holds Mayotte, is not about it
+        ((44.9, -13.1, 45.35, -12.6), ["976"], ["06"]),  # Mayotte itself
     ],
 )
 def test_for_bbox(bbox, departements, regions) -> None:
