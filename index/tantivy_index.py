@@ -151,7 +151,10 @@ class TantivyIndex(SearchIndex):
         """A searcher on the latest commit, whichever process made it (meta.json is replaced on every commit)."""
         stamp = self._meta_stamp()
         if stamp != self._seen_meta:
-            self._index.reload()
+            try:
+                self._index.reload()
+            except ValueError:  # a writer elsewhere replaced the commit while it was being opened: take the newer one
+                self._index.reload()
             self._seen_meta = stamp
         return self._index.searcher()
 
@@ -230,7 +233,19 @@ class TantivyIndex(SearchIndex):
                 writer, self._writer = self._writer, None
                 writer.rollback()
                 writer.wait_merging_threads()
+                self._collect_garbage()
                 (self.path / WRITER_FILE).unlink(missing_ok=True)
+
+    def _collect_garbage(self) -> None:
+        """Delete the segment files that merges finished after the last commit left behind (up to a third of the
+        directory after a rebuild). Only a writer may, and the one just closed can no longer: a small one is taken
+        for the purpose. If another process took the lock meanwhile, its own commits collect them."""
+        try:
+            cleaner = self._index.writer(heap_size=15_000_000, num_threads=1)
+        except ValueError:
+            return
+        cleaner.garbage_collect_files()
+        cleaner.wait_merging_threads()
 
     @staticmethod
     def _tantivy_document(doc: dict[str, Any]) -> tantivy.Document:
