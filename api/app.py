@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.routes import admin, catalog, datasets, history, obligations, pages, sources, stats
+from api.routes import admin, catalog, datasets, history, obligations, pages, quality, sources, stats
 from index.store import Store
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
@@ -37,6 +37,7 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.include_router(catalog.router)
     app.include_router(history.router)
     app.include_router(admin.router)
+    app.include_router(quality.router)
     app.include_router(obligations.router)
     app.include_router(stats.router)
     return app

@@ -296,53 +296,14 @@ def reindex() -> None:
     err.print(f"indexed {n} records")
 
 
-# -- quality ------------------------------------------------------------------------------------------------------
+# -- quality: score, check-links, validate-schema, shacl-cost (api/cli_quality.py) ----------------------------------
 
+from api import cli_quality  # noqa: E402 - it reaches this module's store and consoles lazily
 
-@app.command()
-def score(source_id: Annotated[str | None, typer.Argument(help="a source (default: the whole catalog)")] = None,
-          publisher: Annotated[str | None, typer.Option(help="a publisher name instead of a source")] = None,
-          rescore: Annotated[bool, typer.Option("--rescore", help="score every record again")] = False,
-          top: int = 10) -> None:
-    """MQA quality: score distribution, bands, the indicators that fail most, and what to fix first."""
-    from index.quality import report
-    from pipeline.scoring import score_records
-
-    store = _store()
-    n = score_records(store, source_id=source_id, only_stale=not rescore)
-    if n:
-        err.print(f"scored {n} records")
-    rep = report(store, source_id=source_id, publisher=publisher, top=top)
-    out.print(f"[bold]{rep.scope}[/bold]: {rep.datasets} datasets, mean {rep.mean} / 405 ([bold]{rep.band}[/bold]), "
-              f"median {rep.median}", highlight=False)
-    bands = Table(title="bands")
-    for name in rep.bands:
-        bands.add_column(name, justify="right")
-    bands.add_row(*(str(v) for v in rep.bands.values()))
-    out.print(bands)
-    fixes = Table(title="fix first (points to gain x datasets affected)")
-    for column in ("#", "indicator", "datasets", "points each", "gain", "what to do"):
-        fixes.add_column(column, overflow="fold")
-    for i, fix in enumerate(rep.fix_first, 1):
-        fixes.add_row(str(i), fix.label, str(fix.datasets), f"{fix.points_each:g}", f"{fix.gain:g}", fix.fix)
-    out.print(fixes)
-
-
-@app.command("check-links")
-def check_links_cmd(source_id: Annotated[str | None, typer.Argument(help="a source (default: all)")] = None,
-                    days: Annotated[float, typer.Option(help="re-check URLs older than this")] = 7.0,
-                    concurrency: int = 8, timeout: float = 10.0) -> None:
-    """Check that access and download URLs answer, then rescore the records concerned."""
-    from datetime import timedelta
-
-    from pipeline.scoring import check_links
-    from scoring.links import LinkChecker
-
-    config = _config()
-    checker = LinkChecker(timeout=timeout, concurrency=concurrency,
-                          allow_private=config.settings.allow_private_networks, contact=config.settings.contact)
-    n = check_links(_store(), checker, source_id=source_id, interval=timedelta(days=days))
-    err.print(f"checked {n} links")
+app.command()(cli_quality.score)
+app.command("check-links")(cli_quality.check_links)
+app.command("validate-schema")(cli_quality.validate_schema)
+app.command("shacl-cost")(cli_quality.shacl_cost)
 
 
 # -- export -------------------------------------------------------------------------------------------------------
