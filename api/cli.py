@@ -328,6 +328,14 @@ def export(fmt: Annotated[str, typer.Option("--format", help="ttl | jsonld | rdf
         stream_export(store, fmt, sys.stdout.buffer, source_id=source)
 
 
+# -- reports: download statistics, open-data obligation (api/cli_reports.py) --------------------------------------
+
+from api.cli_reports import obligations_app, stats  # noqa: E402 - it reaches this module's store and consoles lazily
+
+app.command()(stats)
+app.add_typer(obligations_app, name="obligations")
+
+
 # -- serve and demo -----------------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """The open-data obligation monitor: bodies under obligation and their status, rates, trend, publisher matches, and
 the page a ministry reads at a glance (/obligations).
 
-The monitor itself is :mod:`monitor.obligations` (cached per store until records, scores or overrides change).
+The monitor itself is :mod:`index.obligations` (cached per store until records, scores or overrides change).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.charts import bar_chart, departement_map, line_chart, report_page
 from api.routes.deps import StoreDep
-from monitor import obligations
-from monitor.bodies import TYPE_LABELS
-from monitor.obligations import Rate
-from monitor.publishers import OverrideError
+from index import obligations
+from index.bodies import TYPE_LABELS
+from index.obligations import Rate
+from index.publishers import OverrideError
 
 router = APIRouter(tags=["obligations"])
 

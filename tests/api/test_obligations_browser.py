@@ -25,8 +25,8 @@ from api.app import create_app
 from demo.portals.ods import OdsPortal
 from demo.portals.udata import ADDITIONS, DATASUD, VANVES, UdataPortal, load_portal_data
 from demo.server import PortalServer
+from index.obligations import take_snapshot
 from index.store import Store
-from monitor.obligations import take_snapshot
 from pipeline.harvest import run_harvest
 from tests.conftest import DEMO_DATA, make_config
 

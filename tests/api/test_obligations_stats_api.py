@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from index.obligations import take_snapshot
 from index.store import JobCounts, Store
-from monitor.obligations import take_snapshot
 from normalise.model import Agent, Dataset, Distribution, SchemaRef, Spatial
 
 LYON = Spatial(communes=["69123"], departements=["69"], regions=["84"])

@@ -33,8 +33,8 @@ from typing import Any
 
 import yaml
 
+from index.bodies import Body, Registry, registry
 from index.store import Store
-from monitor.bodies import Body, Registry, registry
 from normalise import vocab
 from normalise.territory import name_key
 

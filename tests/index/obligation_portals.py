@@ -1,5 +1,6 @@
-"""A store harvested over real HTTP from fixture portals: the udata emulator (organisations with their SIREN) and
-three DCAT catalogs (publishers named only), shared by the monitor tests of a module."""
+"""What the ``harvested`` fixture of the obligation monitor tests yields: a store harvested over real HTTP from
+fixture portals — the udata emulator (organisations with their SIREN) and two DCAT catalogs (publishers named
+only) — once per test module."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from tests.conftest import DEMO_DATA, make_config
 EVIAN = "udata_evian_arcgis-hub_dcat-us-1.1.json"
 
 
-@pytest.fixture(scope="module")
-def harvested(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def harvest_fixture_portals(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """Yield the harvested store (a test module wraps this in its ``harvested`` fixture), closed afterwards."""
     portal = UdataPortal(*load_portal_data(fixtures / "ckan" / DATASUD, fixtures / "dcat" / VANVES,
                                            DEMO_DATA / "udata" / ADDITIONS))
     files = StaticFiles({f"/{EVIAN}": fixtures / "dcat" / EVIAN, f"/{VANVES}": fixtures / "dcat" / VANVES})

@@ -4,12 +4,12 @@ rule, an override wins, unmatched publishers listed; the rules one by one."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from index.store import Store
-from monitor.publishers import (
+from index.publishers import (
     DEFAULT_OVERRIDES,
     Context,
     Matcher,
@@ -17,6 +17,13 @@ from monitor.publishers import (
     load_overrides,
     match_publishers,
 )
+from index.store import Store
+from tests.index.obligation_portals import harvest_fixture_portals
+
+
+@pytest.fixture(scope="module")
+def harvested(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    yield from harvest_fixture_portals(fixtures, tmp_path_factory)
 
 
 def by_name(store: Store, overrides: list | None = None) -> dict[tuple[str, str | None], object]:

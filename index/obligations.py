@@ -1,9 +1,13 @@
-"""For every body under the open-data obligation: does it publish, where, how well, which socle-commun schemas; rates
-by type of body, département, région and nationally; dated snapshots for the trend.
+"""The open-data obligation monitor: for every body under the obligation, does it publish, where, how well, which
+socle-commun schemas; rates by type of body, département, région and nationally; dated snapshots for the trend.
+
+Why in ``index``: like the statistics and the quality reports, it is a reading of the store joined with the reference
+(:mod:`index.bodies`: the bodies; :mod:`index.publishers`: harvested publishers matched to them), downstream of the
+harvesters and normalisers; the API and the CLI present it.
 
 Rules (also in README.md, "Open-data obligation"):
 
-- a body **publishes** when at least one active record's publisher is matched to it (:mod:`monitor.publishers`),
+- a body **publishes** when at least one active record's publisher is matched to it (:mod:`index.publishers`),
   whatever the portal: its own, data.gouv.fr, a regional platform (the record's source is listed);
 - a body publishes **through a shared portal** when it publishes nothing itself but a body whose territory holds it
   (its EPCI, its département's or région's body — "a métropole's or a région's portal") publishes records about it
@@ -34,10 +38,10 @@ from typing import Any
 import yaml
 
 from harvesters.record import utcnow
+from index.bodies import TYPE_LABELS, TYPES, Body, Registry, registry
+from index.publishers import Match, match_publishers, overrides_path
 from index.quality import ensure_schema as ensure_quality_schema
 from index.store import Store
-from monitor.bodies import TYPE_LABELS, TYPES, Body, Registry, registry
-from monitor.publishers import Match, match_publishers, overrides_path
 
 SOCLE_FILE = Path(__file__).resolve().parent.parent / "config" / "socle_commun.yaml"
 STATUSES = ("publishes", "shared", "none")

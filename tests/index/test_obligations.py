@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+
+from index import obligations
+from index.obligations import compute, socle_schemas, take_snapshot, to_csv, trend
 from index.quality import score_and_store
 from index.store import JobCounts, Store
-from monitor import obligations
-from monitor.obligations import compute, socle_schemas, take_snapshot, to_csv, trend
 from normalise.model import Agent, Dataset, Distribution, SchemaRef, Spatial
+from tests.index.obligation_portals import harvest_fixture_portals
+
+
+@pytest.fixture(scope="module")
+def harvested(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    yield from harvest_fixture_portals(fixtures, tmp_path_factory)
 
 
 def test_bodies_that_publish_directly_or_through_a_shared_portal(harvested: Store) -> None:
