@@ -201,6 +201,7 @@ def jobs(source_id: Annotated[str | None, typer.Argument(help="only this source"
          limit: int = 20) -> None:
     """The harvest job log."""
     store = _store()
+    store.release_stale_locks()  # a job whose process died shows as interrupted, not running forever
     if job is not None:
         detail = store.job(job)
         if detail is None:

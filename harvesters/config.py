@@ -52,6 +52,10 @@ class Settings(_Strict):
     max_concurrent_harvests: int = Field(default=2, ge=1)
     default_schedule: str = "0 4 * * *"
     full_sweep_days: float = Field(default=7.0, gt=0, description="days between full sweeps that detect deletions")
+    max_withdraw_share: float = Field(
+        default=0.5, gt=0, le=1,
+        description="a full sweep that would withdraw more than this share of a source's records (10 or more) "
+                    "withdraws none and says so: a portal whose search index broke must not empty moisson")
     http: HttpSettings = Field(default_factory=HttpSettings)
 
     @field_validator("default_schedule")

@@ -490,6 +490,13 @@ class Store:
             )
             return cur.rowcount
 
+    def unseen_share(self, source_id: str, job_id: int) -> tuple[int, int]:
+        """(active records this job did not see, active records): what a full sweep would withdraw, out of what."""
+        row = self.db.execute(
+            """SELECT COUNT(*) AS active, SUM(last_seen_job != ?) AS unseen FROM records
+               WHERE source_id = ? AND status = 'active'""", (job_id, source_id)).fetchone()
+        return int(row["unseen"] or 0), int(row["active"] or 0)
+
     def withdraw_unseen(self, source_id: str, job_id: int) -> int:
         """After a complete full sweep: records of the source this job did not see are withdrawn (kept, hidden)."""
         now = utcnow()

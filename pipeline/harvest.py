@@ -27,6 +27,10 @@ from normalise.model import DataService, Dataset
 
 log = logging.getLogger(__name__)
 
+# Below this many records a source may lose most of them in one sweep (a small portal reorganised); above it, a sweep
+# that would withdraw more than settings.max_withdraw_share of them is refused as a probably broken listing.
+MASS_WITHDRAWAL_FLOOR = 10
+
 BATCH = 200  # records per transaction: a crash loses at most this many, already fetched, records
 SINCE_MARGIN = timedelta(minutes=10)
 
@@ -92,7 +96,14 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
                                                    batch_size, stop)
         validators.save()  # every record fetched is stored: the validators that vouch for them may be kept
         if status == "succeeded" and mode == "full" and complete:
-            counts.withdrawn = store.withdraw_unseen(source.id, job_id)
+            unseen, active = store.unseen_share(source.id, job_id)
+            if active >= MASS_WITHDRAWAL_FLOOR and unseen > config.settings.max_withdraw_share * active:
+                complete = False
+                error = (f"the source listed only {active - unseen} of its {active} records: withdrawing {unseen} "
+                         "at once looks like a broken listing, so none were withdrawn (settings.max_withdraw_share "
+                         f"= {config.settings.max_withdraw_share:g}; raise it if the portal really removed them)")
+            else:
+                counts.withdrawn = store.withdraw_unseen(source.id, job_id)
         if status == "succeeded" and (counts.failed or not complete):
             status = "partial"
     except Exception as exc:  # the store failed (disk full, database locked for too long...): only this job fails

@@ -113,3 +113,28 @@ def test_a_record_unreadable_this_time_keeps_its_last_good_version(fixtures: Pat
     kept = store.entry(entry_id("portal", broken))[1]
     assert (kept["status"], kept["version"]) == ("active", 1)  # the last good version, untouched
     assert store.entry(entry_id("portal", gone))[1]["status"] == "withdrawn"
+
+
+def test_a_listing_that_suddenly_lost_most_records_withdraws_none(fixtures: Path, server: PortalServer,
+                                                                   store: Store) -> None:
+    """A portal whose search index broke answers with almost nothing: moisson must not empty itself."""
+    portal = recorded_ckan(fixtures, copies=2)
+    url = server.mount("/ckan", portal)
+    config = ckan_config({"portal": url})
+    source = config.source("portal")
+    run_harvest(store, source, config, mode="full")
+    total = store.count(source_id="portal")
+    assert total >= 10
+    for package in list(portal.packages)[: total - 2]:
+        portal.delete(package["id"])
+
+    sweep = run_harvest(store, source, config, mode="full")
+
+    assert sweep.status == "partial" and sweep.counts.withdrawn == 0
+    assert "looks like a broken listing" in (sweep.error or "") and "max_withdraw_share" in sweep.error
+    assert store.count(source_id="portal") == total  # nothing withdrawn
+    assert len(search_ids(store)) == total
+
+    lenient = ckan_config({"portal": url}, max_withdraw_share=1)
+    sweep = run_harvest(store, lenient.source("portal"), lenient, mode="full")
+    assert sweep.status == "succeeded" and sweep.counts.withdrawn == total - 2  # the operator said so
