@@ -44,8 +44,10 @@ def run_one(db: str | os.PathLike[str], source: SourceConfig, config: Config, *,
             return JobResult(0, source.id, mode or "-", "skipped", JobCounts(), error="stopped before it started")
         store = Store(db)
         try:
-            return run_harvest(store, source, config, mode=mode, progress=progress, index_after=index_after,
-                               stop=stop)
+            result = run_harvest(store, source, config, mode=mode, progress=progress, index_after=index_after,
+                                 stop=stop)
+            _snapshot_obligations(store)
+            return result
         except HarvestLockedError as exc:
             return JobResult(0, source.id, mode or "-", "skipped", JobCounts(), error=str(exc))
         except Exception as exc:  # outside any job (the store could not open a job): report, go on with the others
@@ -54,6 +56,17 @@ def run_one(db: str | os.PathLike[str], source: SourceConfig, config: Config, *,
                              error=f"internal error: {type(exc).__name__}: {exc}")
         finally:
             store.close()
+
+
+def _snapshot_obligations(store: Store) -> None:
+    """Today's open-data obligation snapshot (its trend), written when the last running harvest ends; a failure there
+    is logged and never fails the job (`moisson obligations snapshot` writes one by hand)."""
+    try:
+        from index.obligations import snapshot_after_harvest
+
+        snapshot_after_harvest(store)
+    except Exception:
+        log.warning("open-data obligation snapshot not written", exc_info=True)
 
 
 def harvest_many(store: Store, config: Config, source_ids: Sequence[str], mode: str | None = None,

@@ -130,3 +130,27 @@ def test_the_monitor_is_cached_until_the_store_changes(harvested: Store) -> None
     again = obligations.current(harvested)
     assert again is not first
     assert next(b for b in again.bodies if b.id == "commune:69123").status == "publishes"
+
+
+def test_a_harvest_through_the_runner_writes_todays_snapshot(fixtures: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from demo.portals.udata import ADDITIONS, DATASUD, VANVES, UdataPortal, load_portal_data
+    from demo.server import PortalServer
+    from pipeline.runner import run_one
+    from tests.conftest import DEMO_DATA, make_config
+
+    portal = UdataPortal(*load_portal_data(fixtures / "ckan" / DATASUD, fixtures / "dcat" / VANVES,
+                                           DEMO_DATA / "udata" / ADDITIONS))
+    with PortalServer() as server:
+        config = make_config(f"- {{id: udata, type: udata, url: '{server.mount('/udata', portal)}'}}",
+                             http="{retries: 0, per_host_rps: 1000}")
+        result = run_one(tmp_path / "moisson.db", config.sources[0], config, mode="full", index_after=False)
+    assert result.status == "succeeded"
+    store = Store(tmp_path / "moisson.db")
+    try:
+        (point,) = trend(store)
+        assert point.day == datetime.now(UTC).date().isoformat()
+        assert (point.direct, point.shared) == (2, 1)  # Vanves and the CA publish; Gap through the CA's portal
+    finally:
+        store.close()
