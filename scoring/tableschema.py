@@ -98,7 +98,7 @@ def schema_location(ref: SchemaRef) -> tuple[str, str | None, str | None]:
         if item is None:
             return shown, None, f"{ref.name} is not in schema.data.gouv.fr's catalogue"
         if item.schema_type != "tableschema":
-            return shown, None, f"{ref.name} is a {item.schema_type} schema, not a Table Schema"
+            return shown, None, f"{ref.name} is not a Table Schema (schema.data.gouv.fr type: {item.schema_type})"
         url = item.schema_url(ref.version)
         if url is None:
             return shown, None, f"{ref.name} has no version {ref.version}"
