@@ -58,7 +58,8 @@ def test_misspelt_schema_gets_a_suggestion() -> None:
     dist = Distribution(access_url="https://x.fr/b.csv", schema=SchemaRef(name="scdl/budgets", version="0.8.1"))
     result = checks(record(dist))
     assert result["schema_known"].status == "fail"
-    assert result["schema_known"].fix == "name the schema exactly as schema.data.gouv.fr does (did you mean scdl/budget?)"
+    assert result["schema_known"].fix == ("name the schema exactly as schema.data.gouv.fr does "
+                                          "(did you mean scdl/budget?)")
     assert result["schema_version_known"].status == "n/a"  # nothing known to check the version against
 
 
