@@ -24,13 +24,23 @@ def _fmt(value: float, percent: bool, decimals: int = 1) -> str:
     return f"{value:,.0f}".replace(",", "\u202f")
 
 
+def _nice_top(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 x 10^n x 4 at or above ``value``: four grid steps with round labels."""
+    step = value / 4
+    magnitude = 10 ** math.floor(math.log10(step)) if step > 0 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * magnitude >= step:
+            return factor * magnitude * 4
+    return value
+
+
 def line_chart(points: Sequence[tuple[str, float]], *, title: str, percent: bool = False, width: int = 720,
                height: int = 260) -> str:
     """One series over labelled periods (x: the labels in order, y: values from 0)."""
-    left, right, top, bottom = 64, 16, 28, 40
+    left, right, top, bottom = 64, 40, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = max((v for _, v in points), default=0) or (1 if not percent else 0.01)
-    top_value = top_value * 1.1
+    top_value = _nice_top(top_value * 1.05)
     decimals = 2 if percent and top_value < 0.05 else 1  # 0,12 % and 0,15 % must not both read "0,1 %"
     parts = [f"<svg class='chart line' role='img' aria-label='{escape(title, quote=True)}' "
              f"xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}'>",

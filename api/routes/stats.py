@@ -26,6 +26,7 @@ Granularity = Literal["day", "week", "month", "year"]
 DateQ = Annotated[str | None, Query(description="ISO date or date-time; the period is [start, end)",
                                     pattern=r"^\d{4}-\d{2}-\d{2}")]
 PARQUET = "application/vnd.apache.parquet"
+PERIOD_LABELS = {"day": "jour", "week": "semaine", "month": "mois", "year": "année"}
 
 
 def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, name: str) -> Response:
@@ -100,7 +101,8 @@ def stats_page(store: StoreDep, start: str | None = None, end: str | None = None
     downloads_, total = (national[0].downloads, national[0].total) if national else (0, 0)
     datasets = national[0].datasets if national else 0
     points = stats.trend(store, granularity=granularity, start=start, end=end)
-    chart = line_chart([(p.period, p.downloads) for p in points], title=f"Téléchargements par période ({granularity})")
+    chart = line_chart([(p.period, p.downloads) for p in points],
+                       title=f"Téléchargements par {PERIOD_LABELS[granularity]}")
     sources = stats.aggregate(store, "source", start=start, end=end)
     publishers = stats.aggregate(store, "publisher", start=start, end=end, limit=12)
     by_publisher = bar_chart([(a.key, a.downloads) for a in publishers], title="Éditeurs les plus téléchargés")
