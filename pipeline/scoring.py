@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -40,6 +40,7 @@ class ScoringRun:
     validated: int = 0  # records given a SHACL verdict in this run
     not_validated: int = 0  # records scored without a SHACL verdict (budget spent, or SHACL off)
     shacl_seconds: float = 0.0
+    attempted: set[str] = field(default_factory=set, repr=False)  # ids given to SHACL in this run
 
 
 def score_records(store: Store, *, source_id: str | None = None, only_stale: bool = True, shacl: bool = True,
@@ -61,7 +62,8 @@ def score_records(store: Store, *, source_id: str | None = None, only_stale: boo
     if only_stale and budget[0] != 0:
         waiting = ["q.hash = r.hash", "q.shacl_conforms IS NULL"]
         for rows in _pages(store, where + waiting, params):
-            _score_page(store, rows, run, budget)
+            rows = [row for row in rows if row["id"] not in run.attempted]  # failed earlier in this run: next run
+            _score_page(store, rows if budget[0] is None else rows[:budget[0]], run, budget)
             if budget[0] == 0:
                 break
     return run
@@ -84,6 +86,7 @@ def _score_page(store: Store, rows: list[Any], run: ScoringRun, budget: list[int
     if budget[0] is not None:
         wanted = wanted[:budget[0]]
         budget[0] -= len(wanted)
+    run.attempted.update(entry.id for entry in wanted)
     started = time.perf_counter()
     reports = _validate(wanted)
     run.shacl_seconds += time.perf_counter() - started
