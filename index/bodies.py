@@ -121,11 +121,11 @@ def registry(reference_dir: Path = REFERENCE_DIR) -> Registry:
             add({"id": f"epci:{e['siren']}", "type": "epci", "nature": e["type"], "code": e["siren"],
                  "siren": e["siren"], "name": e["name"], "population": e["population_municipal"],
                  "departement": dep, "region": region, "zone": zone, "epci": "", "covers": ""}, False)
-    _index(reg)
+    _index(reg, reference_dir)
     return reg
 
 
-def _index(reg: Registry) -> None:
+def _index(reg: Registry, reference_dir: Path) -> None:
     names: dict[str, dict[str, list[str]]] = {t: defaultdict(list) for t in TYPES}
     for body in reg.bodies.values():
         if body.siren:
@@ -136,8 +136,8 @@ def _index(reg: Registry) -> None:
             if short:
                 reg.epci_short.setdefault(short, []).append(body.id)
     # the territories a special-status body took over keep their names ("Haute-Corse", "Paris"...)
-    dep_names = {row["code"]: row["name"] for row in read_csv(REFERENCE_DIR / TABLE_FILES["departements"][0])}
-    region_names = {row["code"]: row["name"] for row in read_csv(REFERENCE_DIR / TABLE_FILES["regions"][0])}
+    dep_names = {row["code"]: row["name"] for row in read_csv(reference_dir / TABLE_FILES["departements"][0])}
+    region_names = {row["code"]: row["name"] for row in read_csv(reference_dir / TABLE_FILES["regions"][0])}
     for covered, body_id in reg.aliases.items():
         kind, code = covered.split(":")
         name = (dep_names if kind == "departement" else region_names).get(code)

@@ -38,10 +38,11 @@ from typing import Any
 import yaml
 
 from harvesters.record import utcnow
-from index.bodies import TYPE_LABELS, TYPES, Body, Registry, registry
+from index.bodies import TYPE_LABELS, TYPES, Registry, registry
 from index.publishers import Match, match_publishers, overrides_path
 from index.quality import ensure_schema as ensure_quality_schema
 from index.store import Store
+from normalise.territory import departement_name, region_name
 
 SOCLE_FILE = Path(__file__).resolve().parent.parent / "config" / "socle_commun.yaml"
 STATUSES = ("publishes", "shared", "none")
@@ -178,8 +179,6 @@ class Monitor:
 
 def _scope_label(reg: Registry, scope: str) -> str:
     kind, code = scope.split(":")
-    from normalise.territory import departement_name, region_name
-
     if kind == "region":
         return region_name(code) or (reg.get(scope).name if reg.get(scope) else code)
     if kind == "departement":
@@ -413,11 +412,3 @@ def to_csv(bodies: list[BodyStatus]) -> str:
             row[key] = " | ".join(row[key])
         writer.writerow(row)
     return buffer.getvalue()
-
-
-def body_for(bodies: list[BodyStatus], body_id: str) -> BodyStatus | None:
-    return next((b for b in bodies if b.id == body_id), None)
-
-
-__all__ = ["STATUSES", "Body", "BodyStatus", "Monitor", "Rate", "TrendPoint", "body_dict", "compute", "current",
-           "snapshot_after_harvest", "take_snapshot", "to_csv", "trend"]

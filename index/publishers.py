@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
-from index.bodies import Body, Registry, registry
+from index.bodies import Registry, registry
 from index.store import Store
 from normalise import vocab
 from normalise.territory import name_key
@@ -257,8 +258,6 @@ def harvested_publishers(store: Store) -> list[dict[str, Any]]:
 
 def source_owner_contexts(store: Store, matcher: Matcher) -> dict[str, str]:
     """source id -> département of the body its ``publisher`` hint names (when it names one)."""
-    import orjson
-
     out = {}
     for source in store.sources():
         hint = (orjson.loads(source["config"]) or {}).get("publisher") or {}
@@ -287,9 +286,3 @@ def match_publishers(store: Store, overrides: list[Override] | None = None,
         match.datasets, match.sources = pub["datasets"], pub["sources"]
         out.append(match)
     return out
-
-
-def body_of(matches: list[Match]) -> dict[tuple[str, str], Body | None]:
-    """(name, siren or "") -> matched body, for joining records to bodies."""
-    reg = registry()
-    return {(m.name, m.siren or ""): reg.get(m.body_id) for m in matches}
