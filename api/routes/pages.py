@@ -43,7 +43,9 @@ DCAT-AP 3.</p>{_form()}
 <ul><li><a href=/docs>/docs</a> — l’API (OpenAPI, <a href=/openapi.json>/openapi.json</a>)</li>
 <li><a href=/api/datasets>/api/datasets</a> — recherche et facettes (JSON)</li>
 <li><a href=/api/catalog>/api/catalog</a> — tout l’agrégat en DCAT-AP, paginé Hydra (JSON-LD, Turtle, RDF/XML)</li>
-<li><a href=/api/sources>/api/sources</a> — les sources moissonnées et leurs dernières collectes</li></ul>""")
+<li><a href=/api/sources>/api/sources</a> — les sources moissonnées et leurs dernières collectes</li>
+<li><a href=/obligations>/obligations</a> — l’obligation d’ouverture des collectivités : qui publie, taux, tendance</li>
+<li><a href=/stats>/stats</a> — les téléchargements agrégés de tous les portails</li></ul>""")
 
 
 @router.get("/search", response_class=HTMLResponse)
