@@ -17,6 +17,7 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
@@ -31,6 +32,8 @@ TABLE = "apscheduler_jobs"
 CRON_PREFIX = "harvest:"  # the recurring job of a source
 NOW_PREFIX = "now:"  # a one-off run asked for by hand (persisted too: a request made just before a restart still runs)
 MISFIRE_GRACE = 6 * 3600  # seconds: a harvest missed by less than this (server down, all slots busy) still runs
+LINKS_JOB = "links:all"  # the link checker's pass over every source (pipeline.scoring.check_links)
+LINK_CHECK_CRON = "30 2 * * *"  # nightly; each URL is re-checked at most once a week, so most nights are short
 
 _active: Scheduler | None = None  # the started scheduler of this process, which stored jobs call back into
 _active_lock = threading.Lock()
@@ -50,8 +53,9 @@ class Scheduler:
         self._misfire_grace_time = misfire_grace_time
         self._stop = threading.Event()  # set at shutdown: running harvests end at their next record
         self._scheduler = _BackgroundScheduler(
-            jobstores={"default": _job_store(store)},
-            executors={"default": ThreadPoolExecutor(config.settings.max_concurrent_harvests)},
+            jobstores={"default": _job_store(store), "memory": MemoryJobStore()},  # memory: the link-check job
+            executors={"default": ThreadPoolExecutor(config.settings.max_concurrent_harvests),
+                       "links": ThreadPoolExecutor(1)},  # link checks never take a harvest's slot
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": misfire_grace_time},
         )
 
@@ -132,6 +136,8 @@ class Scheduler:
         wanted = {CRON_PREFIX + s.id: s for s in self.config.sources if s.enabled}
         for job in self._scheduler.get_jobs():
             source_id = job.id.partition(":")[2]
+            if job.id == LINKS_JOB:
+                continue
             if job.id not in wanted and not (job.id.startswith(NOW_PREFIX) and CRON_PREFIX + source_id in wanted):
                 log.info("schedule: removing %s (source no longer enabled in the config)", job.id)
                 job.remove()
@@ -145,6 +151,12 @@ class Scheduler:
             log.info("schedule: %s at %r", job_id, self.cron(source))
             self._scheduler.add_job(_run_scheduled, trigger=trigger, args=[source.id], id=job_id, name=source.id,
                                     replace_existing=True)
+        links = self._trigger(LINK_CHECK_CRON)
+        job = self._scheduler.get_job(LINKS_JOB)
+        if job is None or repr(job.trigger) != repr(links):
+            # not persisted: a fixed nightly pass, added again at each start; a night missed is caught up the next
+            self._scheduler.add_job(_run_link_checks, trigger=links, id=LINKS_JOB, name="link checks",
+                                    executor="links", jobstore="memory", replace_existing=True)
 
     def _stored_jobs(self) -> list[Job]:
         """The jobs in the database, read without starting the scheduler (nothing is run nor changed)."""
@@ -188,3 +200,21 @@ def _run_scheduled(source_id: str, mode: str | None = None) -> None:
     result = run_one(scheduler.store.path, source, scheduler.config, mode=mode, stop=scheduler._stop)
     log.info("scheduled harvest of %s: job %s %s%s", source_id, result.job_id, result.status,
              f" ({result.error})" if result.error else "")
+
+
+def _run_link_checks() -> None:
+    """What the nightly link-check job calls: check the links that are due, rescore the records concerned, re-index
+    them. Runs in its own one-thread executor, so harvests keep their slots; stops at the next chunk on shutdown."""
+    from pipeline.harvest import sync_search_index
+    from pipeline.scoring import check_links
+    from scoring.links import LinkChecker
+
+    scheduler = _active
+    if scheduler is None:
+        log.warning("scheduled link checks ignored: no scheduler is running")
+        return
+    settings = scheduler.config.settings
+    checker = LinkChecker(allow_private=settings.allow_private_networks, contact=settings.contact)
+    checked = check_links(scheduler.store, checker, stop=scheduler._stop)
+    sync_search_index(scheduler.store)
+    log.info("scheduled link checks: %d URLs checked", checked)

@@ -15,6 +15,7 @@ slot for hours; `moisson score` has no budget unless given one.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 SHACL_BATCH = 50  # records per pyshacl run: shares its fixed cost, keeps the graph small
 SHACL_PER_HARVEST = 2000  # records validated after one harvest job (~1 min); the rest in later runs
 PAGE = SHACL_BATCH
+LINK_CHUNK = 200  # URLs checked, saved and their records rescored at a time
 
 
 @dataclass
@@ -125,18 +127,24 @@ def _validate(entries: list[Dataset | DataService]) -> dict[str, Any]:
 
 
 def check_links(store: Store, checker: LinkChecker, *, source_id: str | None = None,
-                interval: timedelta = timedelta(days=7)) -> int:
-    """Check the links of active records that are due, then rescore the records whose links were checked."""
+                interval: timedelta = timedelta(days=7), stop: threading.Event | None = None) -> int:
+    """Check the links of active records that are due, then rescore the records whose links were checked. Works in
+    chunks of :data:`LINK_CHUNK` URLs, each saved and its records rescored before the next, so an interrupted pass
+    (``stop`` set: the server shutting down) keeps what it checked. Returns how many URLs were checked."""
     verdicts = LinkVerdicts(store)
     by_url: dict[str, set[str]] = {}
     sql = "SELECT id, data FROM records WHERE status = 'active'" + (" AND source_id = ?" if source_id else "")
-    for row in store.db.execute(sql, (source_id,) if source_id else ()):
+    for row in store.db.execute(sql, (source_id,) if source_id else ()).fetchall():
         for url in record_urls(entry_from_json(row["data"])):
             by_url.setdefault(url, set()).add(row["id"])
     due = verdicts.due(by_url, interval)
-    checked = verdicts.save(checker.check_many(due))
-    touched = {rid for url in due for rid in by_url[url]}
-    for rid in sorted(touched):
-        row = store.db.execute("SELECT hash, data FROM records WHERE id = ?", (rid,)).fetchone()
-        score_and_store(store, entry_from_json(row["data"]), row["hash"])
+    checked = 0
+    for start in range(0, len(due), LINK_CHUNK):
+        if stop is not None and stop.is_set():
+            break
+        chunk = due[start:start + LINK_CHUNK]
+        checked += verdicts.save(checker.check_many(chunk))
+        for rid in sorted({rid for url in chunk for rid in by_url[url]}):
+            row = store.db.execute("SELECT hash, data FROM records WHERE id = ?", (rid,)).fetchone()
+            score_and_store(store, entry_from_json(row["data"]), row["hash"])
     return checked

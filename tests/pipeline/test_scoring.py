@@ -3,13 +3,20 @@ record-id order, verdicts reused while the content is the same, a validation fai
 
 from __future__ import annotations
 
-import pytest
+import threading
 
-from index.quality import quality_of
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+
+from demo.server import PortalServer, Request, Response
+from index.quality import LinkVerdicts, quality_of
 from index.store import JobCounts, Store
 from normalise.model import Agent, ContactPoint, Dataset, Distribution
 from pipeline import scoring
-from pipeline.scoring import score_records
+from pipeline.scheduler import LINK_CHECK_CRON, LINKS_JOB, TABLE, Scheduler, _run_link_checks
+from pipeline.scoring import check_links, score_records
+from scoring.links import LinkChecker
+from tests.conftest import make_config
 
 FT = "http://publications.europa.eu/resource/authority/file-type/"
 
@@ -91,3 +98,44 @@ def test_scoring_is_paged(store: Store, monkeypatch: pytest.MonkeyPatch) -> None
     run = score_records(store, source_id="p", shacl=False)
     assert (run.scored, run.validated, run.not_validated) == (8, 0, 8)
     assert store.db.execute("SELECT count(*) FROM quality").fetchone()[0] == 8
+
+
+def _links_app(request: Request) -> Response:
+    return Response(200, b"a,b\n") if request.path.endswith("/ok") else Response(404, b"gone")
+
+
+def test_link_checks_are_chunked_and_stop_when_asked(server: PortalServer, store: Store,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    base = server.mount("/f", _links_app)
+    monkeypatch.setattr(scoring, "LINK_CHUNK", 2)
+    dists = [Distribution(access_url=f"{base}/{n}/ok", download_url=f"{base}/{n}/gone") for n in range(3)]
+    _fill(store, [_record(1, distributions=dists)])
+    checker = LinkChecker(timeout=2, allow_private=True, per_host_rps=1000)
+    stop = threading.Event()
+    stop.set()
+    assert check_links(store, checker, stop=stop) == 0 and server.hits == []
+    assert check_links(store, checker) == 6  # three chunks of two
+    detail = quality_of(store, "p.01")
+    by_key = {i["key"]: i for i in detail["indicators"]}
+    assert by_key["access_url_reachable"]["status"] == "met"
+    assert by_key["download_url_reachable"]["status"] == "missed"
+    assert {link["reason"] for link in detail["links"]} == {"ok", "HTTP 404"}
+    assert check_links(store, checker) == 0  # checked once per interval
+
+
+def test_scheduler_runs_link_checks_nightly_apart_from_harvests(server: PortalServer, store: Store) -> None:
+    base = server.mount("/f", _links_app)
+    _fill(store, [_record(1, distributions=[Distribution(access_url=f"{base}/ok", download_url=f"{base}/gone")])])
+    scheduler = Scheduler(store, make_config("- {id: p, type: ckan, url: 'http://127.0.0.1:9/p'}"))
+    scheduler.start()
+    try:
+        job = scheduler._scheduler.get_job(LINKS_JOB)
+        assert job is not None and job.executor == "links"  # its own thread: never a harvest's slot
+        assert str(job.trigger) == str(CronTrigger.from_crontab(LINK_CHECK_CRON, timezone=job.trigger.timezone))
+        _run_link_checks()  # what the job runs at 02:30
+    finally:
+        scheduler.shutdown()
+    statuses = LinkVerdicts(store).statuses([f"{base}/ok", f"{base}/gone"])
+    assert statuses[f"{base}/ok"].ok is True and statuses[f"{base}/gone"].status == 404
+    stored = {row[0] for row in store.db.execute(f"SELECT id FROM {TABLE}")}
+    assert stored == {"harvest:p"}  # the harvest schedule is persisted; the fixed nightly link pass is not
