@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -80,3 +81,65 @@ def test_verdicts_are_cached_once_per_interval(server: PortalServer, store) -> N
     statuses = cache.statuses(urls)
     assert statuses[f"{base}/ok"].ok is True
     assert statuses[f"{base}/missing"].ok is False and statuses[f"{base}/missing"].status == 404
+
+
+class RawServer:
+    """A socket server for what PortalServer cannot do: a 200 whose body never ends, and a server that dribbles its
+    headers one byte at a time forever (each byte within the read timeout, so only a deadline stops the wait)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            request = conn.recv(4096).decode("latin-1")
+            try:
+                if " /endless " in request:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n\r\n")
+                    while not self.stop.is_set():
+                        conn.sendall(b"a,b\n" * 256)
+                        time.sleep(0.01)
+                else:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    while not self.stop.wait(0.2):
+                        conn.sendall(b"z")
+            except OSError:  # the client closed: what a checker that gave up does
+                pass
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.listener.close()
+
+
+def test_endless_body_and_dribbled_headers_never_hang_the_checker() -> None:
+    raw = RawServer()
+    checker = LinkChecker(timeout=1.0, allow_private=True, per_host_rps=50)
+    try:
+        verdicts = {c.url.rsplit("/", 1)[1]: c for c in checker.check_many([f"{raw.url}/endless", f"{raw.url}/drip"])}
+    finally:
+        raw.close()
+    endless = verdicts["endless"]
+    assert endless.ok and endless.status == 200  # the headers are the verdict: the body is never read
+    drip = verdicts["drip"]
+    assert not drip.ok and drip.reason == f"no answer within {checker.deadline:.0f}s"
+    assert drip.elapsed <= checker.deadline + 1.5  # given up at the deadline, though every byte came in time
