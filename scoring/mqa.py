@@ -93,7 +93,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("download_url", "accessibility", 20, "distribution", "download URL present",
               "give each resource a direct download link to the file (dcat:downloadURL)"),
     Indicator("download_url_reachable", "accessibility", 30, "distribution", "download URL reachable",
-              "fix the broken download links of the resources"),
+              "make the download links of the resources answer (HTTP 200), and give one where there is none"),
     Indicator("format", "interoperability", 20, "best-distribution", "format",
               "state the file format of each resource (dct:format)"),
     Indicator("media_type", "interoperability", 10, "best-distribution", "media type",

@@ -81,14 +81,15 @@ def source_quality(request: Request, source_id: str, store: StoreDep,
     return _answer(request, format, rep, title, badge=f"/api/sources/{quote(source_id)}/badge.svg")
 
 
-@router.get("/publishers/{publisher:path}/quality", summary="A publisher's quality report (by SIREN or name)",
+@router.get("/publishers/{publisher}/quality", summary="A publisher's quality report (by SIREN or name)",
             responses={200: {"content": {HTML: {}}, "description": "JSON, or HTML with ?format=html"},
                        404: {"description": "no active record of this publisher"}})
 def publisher_quality(request: Request, publisher: str, store: StoreDep,
                       format: Annotated[Format | None, Query(description="overrides the Accept header")] = None,
                       top: Annotated[int, Query(ge=1, le=23)] = 10) -> Response:
     """``publisher`` is a SIREN (9 digits) or the publisher's name, URL-encoded, exactly as the records give it
-    (the ``publisher`` facet of /api/datasets lists the names). Same report as for a source."""
+    (the ``publisher`` facet of /api/datasets lists the names; a name with a "/" is reached by its SIREN). Same
+    report as for a source."""
     rep = report(store, publisher=publisher, top=top)
     if rep.datasets == 0:
         raise HTTPException(404, f"no scored active record of publisher {publisher!r}: give a SIREN (9 digits) or a "
@@ -295,6 +296,13 @@ def _report_html(rep: QualityReport, title: str, badge: str | None) -> str:
 _CHECK_CLASS = {"ok": "ok", "fail": "fail", "n/a": "na"}
 
 
+def _link(url: str) -> str:
+    """A clickable link for http(s) URLs only: a record's URL is the source's text, not to be trusted."""
+    if url.lower().startswith(("http://", "https://")):
+        return f"<a href='{escape(url, quote=True)}' rel='nofollow noopener'>{escape(url)}</a>"
+    return escape(url)
+
+
 def _dataset_html(d: dict[str, Any]) -> str:
     dims = "".join(
         f"<tr><td>{escape(name)}</td><td>{_bar(v['points'], v['max_points'])}</td>"
@@ -313,7 +321,7 @@ def _dataset_html(d: dict[str, Any]) -> str:
         f"<td>{escape(c['detail'])}</td><td>{escape(c.get('fix') or '')}</td></tr>"
         for c in d["french"])
     links = "".join(
-        f"<tr><td><a href='{escape(link['url'], quote=True)}' rel=nofollow>{escape(link['url'])}</a></td>"
+        f"<tr><td>{_link(link['url'])}</td>"
         f"<td class='{'ok' if link['ok'] else 'na' if link['ok'] is None else 'fail'}'>{escape(link['reason'])}</td>"
         f"<td>{escape(link.get('checked_at') or '')}</td></tr>" for link in d["links"])
     validation = ""

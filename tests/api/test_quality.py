@@ -26,7 +26,7 @@ from demo.server import PortalServer, Request, Response
 from harvesters.config import parse_config
 from index.quality import report
 from index.store import Store
-from normalise.model import Dataset, entry_from_json
+from normalise.model import Dataset, Distribution, entry_from_json
 from pipeline.harvest import run_harvest, sync_search_index
 from pipeline.scoring import check_links
 from scoring import shacl
@@ -229,3 +229,18 @@ def test_shacl_results_of_the_fixtures_are_stored_and_shown(server: PortalServer
     assert source["shacl"]["violations"] == [{"focus_type": "dcat:Dataset", "path": "dct:description",
                                               "constraint": "minCount", "records": 3, "message": message}]
     assert message in client.get("/api/sources/demo-dcat-evian/quality?format=html").text
+
+
+def test_html_escapes_what_the_source_wrote(store: Store) -> None:
+    """Titles and URLs are the sources' text: escaped, and only http(s) URLs become links."""
+    entry = Dataset(id="x.1", source_id="x", native_id="1", title="<script>alert('t')</script>",
+                    distributions=[Distribution(access_url="javascript:alert(1)", download_url="https://x.fr/a.csv")])
+    with store.transaction():
+        store.upsert_entry(entry, "1", store.start_job("x", "full"))
+    client = TestClient(create_app(store.path))
+    page = client.get("/api/datasets/x.1/quality", params={"format": "html"})  # scored on first request
+    assert page.status_code == 200
+    doc = lxml_html.fromstring(page.text)
+    assert doc.cssselect("script") == [] and "<script>alert('t')</script>" in doc.cssselect("h1")[0].text_content()
+    assert [a.get("href") for a in doc.cssselect("a") if "alert" in (a.get("href") or "")] == []
+    assert "javascript:alert(1)" in page.text  # shown as text, with its verdict
