@@ -85,3 +85,63 @@ def test_distribution_licence_inherits_the_dataset_licence_and_free_text_is_not_
     by_key = {r.key: r for r in score_entry(record, shacl_conforms=True).indicators}
     assert by_key["licence"].points == 20  # stated, in words
     assert by_key["licence_vocabulary"].points == 0  # but not as a known licence
+
+
+U = "https://x.fr/f.csv"
+OK = {U: LinkStatus(True, 200)}
+
+
+def bare(**dist_fields) -> Dataset:
+    return Dataset(id="s.3", source_id="s", native_id="3", title="Un fichier",
+                   distributions=[Distribution(title="f", **dist_fields)])
+
+
+# One change at a time to a record that scores 0, and the points it must bring, by hand from the weights.
+@pytest.mark.parametrize(("change", "dist", "links", "expected"), [
+    ({"keywords": ["eau"]}, {}, {}, {"keywords": 30}),
+    ({"themes": [ENVI]}, {}, {}, {"themes": 30}),
+    ({"spatial": [Spatial(departements=["69"])]}, {}, {}, {"spatial": 20}),
+    ({"temporal": [PeriodOfTime(start="2020-01-01")]}, {}, {}, {"temporal": 20}),
+    ({}, {"access_url": U}, OK, {"access_url_reachable": 50}),
+    ({}, {"download_url": U}, {}, {"download_url": 20}),  # present; reachability not checked yet: 0
+    ({}, {"download_url": U}, OK, {"download_url": 20, "download_url_reachable": 30, "access_url_reachable": 50}),
+    ({}, {"download_url": U}, {U: LinkStatus(False, 404)}, {"download_url": 20}),
+    ({}, {"format_label": "tableur"}, {}, {"format": 20}),  # stated, but in words only
+    ({}, {"media_type": IANA + "text/csv"}, {}, {"media_type": 10, "format_vocabulary": 10}),
+    ({}, {"format": FT + "CSV"}, {}, {"format": 20, "format_vocabulary": 10, "non_proprietary": 20,
+                                      "machine_readable": 20}),
+    ({}, {"format": FT + "XLS"}, {}, {"format": 20, "format_vocabulary": 10, "machine_readable": 20}),
+    ({}, {"format": FT + "PDF"}, {}, {"format": 20, "format_vocabulary": 10, "non_proprietary": 20}),
+    ({"licence_label": "voir le site"}, {}, {}, {"licence": 20}),
+    ({"licence": ETALAB}, {}, {}, {"licence": 20, "licence_vocabulary": 10}),
+    ({}, {"licence": ETALAB}, {}, {"licence": 20, "licence_vocabulary": 10}),  # on the distribution
+    ({"access_rights": PUBLIC}, {}, {}, {"access_rights": 10, "access_rights_vocabulary": 5}),
+    ({"contact_points": [ContactPoint(email="a@x.fr")]}, {}, {}, {"contact_point": 20}),
+    ({"publisher": Agent(name="Ville de X")}, {}, {}, {"publisher": 10}),
+    ({}, {"rights": "Réutilisation libre"}, {}, {"rights": 5}),
+    ({}, {"byte_size": 10}, {}, {"byte_size": 5}),
+    ({"issued": "2020-01-01"}, {}, {}, {"issued": 5}),
+    ({"modified": "2021-01-01"}, {}, {}, {"modified": 5}),
+])
+def test_each_indicator_alone(change: dict, dist: dict, links: dict, expected: dict[str, float]) -> None:
+    base = score_entry(bare(), shacl_conforms=False)
+    assert base.score == 0
+    record = bare(**dist).model_copy(update=change)
+    quality = score_entry(record, links=links, shacl_conforms=False)
+    got = {r.key: r.points for r in quality.indicators if r.points}
+    assert got == expected
+    assert quality.score == sum(expected.values())
+
+
+def test_shacl_verdict_alone_and_shares_of_distributions() -> None:
+    assert {r.key: r.points for r in score_entry(bare(), shacl_conforms=True).indicators if r.points} == {
+        "dcat_ap_compliance": 30}
+    two = bare(byte_size=10).model_copy(update={"distributions": [Distribution(byte_size=10), Distribution(),
+                                                                  Distribution(), Distribution()]})
+    by_key = {r.key: r for r in score_entry(two, shacl_conforms=False).indicators}
+    assert (by_key["byte_size"].points, by_key["byte_size"].share) == (1.25, 0.25)  # 5 points x 1/4
+    # interoperability counts the best distribution: one CSV among three PDFs earns the full points
+    mixed = bare().model_copy(update={"distributions": [Distribution(format=FT + "PDF")] * 3
+                                      + [Distribution(format=FT + "CSV")]})
+    by_key = {r.key: r for r in score_entry(mixed, shacl_conforms=False).indicators}
+    assert by_key["machine_readable"].points == 20 and by_key["non_proprietary"].points == 20
