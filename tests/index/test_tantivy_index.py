@@ -232,6 +232,17 @@ def test_a_page_of_zero_hits_still_counts(filled: TantivyIndex) -> None:
     assert result.hits == [] and result.total == 2 and result.facets["source"]
 
 
+def test_repeated_queries_are_answered_alike_until_the_next_commit(filled: TantivyIndex) -> None:
+    first = filled.search(SearchQuery(q="transport"))
+    first.hits[0]["title"] = "changed by the caller"
+    first.facets["source"].clear()
+    again = filled.search(SearchQuery(q="transport"))
+    assert again.total == 2 and again.hits[0]["title"] == "Transport public urbain" and again.facets["source"]
+    filled.delete(["lyon.1"])
+    filled.commit()
+    assert [hit["id"] for hit in filled.search(SearchQuery(q="transport")).hits] == ["paris.3"]
+
+
 def test_hits_carry_the_stored_summary(filled: TantivyIndex) -> None:
     hit = filled.search(SearchQuery(q="potable")).hits[0]
     assert hit["id"] == "paris.3" and hit["title"] == "Qualité de l'eau potable"
@@ -324,6 +335,7 @@ WRITER_SCRIPT = textwrap.dedent("""
 
 def test_other_processes_commits_are_seen_and_their_lock_named(filled: TantivyIndex, tmp_path: Path) -> None:
     filled.close()  # the API process does not write: it holds no writer
+    assert _ids(filled, q="velo") == []  # answered (and kept in the result cache) before the other commit
     child = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(tmp_path / "index")], cwd=ROOT,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
