@@ -71,6 +71,9 @@ _QUERY_PIECES = re.compile(r'"[^"]*"?|\S+')
 _PLAIN_WORD = re.compile(r"[^\W\d_]+")
 
 
+BBOX_FIELDS = ("west", "south", "east", "north")
+
+
 def french_analyzer() -> tantivy.TextAnalyzer:
     return (
         TextAnalyzerBuilder(Tokenizer.simple())
@@ -103,10 +106,9 @@ def build_schema() -> tantivy.Schema:
     return sb.build()
 
 
-BBOX_FIELDS = ("west", "south", "east", "north")
-
-
 class TantivyIndex(SearchIndex):
+    """The index in one directory: read by any number of processes, written by one at a time."""
+
     def __init__(self, path: str | os.PathLike[str], *, heap_size: int = 128_000_000, num_threads: int = 0,
                  lock_wait: float = 60.0, result_cache: int = RESULT_CACHE_SIZE) -> None:
         """``lock_wait``: how long a change waits for another process's writer to finish before giving up with
@@ -120,6 +122,7 @@ class TantivyIndex(SearchIndex):
         self._writer: tantivy.IndexWriter | None = None
         self._cache: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
         self._analyzer = french_analyzer()
         self._index = self._open()
         self._seen_meta = self._meta_stamp()
@@ -153,16 +156,18 @@ class TantivyIndex(SearchIndex):
             return None
         return (st.st_ino, st.st_mtime_ns)
 
-    def _searcher(self) -> tantivy.Searcher:
-        """A searcher on the latest commit, whichever process made it (meta.json is replaced on every commit)."""
-        stamp = self._meta_stamp()
-        if stamp != self._seen_meta:
-            try:
-                self._index.reload()
-            except ValueError:  # a writer elsewhere replaced the commit while it was being opened: take the newer one
-                self._index.reload()
-            self._seen_meta = stamp
-        return self._index.searcher()
+    def _searcher(self) -> tuple[tantivy.Searcher, tuple[int, int] | None]:
+        """A searcher on the latest commit, whichever process made it (meta.json is replaced on every commit), and
+        that commit's stamp (the key of the result cache)."""
+        with self._reload_lock:
+            stamp = self._meta_stamp()
+            if stamp != self._seen_meta:
+                try:
+                    self._index.reload()
+                except ValueError:  # another process replaced the commit while it was being opened: take the newer
+                    self._index.reload()
+                self._seen_meta = stamp
+            return self._index.searcher(), stamp
 
     @property
     def writer(self) -> tantivy.IndexWriter:
@@ -224,8 +229,9 @@ class TantivyIndex(SearchIndex):
             if self._writer is None:
                 return
             self._writer.commit()
-            self._index.reload()
-            self._seen_meta = self._meta_stamp()
+            with self._reload_lock:
+                self._index.reload()
+                self._seen_meta = self._meta_stamp()
 
     def clear(self) -> None:
         with self._lock:
@@ -286,7 +292,7 @@ class TantivyIndex(SearchIndex):
     # -- reading ------------------------------------------------------------------------------------------------
 
     def count(self) -> int:
-        return self._searcher().num_docs
+        return self._searcher()[0].num_docs
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Answers to the same query on the same commit are kept (a few hundred): the landing page and the popular
@@ -297,8 +303,8 @@ class TantivyIndex(SearchIndex):
             raise ValueError(f"unknown facet {', '.join(sorted(unknown))}: facets are {', '.join(FACETS)}")
         if query.sort != "relevance" and query.sort not in SORTS:
             raise ValueError(f"unknown sort {query.sort!r}: sorts are relevance, {', '.join(SORTS)}")
-        searcher = self._searcher()
-        key = (self._seen_meta, _query_key(query))
+        searcher, stamp = self._searcher()
+        key = (stamp, _query_key(query))
         with self._cache_lock:
             cached = self._cache.get(key)
             if cached is not None:
