@@ -65,13 +65,17 @@ def score(source_id: Annotated[str | None, typer.Argument(help="a source (defaul
         out.print("not checked yet (no verdict, so not counted as fixes): " + ", ".join(
             f"{i['label']} ({i['not_checked']})" for i in unchecked) + " — run `moisson check-links`", highlight=False)
     shacl = rep.shacl
-    violations = Table(title=f"DCAT-AP 3.0.1 (SHACL): {shacl['validated']} validated, {shacl['conforming']} conform, "
-                             f"{shacl['not_validated']} not validated")
-    for column in ("datasets", "violation"):
-        violations.add_column(column, overflow="fold")
-    for v in shacl["violations"]:
-        violations.add_row(str(v["records"]), v["message"])
-    out.print(violations)
+    summary = (f"DCAT-AP 3.0.1 (SHACL): {shacl['validated']} validated, {shacl['conforming']} conform, "
+               f"{shacl['not_validated']} not validated")
+    if shacl["violations"]:
+        violations = Table(title=summary)
+        for column in ("datasets", "violation"):
+            violations.add_column(column, overflow="fold")
+        for v in shacl["violations"]:
+            violations.add_row(str(v["records"]), v["message"])
+        out.print(violations)
+    else:
+        out.print(summary, highlight=False)
     french = Table(title="French rules (beside the 405 points)")
     for column in ("rule", "concerned", "failing", "what to do"):
         french.add_column(column, overflow="fold")

@@ -244,3 +244,20 @@ def test_html_escapes_what_the_source_wrote(store: Store) -> None:
     assert doc.cssselect("script") == [] and "<script>alert('t')</script>" in doc.cssselect("h1")[0].text_content()
     assert [a.get("href") for a in doc.cssselect("a") if "alert" in (a.get("href") or "")] == []
     assert "javascript:alert(1)" in page.text  # shown as text, with its verdict
+
+
+def test_cli_prints_the_same_report(harvested) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli_app
+
+    store, alive, _ = harvested
+    result = CliRunner().invoke(cli_app, ["--db", str(store.path), "score", "fx"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    expected = [INDICATOR_BY_KEY[k].label for k, _, _ in expected_fixes(store, alive)][:10]
+    cells = [line.split("│")[1:-1] for line in result.output.splitlines() if line.startswith("│ ")]
+    fixes = [row for row in cells if len(row) == 6 and row[0].strip().isdigit()]  # #, indicator, ..., what to do
+    assert [row[1].strip() for row in fixes] == expected
+    assert "DCAT-AP 3.0.1 (SHACL): 23 validated" in result.output and "French rules" in result.output
+    cost = CliRunner().invoke(cli_app, ["--db", str(store.path), "shacl-cost", "--limit", "4", "--batch", "2"])
+    assert cost.exit_code == 0 and "4 records:" in cost.output and "ms/record in batches of 2" in cost.output
