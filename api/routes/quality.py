@@ -217,8 +217,8 @@ _STYLE = """body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem au
 a{color:#0b5394}table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;
 text-align:left;vertical-align:top}th{background:#f4f4f4}.num{text-align:right}.muted{color:#666}
 .band{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;color:#fff;font-weight:600}
-.bar{background:#eee;width:16rem;height:.9rem;display:inline-block;vertical-align:middle}
-.bar span{display:block;height:100%;background:#0b5394}ol.fixes li{margin:.4rem 0}
+.meter{background:#eee;width:16rem;height:.9rem;display:inline-block;vertical-align:middle}
+.meter span{display:block;height:100%;background:#0b5394}ol.fixes li{margin:.4rem 0}
 .ok{color:#2e7d32}.fail{color:#c62828}.na{color:#666}"""
 
 
@@ -238,7 +238,7 @@ def _band(name: str | None) -> str:
 
 def _bar(points: float, most: float) -> str:
     share = 0 if not most else max(0.0, min(1.0, points / most))
-    return f"<span class=bar title='{points:g} / {most:g}'><span style='width:{share * 100:.1f}%'></span></span>"
+    return f"<span class=meter title='{points:g} / {most:g}'><span style='width:{share * 100:.1f}%'></span></span>"
 
 
 def histogram_svg(counts: list[int], step: int) -> str:

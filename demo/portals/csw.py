@@ -332,10 +332,10 @@ _running: list[PycswServer] = []
 
 
 def demo_portals(server: Any, data_dir: Path) -> list[dict[str, Any]]:
-    """Start a pycsw with the records of demo/data/csw/ plus generated French variants; ``server`` is not used
-    (pycsw runs as its own process). Returns the sources.yaml entry."""
+    """Start a pycsw with the recorded records of demo/data/csw/ (the generated variants are for tests);
+    ``server`` is not used (pycsw runs as its own process). Returns the sources.yaml entry."""
     workdir = Path(tempfile.mkdtemp(prefix="moisson-demo-pycsw-"))
-    build_records(sorted(Path(data_dir).glob("*.xml")), workdir / "records", variants=40)
+    build_records(sorted(Path(data_dir).glob("*.xml")), workdir / "records", variants=0)  # real records only
     pycsw = PycswServer(workdir / "records", workdir / "pycsw")
     pycsw.cleanup.append(workdir)
     _running.append(pycsw.start())
