@@ -56,6 +56,10 @@ def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None) -> d
         result = run_harvest(store, source, config, mode=mode, index_after=False)
         totals["jobs"] += 1
         totals["requests"] += result.requests
+        kind = source.type if source.type != "dcat" or not source.url.endswith(".json") else "dcat-us"
+        per_type = totals.setdefault("requests_by_type", {}).setdefault(kind, {"sources": 0, "requests": 0})
+        per_type["sources"] += 1
+        per_type["requests"] += result.requests
         totals["bytes"] += result.bytes
         for name in ("new", "updated", "unchanged", "withdrawn", "failed"):
             totals[name] += getattr(result.counts, name)

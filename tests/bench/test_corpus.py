@@ -1,0 +1,113 @@
+"""The benchmark's synthetic corpus: reproducible, shaped like the real portals (its records normalise), and served
+over HTTP by the synthetic portals well enough for moisson's harvesters to sweep and re-sweep it. No timing here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import PROFILES, Corpus, position_of, record_uid
+from bench.harvest import _config
+from bench.normalisation import raw_records
+from bench.portals import CorpusPortals
+from harvesters.record import RawRecord
+from index.store import Store
+from normalise import normalise
+from normalise.model import Dataset
+from pipeline.harvest import run_harvest
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus(3000, sources=30)
+
+
+def test_sizes_add_up_and_every_type_is_there(corpus: Corpus) -> None:
+    assert sum(s.size for s in corpus.sources) == 3000
+    assert len(corpus.sources) == 30
+    assert {s.type for s in corpus.sources} == set(PROFILES)
+    assert len({s.id for s in corpus.sources}) == 30
+
+
+def test_same_seed_same_bytes_other_seed_other_records(corpus: Corpus) -> None:
+    again = Corpus(3000, sources=30)
+    other = Corpus(3000, sources=30, seed=corpus.seed + 1)
+    for source in corpus.sources[:12]:
+        position = source.size - 1
+        if source.type == "dcat":
+            url = "https://example.org/catalog.rdf"
+            assert corpus.dcat_page(source, 1, 10, url) == again.dcat_page(again.by_id(source.id), 1, 10, url)
+        else:
+            assert corpus.raw(source, position).content == again.raw(again.by_id(source.id), position).content
+    assert [s.size for s in corpus.sources] == [s.size for s in again.sources]
+    assert [corpus.record(s, 0).title for s in corpus.sources] != [other.record(s, 0).title for s in other.sources]
+
+
+def test_random_access_does_not_depend_on_order(corpus: Corpus) -> None:
+    source = max(corpus.sources, key=lambda s: s.size)
+    forward = [corpus.record(source, p).title for p in range(20)]
+    backward = [corpus.record(source, p).title for p in reversed(range(20))]
+    assert forward == backward[::-1]
+
+
+def test_newest_first_and_changed_since_is_a_prefix(corpus: Corpus) -> None:
+    source = max(corpus.sources, key=lambda s: s.size)
+    dates = [corpus.modified(source, p) for p in range(source.size)]
+    assert dates == sorted(dates, reverse=True)
+    since = dates[40] - timedelta(seconds=1)
+    assert corpus.count_since(source, since) == 41
+    assert corpus.count_since(source, dates[0] + timedelta(days=1)) == 0
+
+
+def test_ids_give_back_their_position() -> None:
+    uid = record_uid(7, 3, 1234)
+    assert position_of(uid) == 1234
+    assert position_of("arbres-d-alignement-ville-de-gap-001234") == 1234
+
+
+def test_duplicates_across_sources(corpus: Corpus) -> None:
+    shared: dict[int, set[str]] = {}
+    for source in corpus.sources:
+        for position in range(source.size):
+            record = corpus.record(source, position)
+            if record.shared is not None:
+                shared.setdefault(record.shared, set()).add(source.id)
+    assert len(shared) > 50
+    assert any(len(sources) > 1 for sources in shared.values())
+
+
+@pytest.mark.parametrize("kind", ["ckan", "ods", "udata", "dcat-us", "schema-org", "csw", "dcat"])
+def test_records_normalise_with_the_essentials(corpus: Corpus, kind: str) -> None:
+    raws = raw_records(corpus, kind, 25)
+    assert len(raws) == 25 and all(isinstance(r, RawRecord) for r in raws)
+    entries = [entry for raw in raws for entry in normalise(raw)]
+    assert len(entries) == 25
+    for entry in entries:
+        assert isinstance(entry, Dataset)
+        assert entry.title and entry.description and entry.keywords
+        assert entry.publisher is not None and entry.publisher.name
+        assert "dct:description" not in entry.gaps
+    assert sum(bool(e.distributions) for e in entries) >= 20  # a few offer only WMS/WFS, not files
+    assert any(e.licence for e in entries)
+    assert any(s.departements for e in entries for s in e.spatial)
+    assert any(d.format for e in entries for d in e.distributions)
+
+
+def test_the_portals_serve_a_harvest_and_an_unchanged_re_harvest(server, tmp_path: Path) -> None:
+    small = Corpus(150, sources=8)
+    server.mount("", CorpusPortals(small))
+    config = _config(small, server.base_url)
+    store = Store(tmp_path / "moisson.db")
+    try:
+        first = [run_harvest(store, source, config, mode="full", index_after=False) for source in config.sources]
+        assert [r.status for r in first] == ["succeeded"] * len(first), [r.error for r in first]
+        assert sum(r.counts.new for r in first) == 150
+        again = [run_harvest(store, source, config, index_after=False) for source in config.sources]
+        assert sum(r.counts.new + r.counts.updated + r.counts.withdrawn for r in again) == 0
+        assert all(r.status == "succeeded" for r in again)
+        # re-harvesting unchanged sources costs fewer requests: incremental filters, a 304 for DCAT-US
+        assert sum(r.requests for r in again) < sum(r.requests for r in first)
+    finally:
+        store.close()
