@@ -193,8 +193,10 @@ class DcatHarvester(Harvester):
 
     def _rdf_records(self, graph: Graph, url: str) -> Iterator[HarvestItem]:
         stop = boundaries(graph)
+        edges = outgoing(graph)  # one pass over the page instead of a store lookup per node (bench: 3x faster)
+        terms = NtTerms()  # predicates and shared objects are written once per page, not once per triple
         for root in record_roots(graph):
-            triples = describe(graph, root, stop)
+            triples = describe(graph, root, stop, edges)
             if len(triples) > MAX_TRIPLES_PER_RECORD:
                 yield RecordError(f"description of {len(triples)} triples is over the limit of "
                                   f"{MAX_TRIPLES_PER_RECORD}", native_id=_display_id(graph, root), url=url)
@@ -207,7 +209,7 @@ class DcatHarvester(Harvester):
             modified = graph.value(root, DCT_MODIFIED)
             yield RawRecord(
                 source_id=self.source.id, native_id=native_id, url=url, profile="dcat",
-                content=to_ntriples(triples), media_type="application/n-triples",
+                content=to_ntriples(triples, terms), media_type="application/n-triples",
                 modified=str(modified) if isinstance(modified, RdfLiteral) and str(modified) else None,
             )
 
@@ -385,17 +387,31 @@ def record_roots(graph: Graph) -> list[URIRef | BNode]:
     return sorted(roots, key=lambda node: (isinstance(node, BNode), str(node)))
 
 
-def describe(graph: Graph, root: URIRef | BNode, stop: set[Any] | None = None) -> list[tuple[Any, Any, Any]]:
-    """The root's triples and those of every node it reaches, stopping at other records and containers."""
+def outgoing(graph: Graph) -> dict[Any, list[tuple[Any, Any]]]:
+    """subject -> [(predicate, object)] for the whole graph, read in one pass."""
+    edges: dict[Any, list[tuple[Any, Any]]] = defaultdict(list)
+    for s, p, o in graph:
+        edges[s].append((p, o))
+    return edges
+
+
+_RDF_TYPE = RDF.type
+_NODE = (URIRef, BNode)
+
+
+def describe(graph: Graph, root: URIRef | BNode, stop: set[Any] | None = None,
+             edges: dict[Any, list[tuple[Any, Any]]] | None = None) -> list[tuple[Any, Any, Any]]:
+    """The root's triples and those of every node it reaches, stopping at other records and containers. ``edges``
+    (from :func:`outgoing`) saves the graph lookups when many records are described from one page."""
     stop = boundaries(graph) if stop is None else stop
     triples = []
     seen = {root}
     queue = [root]
     while queue:
         node = queue.pop()
-        for predicate, obj in graph.predicate_objects(node):
+        for predicate, obj in (edges.get(node, ()) if edges is not None else graph.predicate_objects(node)):
             triples.append((node, predicate, obj))
-            if predicate == RDF.type or obj in seen or not isinstance(obj, URIRef | BNode):
+            if predicate == _RDF_TYPE or obj in seen or not isinstance(obj, _NODE):
                 continue
             seen.add(obj)
             if obj not in stop:
@@ -430,28 +446,38 @@ def next_page(graph: Graph, url: str) -> str | None:
 # -- deterministic N-Triples -----------------------------------------------------------------------------------
 
 
-def to_ntriples(triples: list[tuple[Any, Any, Any]]) -> bytes:
+class NtTerms(dict[Any, str]):
+    """IRIs and literals already written in N-Triples syntax (:func:`nt_term`), kept for the page."""
+
+    def __missing__(self, node: Any) -> str:
+        text = self[node] = nt_term(node)
+        return text
+
+
+def to_ntriples(triples: list[tuple[Any, Any, Any]], terms: NtTerms | None = None) -> bytes:
     """Sorted N-Triples with content-derived blank-node labels: the same description gives the same bytes."""
-    labels = blank_labels(triples)
+    terms = NtTerms() if terms is None else terms
+    labels = blank_labels(triples, terms)
 
     def term(node: Any) -> str:
         if isinstance(node, BNode):
             return "_:" + labels[node]
-        return nt_term(node)
+        return terms[node]
 
     lines = {f"{term(s)} {term(p)} {term(o)} ." for s, p, o in triples}
     return ("\n".join(sorted(lines)) + "\n").encode("utf-8")
 
 
-def blank_labels(triples: list[tuple[Any, Any, Any]]) -> dict[BNode, str]:
+def blank_labels(triples: list[tuple[Any, Any, Any]], terms: NtTerms | None = None) -> dict[BNode, str]:
     """Label each blank node by a digest of what it says, refined through the blank nodes it points to (the
     Weisfeiler-Lehman colour refinement that canonicalisation algorithms start with), so labels do not depend on
     the parser's ids nor on triple order. Blank nodes saying exactly the same thing get the same label, which merges
     them: a redundant copy (the same agent repeated inline, as GeoNetwork writes it) says nothing more."""
+    terms = NtTerms() if terms is None else terms
     out: dict[BNode, list[tuple[str, Any]]] = defaultdict(list)
     for s, p, o in triples:
         if isinstance(s, BNode):
-            out[s].append((nt_term(p), o))
+            out[s].append((terms[p], o))
         if isinstance(o, BNode):
             out.setdefault(o, [])
     if not out:
@@ -461,7 +487,7 @@ def blank_labels(triples: list[tuple[Any, Any, Any]]) -> dict[BNode, str]:
     for _ in range(len(out) + 1):
         refined = {}
         for b, edges in out.items():
-            parts = sorted(f"{p} {('_' + colour[o]) if isinstance(o, BNode) else nt_term(o)}" for p, o in edges)
+            parts = sorted(f"{p} {('_' + colour[o]) if isinstance(o, BNode) else terms[o]}" for p, o in edges)
             refined[b] = hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:16]
         colour = refined
         now = len(set(colour.values()))
