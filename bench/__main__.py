@@ -207,15 +207,32 @@ def _harvest_table(console: Console, data: dict[str, Any]) -> None:
                    "RSS with index MB", "again (scheduled)", "again (full sweep)", "store MB"):
         table.add_column(column, justify="right")
     for records, row in data.items():
-        first, again, full = row["first"], row["again_scheduled"], row["again_full"]
+        first, again, full = row["first"], row["again_scheduled"], row.get("again_full")
         table.add_row(
             _n(int(records)), _n(row["sources"]),
             f"{_n(first['seconds'], 1)} s, {_n(first['requests'])} req", _n(first["records_per_s"]),
             _n(row["peak_rss_mb_harvest"]), f"{_n(row['index']['seconds'], 1)} s", _n(row["index"]["docs_per_s"]),
             _n(row["peak_rss_mb_with_index"]),
             f"{_n(again['seconds'], 1)} s, {_n(again['requests'])} req",
-            f"{_n(full['seconds'], 1)} s, {_n(full['requests'])} req", _n(row.get("store_mb"), 1))
+            f"{_n(full['seconds'], 1)} s, {_n(full['requests'])} req" if full else "not run",
+            _n(row.get("store_mb"), 1))
     console.print(table)
+    records, row = list(data.items())[-1]
+    if "requests_by_type" in row["first"]:
+        pages = {"ckan": "package_search pages + status_show + organization_list",
+                 "udata": "dataset pages + one per organisation", "ods": "catalog pages + version probe",
+                 "csw": "GetRecords pages + GetCapabilities", "dcat": "Hydra pages (RDF/XML)",
+                 "dcat-us": "one data.json"}
+        by_type = Table(title=f"Requests by source type, corpus of {int(records):,} records: first harvest, then "
+                              "the unchanged corpus again", title_justify="left")
+        for column in ("type", "sources", "first harvest", "again (scheduled)", "again (full sweep)", "what"):
+            by_type.add_column(column, justify="left" if column in ("type", "what") else "right")
+        for kind, first in row["first"]["requests_by_type"].items():
+            again = row["again_scheduled"]["requests_by_type"].get(kind, {})
+            full = (row.get("again_full") or {}).get("requests_by_type", {}).get(kind, {})
+            by_type.add_row(kind, _n(first["sources"]), _n(first["requests"]), _n(again.get("requests")),
+                            _n(full.get("requests")), pages.get(kind, ""))
+        console.print(by_type)
     shacl = [row["shacl"] for row in data.values() if isinstance(row.get("shacl"), dict)]
     if shacl:
         console.print(f"SHACL validation (pipeline's batches of 50, consolidated DCAT-AP 3 shapes): "
