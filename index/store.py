@@ -540,6 +540,8 @@ class Store:
                 """INSERT OR REPLACE INTO metric_samples (record_id, distribution, metric, at, job_id, value)
                    VALUES (?, ?, ?, ?, ?, ?)""", (record_id, dist_key, name, at, job_id, value))
             written += 1
+        if written:  # the index sorts by popularity: a changed counter makes the record's index entry stale
+            self.db.execute("UPDATE records SET indexed = 0 WHERE id = ?", (entry.id,))
         return written
 
     def entry(self, record_id: str) -> tuple[Dataset | DataService, dict[str, Any]] | None:

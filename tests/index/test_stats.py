@@ -67,3 +67,13 @@ def test_dataset_level_counter_wins_over_resource_counters(store) -> None:
     more = _ds(7, "c", "C", {"downloads": 65}, dist_downloads=[25, 40])
     _harvest(store, "c", "2026-02-01T00:00:00+00:00", [more])
     assert aggregate(store)[0].downloads == 15  # not 15 + 5 + 10
+
+
+def test_a_changed_counter_reindexes_the_record(store) -> None:
+    """Popularity is a sort key: new download figures must reach the index although the record did not change."""
+    _harvest(store, "d", "2026-01-01T00:00:00+00:00", [_ds(1, "d", "D", {"downloads": 5})])
+    store.mark_indexed(["d.1"])
+    _harvest(store, "d", "2026-01-02T00:00:00+00:00", [_ds(1, "d", "D", {"downloads": 5})])
+    assert store.pending_index() == []  # same counters: nothing to re-index
+    _harvest(store, "d", "2026-01-03T00:00:00+00:00", [_ds(1, "d", "D", {"downloads": 9})])
+    assert [row[0] for row in store.pending_index()] == ["d.1"]
