@@ -558,14 +558,8 @@ class Store:
                      batch: int = 500) -> Iterator[Dataset | DataService]:
         """Stream records in id order, a batch at a time (never the whole catalog in memory)."""
         last = ""
-        clauses, params = ["id > ?"], []
-        if status:
-            clauses.append("status = ?")
-            params.append(status)
-        if source_id:
-            clauses.append("source_id = ?")
-            params.append(source_id)
-        sql = f"SELECT id, data FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"
+        where, params = _record_filter(status, source_id)
+        sql = f"SELECT id, data FROM records WHERE id > ? AND {where} ORDER BY id LIMIT ?"
         while True:
             rows = self.db.execute(sql, (last, *params, batch)).fetchall()
             if not rows:
@@ -575,14 +569,8 @@ class Store:
             last = rows[-1]["id"]
 
     def count(self, *, status: str | None = "active", source_id: str | None = None) -> int:
-        clauses, params = ["1"], []
-        if status:
-            clauses.append("status = ?")
-            params.append(status)
-        if source_id:
-            clauses.append("source_id = ?")
-            params.append(source_id)
-        return self.db.execute(f"SELECT COUNT(*) FROM records WHERE {' AND '.join(clauses)}", params).fetchone()[0]
+        where, params = _record_filter(status, source_id)
+        return self.db.execute(f"SELECT COUNT(*) FROM records WHERE {where}", params).fetchone()[0]
 
     def history(self, record_id: str) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -724,6 +712,18 @@ def _without_counters(data: dict[str, Any]) -> dict[str, Any]:
         data["distributions"] = [{k: v for k, v in d.items() if k != "metrics"} if isinstance(d, dict) else d
                                  for d in data["distributions"]]
     return data
+
+
+def _record_filter(status: str | None, source_id: str | None) -> tuple[str, list[str]]:
+    """The WHERE clause (and its parameters) selecting records by status and source; "1" when neither is given."""
+    clauses, params = ["1"], []
+    if status:
+        clauses.append("status = ?")
+        params.append(status)
+    if source_id:
+        clauses.append("source_id = ?")
+        params.append(source_id)
+    return " AND ".join(clauses), params
 
 
 def _job_dict(row: sqlite3.Row) -> dict[str, Any]:

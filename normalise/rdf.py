@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -700,30 +700,26 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _nt_term(term: Any) -> str:
+def _term(term: Any, iri: Callable[[str], str]) -> str:
+    """One RDF term as N-Triples/Turtle text; ``iri`` writes IRIs (in full for N-Triples, prefixed for Turtle)."""
     if isinstance(term, Literal):
         text = _escape(str(term))
         if term.language:
             return f'"{text}"@{term.language}'
         if term.datatype is not None and term.datatype != XSD.string:
-            return f'"{text}"^^<{term.datatype}>'
+            return f'"{text}"^^{iri(str(term.datatype))}'
         return f'"{text}"'
     if isinstance(term, BNode):
         return f"_:{term}"
-    return f"<{term}>"
+    return iri(str(term))
+
+
+def _nt_term(term: Any) -> str:
+    return _term(term, lambda value: f"<{value}>")
 
 
 def _ttl_term(term: Any) -> str:
-    if isinstance(term, Literal):
-        text = _escape(str(term))
-        if term.language:
-            return f'"{text}"@{term.language}'
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f'"{text}"^^{_qname(str(term.datatype)) or f"<{term.datatype}>"}'
-        return f'"{text}"'
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return _qname(str(term)) or f"<{term}>"
+    return _term(term, lambda value: _qname(value) or f"<{value}>")
 
 
 def _ttl_block(subject: Any, preds: dict[Any, dict[Any, None]]) -> str:
