@@ -1,7 +1,7 @@
 """Storage and search: the SQLite store (source of truth) and the search index (derived, rebuildable).
 
-The index lives beside the database (``<db>.index/``) unless ``MOISSON_INDEX`` names another place or an
-Elasticsearch URL. :func:`sync_index` brings it up to date with the store; it is idempotent and resumable, so an
+The index lives beside the database (``<db>.index/``) unless ``MOISSON_INDEX`` names another place (an
+Elasticsearch URL there is refused with a clear message until that backend is written). :func:`sync_index` brings it up to date with the store; it is idempotent and resumable, so an
 index that missed updates after a crash catches up on the next call.
 """
 
@@ -29,13 +29,12 @@ def open_index(store: Store) -> SearchIndex:
     location = index_location(store)
     if location not in _open:
         if location.startswith(("http://", "https://")):
-            from index.elasticsearch_index import ElasticsearchIndex
+            raise NotImplementedError(
+                f"MOISSON_INDEX={location}: the Elasticsearch backend is not written yet; the SearchIndex interface "
+                "(index/search.py) is where it plugs in. Unset MOISSON_INDEX to use the embedded tantivy index.")
+        from index.tantivy_index import TantivyIndex
 
-            _open[location] = ElasticsearchIndex(location)
-        else:
-            from index.tantivy_index import TantivyIndex
-
-            _open[location] = TantivyIndex(Path(location))
+        _open[location] = TantivyIndex(Path(location))
     return _open[location]
 
 
