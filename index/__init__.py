@@ -1,8 +1,9 @@
 """Storage and search: the SQLite store (source of truth) and the search index (derived, rebuildable).
 
 The index lives beside the database (``<db>.index/``) unless ``MOISSON_INDEX`` names another place (an
-Elasticsearch URL there is refused with a clear message until that backend is written). :func:`sync_index` brings it up to date with the store; it is idempotent and resumable, so an
-index that missed updates after a crash catches up on the next call.
+Elasticsearch URL there is refused with a clear message until that backend is written). :func:`sync_index` brings
+it up to date with the store; it is idempotent and resumable, so an index that missed updates after a crash catches
+up on the next call.
 """
 
 from __future__ import annotations
