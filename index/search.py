@@ -48,6 +48,7 @@ class SearchResult:
     hits: list[dict[str, Any]]  # the stored summary of each hit (see index.document.SUMMARY_FIELDS) + score
     facets: dict[str, list[FacetValue]]
     took_ms: float = 0.0
+    facets_exact: bool = True  # False: counted on a uniform sample of a very large result and scaled (engine's choice)
 
 
 class IndexLockedError(RuntimeError):

@@ -347,3 +347,27 @@ def test_other_processes_commits_are_seen_and_their_lock_named(filled: TantivyIn
         child.communicate("stop\n", timeout=60)
     assert child.returncode == 0
     filled.upsert([])  # free again
+
+
+def test_facets_of_a_very_large_result_are_counted_on_a_sample_and_say_so(tantivy_index: TantivyIndex,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.tantivy_index as engine
+
+    themes = ["TRAN", "ENVI", "EDUC", "HEAL"]
+    docs = [_ds(n, f"Jeu {n}", themes=[THEME + themes[n % 4]] + ([THEME + "ENER"] if n % 10 == 0 else []))
+            for n in range(4000)]
+    tantivy_index.upsert(to_document(e) for e in docs)
+    tantivy_index.commit()
+    exact = tantivy_index.search(SearchQuery())
+    assert exact.facets_exact and {v.value: v.count for v in exact.facets["theme"]}["ENER"] == 400
+    monkeypatch.setattr(engine, "FACET_EXACT_UP_TO", 1000)
+    sampled = TantivyIndex(tantivy_index.path, result_cache=0).search(SearchQuery(q="jeu"))
+    assert not sampled.facets_exact
+    assert sampled.total == 4000  # totals and hits stay exact
+    counts = {v.value: v.count for v in sampled.facets["theme"]}
+    assert set(counts) == {"TRAN", "ENVI", "EDUC", "HEAL", "ENER"}
+    for theme in themes:
+        assert 800 <= counts[theme] <= 1200  # 1,000 each, counted on ~1,000 of 4,000 documents
+    small = TantivyIndex(tantivy_index.path, result_cache=0).search(SearchQuery(q="jeu", filters={"theme": ["ENER"]}))
+    assert small.total == 400 and small.facets_exact is False  # its theme counts leave the filter out: 4,000
+    assert {v.value: v.count for v in small.facets["source"]} == {"lyon": 400}
