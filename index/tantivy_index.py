@@ -442,7 +442,8 @@ class TantivyIndex(SearchIndex):
             aggs = {name: {"terms": {"field": name, "size": query.facet_size + 1,
                                      "segment_size": max(FACET_SEGMENT_SIZE, query.facet_size * 10)}}
                     for name in names}
-            matched = total if names is free else None
+            # a facet's own scope leaves its filter out, so it holds at least the result: no need to count it then
+            matched = total if names is free or total > FACET_EXACT_UP_TO else None
             counted, scale = self._sampled(searcher, scope, matched)
             exact = exact and scale == 1
             answer = searcher.aggregate(counted, aggs)
@@ -460,7 +461,8 @@ class TantivyIndex(SearchIndex):
 
     def _sampled(self, searcher: tantivy.Searcher, scope: Query, matched: int | None) -> tuple[Query, float]:
         """The scope to count facets on and the factor to scale the counts by: the scope itself when it matches at
-        most FACET_EXACT_UP_TO documents, else its documents in enough sample buckets to hold that many."""
+        most FACET_EXACT_UP_TO documents, else its documents in enough sample buckets to hold that many (``matched``:
+        the scope's size or a lower bound of it; counted when None)."""
         if matched is None:
             matched = searcher.search(scope, limit=1, count=True).count
         if matched <= FACET_EXACT_UP_TO:
