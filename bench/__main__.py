@@ -10,7 +10,7 @@ Sections (each a module runnable on its own):
 * harvest (:mod:`bench.harvest`): a full harvest of the synthetic corpus over loopback at two corpus sizes — records
   per second, peak RSS, the index synced from the store, and the cost of re-harvesting the unchanged corpus.
 
-Full run: about an hour on the 2-core reference machine; ``--quick`` (a few minutes) uses small sizes. ``--only``
+Full run: about 20 minutes on the 2-core reference machine; ``--quick`` (3 minutes) uses small sizes. ``--only``
 runs some sections; sizes can be overridden. Results go to ``bench/results/bench.json`` (``bench-quick.json`` for
 quick runs), the index figures also to ``bench/results/index_engines.json``.
 """
