@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from harvesters.config import PublisherHint
+from harvesters.ntriples import unescape
 from harvesters.record import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import Box, bbox_of, geojson_positions, publisher_from_hint, recommended_gaps
@@ -110,28 +111,18 @@ Graph = dict[str, dict[str, list[Term]]]
 
 _TRIPLE = re.compile(r'^[ \t]*(<[^>]*>|_:\S+)[ \t]+<([^>]*)>[ \t]+(<[^>]*>|_:\S+|"(?:[^"\\\n]|\\.)*"'
                      r'(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)[ \t]*\.[ \t]*\r?$', re.MULTILINE)
-_ESCAPE = re.compile(r'\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[tbnrf"\'\\])')
-_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    return _ESCAPE.sub(lambda m: _ECHAR.get(m.group(1)) or chr(int(m.group(1)[1:], 16)), text)
-
-
 def _term(text: str) -> Term:
     if text[0] == "<":
-        return Iri(_unescape(text[1:-1]))
+        return Iri(unescape(text[1:-1]))
     if text[0] == "_":
         return Blank(text)
     end = text.rindex('"')
-    value = _unescape(text[1:end])
+    value = unescape(text[1:end])
     suffix = text[end + 1:]
     if suffix.startswith("@"):
         return Lit(value, suffix[1:].lower())
     if suffix.startswith("^^"):
-        return Lit(value, None, _unescape(suffix[3:-1]))
+        return Lit(value, None, unescape(suffix[3:-1]))
     return Lit(value)
 
 
@@ -153,7 +144,7 @@ def read_ntriples(content: bytes) -> Graph:
         props = graph.get(s)
         if props is None:
             props = graph[s] = {}
-        props.setdefault(_unescape(predicate), []).append(o)
+        props.setdefault(unescape(predicate), []).append(o)
     lines = text.count("\n") + (not text.endswith("\n"))
     if count != lines:  # blank lines and comments are allowed; anything else is not a statement
         for number, line in enumerate(text.splitlines(), 1):
