@@ -742,7 +742,8 @@ def ods_dataset(r: Record) -> dict[str, Any]:
     return {
         # the Socle commun's naming (SIREN of the portal's body first); the position keeps ids in portal order
         "dataset_id": f"{r.portal.siren}_{r.position:06d}_{slug(r.title)[:50].strip('-').replace('-', '_')}",
-        "dataset_uid": f"da_{r.uid[:6]}", "has_records": True, "data_visible": True,
+        "dataset_uid": "da_" + hashlib.blake2b(r.uid.encode(), digest_size=3).hexdigest(),  # one per dataset
+        "has_records": True, "data_visible": True,
         "features": ["analyze", "timeserie"] + (["geo"] if geo else []), "attachments": [], "alternative_exports": [],
         "fields": fields,
         "metas": {
@@ -887,7 +888,8 @@ def rdfxml_dataset(r: Record) -> str:
     about = f"https://{src.host}/datasets/{r.uid}/"
     dist_uris = [f"{about}#resource-{res.id}" for res in r.resources]
     publisher_uri = f"https://{src.host}/organizations/{pub.siren}/"
-    contact = f"c{r.uid[:8]}"
+    node = r.uid.replace("-", "")  # rdf:nodeID is document-wide: one per dataset
+    contact = f"c{node}"
     lines = [
         f'  <rdf:Description rdf:about="{about}">\n',
         '    <rdf:type rdf:resource="http://www.w3.org/ns/dcat#Dataset"/>\n',
@@ -907,9 +909,9 @@ def rdfxml_dataset(r: Record) -> str:
     if r.frequency:
         lines.append(f'    <dct:accrualPeriodicity rdf:resource="{EU_FREQ}{r.frequency[2]}"/>\n')
     if r.bbox:
-        lines.append(f'    <dct:spatial rdf:nodeID="s{r.uid[:8]}"/>\n')
+        lines.append(f'    <dct:spatial rdf:nodeID="s{node}"/>\n')
     if r.temporal:
-        lines.append(f'    <dct:temporal rdf:nodeID="t{r.uid[:8]}"/>\n')
+        lines.append(f'    <dct:temporal rdf:nodeID="t{node}"/>\n')
     if r.schema:
         lines.append(f'    <dct:conformsTo rdf:resource="https://schema.data.gouv.fr/{r.schema}/"/>\n')
     lines.append("  </rdf:Description>\n")
@@ -944,12 +946,12 @@ def rdfxml_dataset(r: Record) -> str:
     ]
     if r.bbox:
         w, s, e, n = r.bbox
-        lines += [f'  <rdf:Description rdf:nodeID="s{r.uid[:8]}">\n',
+        lines += [f'  <rdf:Description rdf:nodeID="s{node}">\n',
                   '    <rdf:type rdf:resource="http://purl.org/dc/terms/Location"/>\n',
                   '    <locn:geometry rdf:datatype="http://www.opengis.net/ont/geosparql#wktLiteral">'
                   f"POLYGON(({w} {s},{e} {s},{e} {n},{w} {n},{w} {s}))</locn:geometry>\n  </rdf:Description>\n"]
     if r.temporal:
-        lines += [f'  <rdf:Description rdf:nodeID="t{r.uid[:8]}">\n',
+        lines += [f'  <rdf:Description rdf:nodeID="t{node}">\n',
                   '    <rdf:type rdf:resource="http://purl.org/dc/terms/PeriodOfTime"/>\n',
                   f'    <dcat:startDate rdf:datatype="http://www.w3.org/2001/XMLSchema#date">{r.temporal[0]}'
                   "</dcat:startDate>\n",
