@@ -318,29 +318,19 @@ def _sniff_rdf(body: bytes) -> str | None:
 
 def _dcat_count(body: bytes, syntax: str, url: str) -> int | None:
     """How many dcat:Dataset/DatasetSeries/DataService/Catalog subjects the document has; None if unparseable."""
-    from rdflib import Graph, URIRef
-    from rdflib.namespace import RDF
+    from harvesters import ntriples
+    from harvesters.dcat import PageGraph
 
-    graph = Graph()
     try:
-        if syntax == "rdfxml":
-            from harvesters.dcat import parse_rdfxml
-
-            parse_rdfxml(graph, body, url)
-        elif syntax == "jsonld":
-            from rdflib.plugins.parsers.jsonld import to_rdf
-
-            document = json.loads(body)
-            if _has_remote_context(document):  # remote contexts would be fetched outside our HTTP layer: count
-                # the DCAT types written out (a schema.org "Dataset" under a schema.org context is not DCAT)
-                return len(re.findall(rb"(dcat:|/ns/dcat#)(Dataset|DatasetSeries|DataService|Catalog)\b", body))
-            to_rdf(document, graph, base=url)
-        else:
-            graph.parse(data=body, format={"turtle": "turtle", "ntriples": "nt"}[syntax], publicID=url)
-    except Exception:  # every rdflib parser raises its own kind
+        if syntax == "jsonld" and _has_remote_context(json.loads(body)):
+            # remote contexts would be fetched outside our HTTP layer: count the DCAT types written out (a
+            # schema.org "Dataset" under a schema.org context is not DCAT)
+            return len(re.findall(rb"(dcat:|/ns/dcat#)(Dataset|DatasetSeries|DataService|Catalog)\b", body))
+        graph = PageGraph.read(body, syntax, url)  # type: ignore[arg-type]
+    except (SyntaxError, ValueError):  # oxigraph's and expat's, JSON's, defusedxml's refusals
         return None
-    kinds = {URIRef(DCAT_NS + k) for k in ("Dataset", "DatasetSeries", "DataService", "Catalog")}
-    return len({s for s, o in graph.subject_objects(RDF.type) if o in kinds})
+    kinds = [ntriples.iri(DCAT_NS + k) for k in ("Dataset", "DatasetSeries", "DataService", "Catalog")]
+    return len(set().union(*(graph.typed.get(kind, ()) for kind in kinds)))
 
 
 def _has_remote_context(node: Any) -> bool:

@@ -105,7 +105,7 @@ def test_invalid_turtle_fails_the_job_and_keeps_the_records(server: PortalServer
     app.put("/bees.ttl", fixtures / "dcat" / INVALID_TURTLE)
     failed = harvest(store, f"{base}/bees.ttl")
     assert failed.status == "failed"
-    assert failed.error is not None and "not valid Turtle: line 32: Bad syntax" in failed.error
+    assert failed.error is not None and "not valid Turtle: line 32, column 31:" in failed.error
     assert store.jobs(SOURCE)[0]["error"] == failed.error
     assert store.count(source_id=SOURCE) == 4  # the last good state stays
 
