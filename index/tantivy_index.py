@@ -31,6 +31,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,16 @@ RESULT_CACHE_SIZE = 256
 
 # Facet counts over a very large result: the terms aggregations of the multi-valued facets (theme, format, keyword,
 # département, région) cost 20-80 ms each per million matched documents (bench/index_engines.py at 1M: 0.24 s for
-# the 11 facets), far from a 50 ms answer. Beyond FACET_EXACT_UP_TO matched documents they are counted on a uniform
-# sample of at least that many documents (records fall into SAMPLE_BUCKETS buckets by a digest of their id) and
-# scaled up; the result says so (SearchResult.facets_exact), and the totals and hits stay exact. The relative error
+# the 11 facets), far from a 50 ms answer. Beyond about FACET_EXACT_UP_TO matched documents (estimated on one bucket)
+# they are counted on a uniform sample of about that many documents (records fall into SAMPLE_BUCKETS buckets by a
+# digest of their id) and scaled up; the result says so (SearchResult.facets_exact), and the totals and hits stay
+# exact. The relative error
 # of a count is about 1/sqrt(its sampled documents): ~2 % for a value held by a tenth of the result.
 FACET_EXACT_UP_TO = 30_000
 SAMPLE_BUCKETS = 64
+
+# Facet groups of one query are counted in parallel (see TantivyIndex._facets); threads idle when not searching.
+_FACET_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="moisson-facets")
 
 _QUERY_PIECES = re.compile(r'"[^"]*"?|\S+')
 _PLAIN_WORD = re.compile(r"[^\W\d_]+")
@@ -339,6 +344,7 @@ class TantivyIndex(SearchIndex):
             for name, values in query.filters.items() if any(v.strip() for v in values)
         }
         full = self._combine(text, filters, query.bbox)
+        counting = self._facets(searcher, query, text, filters)
 
         page, size = max(query.page, 1), max(query.page_size, 0)
         sort = query.sort
@@ -356,8 +362,11 @@ class TantivyIndex(SearchIndex):
             if query.sort == "relevance" and text is not None:
                 summary["score"] = round(float(score), 4)
             hits.append(summary)
-        facets, exact = self._facets(searcher, query, text, filters, found.count)
-        return SearchResult(total=found.count, hits=hits, facets=facets, facets_exact=exact)
+        answers = [future.result() for future in counting]
+        facets = {name: values for counts, _ in answers for name, values in counts.items()}
+        ordered = {name: facets[name] for name in query.facets if name in facets}
+        return SearchResult(total=found.count, hits=hits, facets=ordered,
+                            facets_exact=all(exact for _, exact in answers))
 
     def _text_query(self, q: str) -> Query | None:
         """Words are AND-ed over title, keywords, description and publisher (title weighs most); the query
@@ -421,13 +430,14 @@ class TantivyIndex(SearchIndex):
         ])
 
     def _facets(self, searcher: tantivy.Searcher, query: SearchQuery, text: Query | None,
-                filters: dict[str, list[str]], total: int) -> tuple[dict[str, list[FacetValue]], bool]:
+                filters: dict[str, list[str]]) -> list[Future[tuple[dict[str, list[FacetValue]], bool]]]:
         """Counts under the query and every filter, except that a facet's own filter is left out of its counts (so
         a facet keeps showing the values one can add to the OR). Facets without a filter share one aggregation.
-        Returns the counts and whether they are exact (see FACET_EXACT_UP_TO)."""
+        tantivy releases the GIL: the groups are counted on the pool while the caller runs the main search (at 1M
+        records a word with a facet filter took 52 ms one step after the other, bench/index_engines.py)."""
         wanted = [name for name in query.facets if name in FACETS]
         if not wanted or query.facet_size <= 0:
-            return {}, True
+            return []
         free = [name for name in wanted if name not in filters]
         groups: list[tuple[list[str], Query]] = []
         if free:
@@ -436,38 +446,41 @@ class TantivyIndex(SearchIndex):
             if name in filters:
                 others = {k: v for k, v in filters.items() if k != name}
                 groups.append(([name], self._combine(text, others, query.bbox)))
-        result: dict[str, list[FacetValue]] = {}
-        exact = True
-        for names, scope in groups:
-            aggs = {name: {"terms": {"field": name, "size": query.facet_size + 1,
-                                     "segment_size": max(FACET_SEGMENT_SIZE, query.facet_size * 10)}}
-                    for name in names}
-            # a facet's own scope leaves its filter out, so it holds at least the result: no need to count it then
-            matched = total if names is free or total > FACET_EXACT_UP_TO else None
-            counted, scale = self._sampled(searcher, scope, matched)
-            exact = exact and scale == 1
-            answer = searcher.aggregate(counted, aggs)
-            for name in names:
-                buckets = answer.get(name, {}).get("buckets", [])
-                values = sorted((FacetValue(str(b["key"]), round(int(b["doc_count"]) * scale)) for b in buckets),
-                                key=lambda fv: (-fv.count, fv.value))[: query.facet_size]
-                for chosen in filters.get(name, []):  # a selected value stays visible even outside the top
-                    if all(fv.value != chosen for fv in values):
-                        scoped = self._combine(text, {**filters, name: [chosen]}, query.bbox)
-                        count = searcher.search(scoped, limit=1, count=True).count
-                        values.append(FacetValue(chosen, count))
-                result[name] = values
-        return {name: result[name] for name in wanted}, exact
+        return [_FACET_POOL.submit(self._count_facets, searcher, query, text, filters, names, scope)
+                for names, scope in groups]
 
-    def _sampled(self, searcher: tantivy.Searcher, scope: Query, matched: int | None) -> tuple[Query, float]:
-        """The scope to count facets on and the factor to scale the counts by: the scope itself when it matches at
-        most FACET_EXACT_UP_TO documents, else its documents in enough sample buckets to hold that many (``matched``:
-        the scope's size or a lower bound of it; counted when None)."""
-        if matched is None:
-            matched = searcher.search(scope, limit=1, count=True).count
-        if matched <= FACET_EXACT_UP_TO:
+    def _count_facets(self, searcher: tantivy.Searcher, query: SearchQuery, text: Query | None,
+                      filters: dict[str, list[str]], names: list[str],
+                      scope: Query) -> tuple[dict[str, list[FacetValue]], bool]:
+        """One group's counts, and whether they are exact (see FACET_EXACT_UP_TO)."""
+        aggs = {name: {"terms": {"field": name, "size": query.facet_size + 1,
+                                 "segment_size": max(FACET_SEGMENT_SIZE, query.facet_size * 10)}}
+                for name in names}
+        counted, scale = self._sampled(searcher, scope)
+        answer = searcher.aggregate(counted, aggs)
+        counts = {}
+        for name in names:
+            buckets = answer.get(name, {}).get("buckets", [])
+            values = sorted((FacetValue(str(b["key"]), round(int(b["doc_count"]) * scale)) for b in buckets),
+                            key=lambda fv: (-fv.count, fv.value))[: query.facet_size]
+            for chosen in filters.get(name, []):  # a selected value stays visible even outside the top
+                if all(fv.value != chosen for fv in values):
+                    scoped = self._combine(text, {**filters, name: [chosen]}, query.bbox)
+                    values.append(FacetValue(chosen, searcher.search(scoped, limit=1, count=True).count))
+            counts[name] = values
+        return counts, scale == 1
+
+    def _sampled(self, searcher: tantivy.Searcher, scope: Query) -> tuple[Query, float]:
+        """The scope to count facets on and the factor to scale the counts by: the scope itself when it holds at
+        most about FACET_EXACT_UP_TO documents, else its documents in enough sample buckets to hold that many. The
+        scope's size is estimated on one bucket (1/64 of the records: a few milliseconds where counting a frequent
+        word's million documents takes 10-20)."""
+        probe = Query.boolean_query([(Occur.Must, scope),
+                                     (Occur.Must, Query.term_query(self.schema, "sample", 0))])
+        estimate = searcher.search(probe, limit=1, count=True).count * SAMPLE_BUCKETS
+        if estimate <= FACET_EXACT_UP_TO:
             return scope, 1
-        buckets = math.ceil(SAMPLE_BUCKETS * FACET_EXACT_UP_TO / matched)
+        buckets = math.ceil(SAMPLE_BUCKETS * FACET_EXACT_UP_TO / estimate)
         if buckets >= SAMPLE_BUCKETS:
             return scope, 1
         sample = Query.range_query(self.schema, "sample", tantivy.FieldType.Unsigned, lower_bound=0,
