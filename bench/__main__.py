@@ -29,6 +29,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = ("normalisation", "ckan", "index", "harvest")
@@ -73,6 +74,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--harvest-sizes", help="corpus sizes for the harvest section, e.g. 20000,100000")
     parser.add_argument("--index-sizes", help="index sizes, e.g. 100000,1000000 (tantivy only)")
+    parser.add_argument("--show", action="store_true", help="print the tables of the last run, measure nothing")
+    parser.add_argument("--markdown", action="store_true", help="with --show: the tables as Markdown (README)")
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     sizes = dict(SIZES[mode])
@@ -87,6 +90,11 @@ def main(argv: list[str]) -> int:
 
     path = RESULTS / ("bench-quick.json" if args.quick else "bench.json")
     results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if args.show:
+        if not results:
+            parser.error(f"no results yet in {path}: run the benchmark first")
+        print_tables(results, markdown=args.markdown)
+        return 0
     results.update({"mode": mode, "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "machine": machine(), "command": "python -m bench" + (" --quick" if args.quick else "")})
     started = time.perf_counter()
@@ -101,14 +109,17 @@ def main(argv: list[str]) -> int:
 
             results["ckan"] = ckan_paging.measure(sizes["ckan"])
         elif section == "index":
-            results["index"] = run_index(sizes["index"])
+            runs = {**results.get("index", {}), **run_index(sizes["index"])}  # other sizes keep their figures
+            results["index"] = dict(sorted(runs.items(), key=lambda item: int(item[0])))
         elif section == "harvest":
             from bench import harvest
 
-            results["harvest"] = {}
+            runs = results.setdefault("harvest", {})  # sizes not run this time keep their last figures
             for records in sizes["harvest"]:
                 print(f"   harvest of {records:,} records", file=sys.stderr, flush=True)
-                results["harvest"][str(records)] = harvest.measure(records)
+                runs[str(records)] = {**harvest.measure(records),
+                                      "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            results["harvest"] = dict(sorted(runs.items(), key=lambda item: int(item[0])))
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)
@@ -131,8 +142,30 @@ def _ok(good: bool) -> str:
     return "[green]yes[/green]" if good else "[red]no[/red]"
 
 
-def print_tables(results: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console(width=None if sys.stdout.isatty() else 150)
+class MarkdownConsole:
+    """Prints rich tables as GitHub Markdown tables (markup stripped), so the README shows the bench's own tables."""
+
+    def print(self, renderable: Any) -> None:
+        if not isinstance(renderable, Table):
+            print(Text.from_markup(str(renderable)).plain + "\n")
+            return
+        columns = renderable.columns
+        rows = zip(*(column._cells for column in columns), strict=True)
+        title = Text.from_markup(str(renderable.title)).plain if renderable.title else ""
+
+        def cell(value: Any) -> str:
+            return Text.from_markup(str(value)).plain.replace("|", "\\|")
+
+        print((f"{title}:\n\n" if title else "")
+              + "| " + " | ".join(cell(c.header) for c in columns) + " |\n"
+              + "|" + "|".join("---:" if c.justify == "right" else "---" for c in columns) + "|\n"
+              + "".join("| " + " | ".join(cell(v) for v in row) + " |\n" for row in rows))
+
+
+def print_tables(results: dict[str, Any], console: Console | MarkdownConsole | None = None,
+                 markdown: bool = False) -> None:
+    if console is None:
+        console = MarkdownConsole() if markdown else Console(width=None if sys.stdout.isatty() else 150)
     m = results.get("machine", {})
     console.print(f"\n[bold]moisson benchmark[/bold] ({results.get('mode')}, {results.get('measured_at')}): "
                   f"{m.get('cpus')} CPUs, {m.get('memory_gb')} GB, Python {m.get('python')}, load average at start "
@@ -147,7 +180,7 @@ def print_tables(results: dict[str, Any], console: Console | None = None) -> Non
         _harvest_table(console, results["harvest"])
 
 
-def _normalisation_table(console: Console, data: dict[str, Any]) -> None:
+def _normalisation_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
     table = Table(title=f"Normalisation: records per second per core (CPU time), {data['records_per_type']:,} "
                         "records per type", title_justify="left")
     for column in ("source type", "moisson /s", "budget /s", "within", "plain way", "plain /s", "moisson ÷ plain"):
@@ -171,7 +204,7 @@ def _normalisation_table(console: Console, data: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _ckan_table(console: Console, data: dict[str, Any]) -> None:
+def _ckan_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
     table = Table(title=f"CKAN: fetching {data['packages']:,} packages over loopback HTTP", title_justify="left")
     for column in ("way", "requests", "seconds", "packages /s"):
         table.add_column(column, justify="left" if column == "way" else "right")
@@ -183,7 +216,7 @@ def _ckan_table(console: Console, data: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _index_table(console: Console, data: dict[str, Any]) -> None:
+def _index_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
     table = Table(title="Index: build and search with all 11 facets (engine alone, no result cache)",
                   title_justify="left")
     for column in ("documents", "engine", "build s", "docs/s", "RSS MB", "query", "p50 ms", "p95 ms", "p99 ms",
@@ -200,7 +233,7 @@ def _index_table(console: Console, data: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _harvest_table(console: Console, data: dict[str, Any]) -> None:
+def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
     table = Table(title="Full harvest of the synthetic corpus over loopback HTTP (SHACL apart, see below)",
                   title_justify="left")
     for column in ("records", "sources", "first harvest", "rec/s", "peak RSS MB", "index sync", "docs/s",
