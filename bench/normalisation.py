@@ -12,7 +12,7 @@ The plain ways, for the same input:
   each distribution's URLs, format, media type, licence) — and again with one SPARQL query per dataset, the other
   common way. moisson's way is the harvester's page split (oxigraph parse, description of each dataset, canonical
   N-Triples) followed by the normaliser's own N-Triples reader and the mapping to the model. rdflib's RDF/XML
-  parser alone costs ~2.5 ms a dataset (under 400 datasets a second before any mapping), which is why the
+  parser alone costs ~2 ms a dataset (under 500 datasets a second before any mapping), which is why the
   harvester reads pages with oxigraph.
 * ISO 19139: OWSLib's own parsing, ``owslib.iso.MD_Metadata`` on the lxml element of each record, against
   :func:`normalise.iso19139.normalise_iso19139` (parse + mapping to DCAT-AP, vocabularies, territories).
