@@ -80,8 +80,18 @@ RESULT_CACHE_SIZE = 256
 FACET_EXACT_UP_TO = 30_000
 SAMPLE_BUCKETS = 64
 
-# Facet groups of one query are counted in parallel (see TantivyIndex._facets); threads idle when not searching.
-_FACET_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="moisson-facets")
+
+
+def _new_facet_pool() -> ThreadPoolExecutor:
+    """Facet groups of one query are counted in parallel (see TantivyIndex._facets); threads start when first
+    needed. A forked child gets a pool of its own: the parent's worker threads do not exist there."""
+    global _FACET_POOL
+    _FACET_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="moisson-facets")
+    return _FACET_POOL
+
+
+_FACET_POOL = _new_facet_pool()
+os.register_at_fork(after_in_child=_new_facet_pool)
 
 _QUERY_PIECES = re.compile(r'"[^"]*"?|\S+')
 _PLAIN_WORD = re.compile(r"[^\W\d_]+")

@@ -371,3 +371,26 @@ def test_facets_of_a_very_large_result_are_counted_on_a_sample_and_say_so(tantiv
     small = TantivyIndex(tantivy_index.path, result_cache=0).search(SearchQuery(q="jeu", filters={"theme": ["ENER"]}))
     assert small.total == 400 and small.facets_exact is False  # its theme counts leave the filter out: 4,000
     assert {v.value: v.count for v in small.facets["source"]} == {"lyon": 400}
+
+
+def _search_in_fork(path: str, queue: object) -> None:
+    result = TantivyIndex(path, result_cache=0).search(SearchQuery(q="velo", filters={"source": ["lyon"]}))
+    queue.put((result.total, sorted(result.facets)))  # type: ignore[attr-defined]
+
+
+def test_a_forked_process_counts_facets_on_a_pool_of_its_own(filled: TantivyIndex) -> None:
+    """Facet groups are counted on a thread pool; a child forked after the parent searched would otherwise wait
+    forever for the parent's worker threads, which do not exist in the child."""
+    import multiprocessing
+
+    expected = filled.search(SearchQuery(q="velo", filters={"source": ["lyon"]}))
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_search_in_fork, args=(str(filled.path), queue))
+    child.start()
+    child.join(timeout=60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the forked child hung counting facets"
+    assert queue.get(timeout=5) == (expected.total, sorted(expected.facets))
