@@ -105,6 +105,7 @@ def search_datasets(request: Request, params: Annotated[SearchParams, Query()], 
         "hits": hits,
         "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                    for name, values in result.facets.items()},
+        "facets_exact": result.facets_exact,
         "took_ms": round(result.took_ms, 2),
     }
 

@@ -42,6 +42,9 @@ class SearchResponse(BaseModel):
     hits: list[DatasetSummary]
     facets: dict[str, list[FacetCount]] = Field(
         description="per facet, the most frequent values under the query and the other facets' filters")
+    facets_exact: bool = Field(
+        description="false when the result is large (over about 30,000 records) and the facet counts were made on a "
+                    "uniform sample and scaled up; the total and the hits are always exact")
     took_ms: float
 
 

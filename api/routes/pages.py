@@ -57,10 +57,11 @@ def search_page(index: IndexDep, q: str = "", page: Annotated[int, Query(ge=1, l
         f"{' · ' + escape(', '.join(h.get('formats') or [])) if h.get('formats') else ''}</span></li>"
         for h in result.hits
     )
+    approx = "" if result.facets_exact else "≈ "  # counted on a sample of a very large result
     facets = "".join(
         f"<div><strong>{escape(name)}</strong><ul>"
         + "".join(f"<li><a href='/api/datasets?{escape(urlencode({'q': q, name: v.value}), quote=True)}'>"
-                  f"{escape(v.value)}</a> ({v.count})</li>" for v in values)
+                  f"{escape(v.value)}</a> ({approx}{v.count})</li>" for v in values)
         + "</ul></div>"
         for name, values in result.facets.items() if values
     )

@@ -115,6 +115,7 @@ def test_search_finds_and_counts_facets(api: tuple[TestClient, Store, dict[str, 
 
     everything = client.get("/api/datasets", params={"page_size": 0}).json()
     assert everything["total"] == 26 and everything["hits"] == []  # the withdrawn record is not searchable
+    assert everything["facets_exact"] is True  # a small catalogue: counted, not sampled
     themes = {f["value"]: f["count"] for f in everything["facets"]["theme"]}
     assert themes == {"ENVI": 9, "TRAN": 8, "ENER": 8}
     sources = {f["value"]: f["count"] for f in everything["facets"]["source"]}
