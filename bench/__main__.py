@@ -68,6 +68,11 @@ def run_index(sizes: list[tuple[int, str]]) -> dict[str, Any]:
     return out
 
 
+def _by_size(runs: dict[str, Any]) -> dict[str, Any]:
+    """Runs keyed by size, smallest first: a size not measured this time keeps its last figures."""
+    return dict(sorted(runs.items(), key=lambda item: int(item[0])))
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a few minutes")
@@ -109,17 +114,16 @@ def main(argv: list[str]) -> int:
 
             results["ckan"] = ckan_paging.measure(sizes["ckan"])
         elif section == "index":
-            runs = {**results.get("index", {}), **run_index(sizes["index"])}  # other sizes keep their figures
-            results["index"] = dict(sorted(runs.items(), key=lambda item: int(item[0])))
+            results["index"] = _by_size({**results.get("index", {}), **run_index(sizes["index"])})
         elif section == "harvest":
             from bench import harvest
 
-            runs = results.setdefault("harvest", {})  # sizes not run this time keep their last figures
+            runs = results.get("harvest", {})
             for records in sizes["harvest"]:
                 print(f"   harvest of {records:,} records", file=sys.stderr, flush=True)
                 runs[str(records)] = {**harvest.measure(records),
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
-            results["harvest"] = dict(sorted(runs.items(), key=lambda item: int(item[0])))
+            results["harvest"] = _by_size(runs)
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)

@@ -15,7 +15,6 @@ body of a page with a next page is needed to follow the chain.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -32,17 +31,6 @@ from harvesters import ntriples
 from harvesters.base import Harvester
 from harvesters.ntriples import Term, is_blank, is_literal
 from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
-
-
-class _IllTypedLiterals(logging.Filter):
-    """rdflib logs a traceback for every ill-typed literal (an empty xsd:date, a date-time typed xsd:date...).
-    Catalogs are full of them and the lexical form, which is all we keep, is intact: not worth a log line each."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Failed to convert Literal lexical form")
-
-
-logging.getLogger("rdflib.term").addFilter(_IllTypedLiterals())
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
@@ -297,7 +285,7 @@ def _declared_syntax(content_type: str | None) -> Syntax | None:
 
 
 _TURTLE_START = re.compile(rb"^(@prefix|@base|prefix\s|base\s)", re.IGNORECASE)
-RIPLES_LINE = re.compile(rb"^(<[^>\s]*>|_:\S+)\s+<[^>\s]*>\s+.+\.\s*$")
+_NTRIPLES_LINE = re.compile(rb"^(<[^>\s]*>|_:\S+)\s+<[^>\s]*>\s+.+\.\s*$")
 
 
 def sniff_syntax(body: bytes) -> Syntax | None:
@@ -308,7 +296,7 @@ def sniff_syntax(body: bytes) -> Syntax | None:
         if b"<html" in lowered or b"<!doctype html" in lowered:
             return None
         first_line = head.split(b"\n", 1)[0]
-        if RIPLES_LINE.match(first_line.strip()):
+        if _NTRIPLES_LINE.match(first_line.strip()):
             return "ntriples" if not _TURTLE_START.search(head) else "turtle"
         return "rdfxml"
     if head.startswith((b"{", b"[")):

@@ -2,7 +2,7 @@
 
 Why text rather than parser objects: strings hash and compare fast (a page of a thousand datasets is split by dict
 lookups), a record's N-Triples are its lines joined with nothing left to serialise, and the same text comes out
-whichever parser read the page (oxigraph, or rdflib for JSON-LD). Only what the N-Triples grammar forbids is escaped,
+whichever syntax the page was written in. Only what the N-Triples grammar forbids is escaped,
 so a record's bytes, hence its content hash, stay the same across harvests and parsers.
 """
 

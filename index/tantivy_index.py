@@ -75,22 +75,22 @@ RESULT_CACHE_SIZE = 256
 # the 11 facets), far from a 50 ms answer. Beyond about FACET_EXACT_UP_TO matched documents (estimated on one bucket)
 # they are counted on a uniform sample of about that many documents (records fall into SAMPLE_BUCKETS buckets by a
 # digest of their id) and scaled up; the result says so (SearchResult.facets_exact), and the totals and hits stay
-# exact. The relative error
-# of a count is about 1/sqrt(its sampled documents): ~2 % for a value held by a tenth of the result.
+# exact. The relative error of a count is about 1/sqrt(its sampled documents): ~2 % for a value held by a tenth of
+# the result.
 FACET_EXACT_UP_TO = 30_000
 SAMPLE_BUCKETS = 64
 
+_FACET_POOL: ThreadPoolExecutor
 
 
-def _new_facet_pool() -> ThreadPoolExecutor:
+def _new_facet_pool() -> None:
     """Facet groups of one query are counted in parallel (see TantivyIndex._facets); threads start when first
     needed. A forked child gets a pool of its own: the parent's worker threads do not exist there."""
     global _FACET_POOL
     _FACET_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="moisson-facets")
-    return _FACET_POOL
 
 
-_FACET_POOL = _new_facet_pool()
+_new_facet_pool()
 os.register_at_fork(after_in_child=_new_facet_pool)
 
 _QUERY_PIECES = re.compile(r'"[^"]*"?|\S+')

@@ -111,6 +111,8 @@ Graph = dict[str, dict[str, list[Term]]]
 
 _TRIPLE = re.compile(r'^[ \t]*(<[^>]*>|_:\S+)[ \t]+<([^>]*)>[ \t]+(<[^>]*>|_:\S+|"(?:[^"\\\n]|\\.)*"'
                      r'(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)[ \t]*\.[ \t]*\r?$', re.MULTILINE)
+
+
 def _term(text: str) -> Term:
     if text[0] == "<":
         return Iri(unescape(text[1:-1]))

@@ -25,6 +25,7 @@ Choices that matter:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -48,6 +49,17 @@ from normalise.model import (
     SchemaRef,
     Spatial,
 )
+
+
+class _IllTypedLiterals(logging.Filter):
+    """rdflib logs a traceback for every ill-typed literal (an empty xsd:date, a date-time typed xsd:date...).
+    Catalogs are full of them and the lexical form, which is all we keep, is intact: not worth a log line each."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_IllTypedLiterals())
 
 
 class Terms:
