@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harvesters.config import Config, ConfigError, config_path, load_config
 from index.store import Store
+from kernel.config import Config, ConfigError, config_path, load_config
 
 app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -98,8 +98,8 @@ def sources_detect(
     source_id: Annotated[str | None, typer.Option("--id", help="source id (default: from the host name)")] = None,
 ) -> None:
     """Name a portal's source type by probing its address; print a ready-to-paste sources.yaml entry."""
-    from harvesters.config import Settings
     from harvesters.detect import append_source, detect, entry_yaml, probe_client
+    from kernel.config import Settings
 
     path = config_path(state.config_file)
     settings = _config().settings if path.exists() else Settings()

@@ -41,9 +41,9 @@ def measure(packages: int = 2000, seed: int = SEED, page_size: int = 100) -> dic
     from ckanapi import RemoteCKAN
 
     from harvesters.ckan import CkanHarvester
-    from harvesters.config import HttpSettings, SourceConfig
-    from harvesters.http import HttpClient
-    from harvesters.record import RawRecord
+    from kernel.config import HttpSettings, SourceConfig
+    from kernel.http import HttpClient
+    from kernel.records import RawRecord
 
     ctx = multiprocessing.get_context("spawn")
     conn, child = ctx.Pipe()

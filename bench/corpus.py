@@ -46,7 +46,7 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 
 from bench.index_engines import FILLERS, WORDS, _zipf
-from harvesters.record import RawRecord
+from kernel.records import RawRecord
 from normalise.reference import DEFAULT_OUT, read_csv
 
 SEED = 20261123
@@ -655,9 +655,9 @@ class Corpus:
 
 def split_dcat_page(source: Source, body: bytes, url: str) -> Iterator[Any]:
     """moisson's DCAT harvester reading one page (what a harvest does before normalising)."""
-    from harvesters.config import SourceConfig
     from harvesters.dcat import DcatHarvester
-    from harvesters.http import HttpClient
+    from kernel.config import SourceConfig
+    from kernel.http import HttpClient
 
     harvester = DcatHarvester(SourceConfig(id=source.id, type="dcat", url=url), HttpClient())
     return iter(harvester.read_page(body, "application/rdf+xml", url).items)

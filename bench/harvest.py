@@ -80,7 +80,7 @@ def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None) -> d
 
 
 def _config(corpus: Corpus, base_url: str) -> Any:
-    from harvesters.config import Config, HttpSettings, Settings, SourceConfig
+    from kernel.config import Config, HttpSettings, Settings, SourceConfig
 
     settings = Settings(allow_private_networks=True, contact="bench@example.org", http=HttpSettings(**POLITE_OFF))
     sources = [SourceConfig(id=s.id, type="dcat" if s.type == "dcat-us" else s.type, url=source_url(s, base_url))

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from bench.corpus import SEED, Corpus, schema_org_dataset
-from harvesters.record import RawRecord
+from kernel.records import RawRecord
 
 TYPES = ("ckan", "ods", "udata", "dcat-us", "schema-org", "csw", "dcat")
 LABELS = {"ckan": "CKAN package (JSON)", "ods": "OpenDataSoft dataset (JSON)", "udata": "udata dataset (JSON)",

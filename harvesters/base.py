@@ -12,9 +12,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from harvesters.config import SourceConfig
-from harvesters.http import HttpClient
-from harvesters.record import HarvestItem
+from kernel.config import SourceConfig
+from kernel.http import HttpClient
+from kernel.records import HarvestItem
 
 
 class NoOptions(BaseModel):
@@ -40,5 +40,5 @@ class Harvester(ABC):
         """Yield raw records and record errors.
 
         ``since`` (ISO 8601) asks only for what changed after it, where the protocol allows; a harvester that cannot
-        filter ignores it. Raise :class:`harvesters.record.SourceError` when the source cannot be harvested at all.
+        filter ignores it. Raise :class:`kernel.records.SourceError` when the source cannot be harvested at all.
         """

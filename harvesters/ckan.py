@@ -47,7 +47,7 @@ from ckanapi.errors import (
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
-from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
+from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 ACTION_PATH = "api/3/action/"
 SORT = "metadata_modified desc, id asc"

@@ -37,7 +37,7 @@ from owslib.ows import ExceptionReport
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
-from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
+from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 CSW2 = "http://www.opengis.net/cat/csw/2.0.2"
 CSW3 = "http://www.opengis.net/cat/csw/3.0"

@@ -27,10 +27,10 @@ import pyoxigraph as ox
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
-from harvesters import ntriples
 from harvesters.base import Harvester
-from harvesters.ntriples import Term, is_blank, is_literal
-from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
+from kernel import ntriples
+from kernel.ntriples import Term, is_blank, is_literal
+from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"

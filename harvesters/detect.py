@@ -26,8 +26,8 @@ import requests
 from lxml import etree
 from lxml import html as lxml_html
 
-from harvesters.config import SourceConfig, suggest_id
-from harvesters.http import HttpClient
+from kernel.config import SourceConfig, suggest_id
+from kernel.http import HttpClient
 
 CONFIDENT, PARSED, WEAK = 0.95, 0.8, 0.6
 RDF_TYPES = {"application/rdf+xml": "rdfxml", "text/turtle": "turtle", "application/x-turtle": "turtle",
@@ -54,7 +54,7 @@ class Detection:
         return self.type is not None
 
     def source_entry(self, source_id: str | None = None) -> dict[str, Any]:
-        """A sources.yaml entry for this portal, validated by harvesters.config."""
+        """A sources.yaml entry for this portal, validated by kernel.config."""
         if self.type is None:
             raise ValueError("cannot tell the source type, so there is no entry to write")
         host = urlsplit(self.url).hostname or "source"
@@ -318,8 +318,8 @@ def _sniff_rdf(body: bytes) -> str | None:
 
 def _dcat_count(body: bytes, syntax: str, url: str) -> int | None:
     """How many dcat:Dataset/DatasetSeries/DataService/Catalog subjects the document has; None if unparseable."""
-    from harvesters import ntriples
     from harvesters.dcat import PageGraph
+    from kernel import ntriples
 
     try:
         if syntax == "jsonld" and _has_remote_context(json.loads(body)):
@@ -378,7 +378,7 @@ def probe_client(settings: Any = None, *, allow_private: bool = False, contact: 
                  ) -> HttpClient:
     """An HttpClient for probing: the configured politeness, but short timeouts and no retries (a probe that fails
     is evidence, not something to insist on)."""
-    from harvesters.config import HttpSettings
+    from kernel.config import HttpSettings
 
     base = settings or HttpSettings()
     quick = base.model_copy(update={"timeout": min(base.timeout, 15.0), "total_timeout": 60.0, "retries": 0,
@@ -396,10 +396,10 @@ def entry_yaml(entry: dict[str, Any]) -> str:
 
 def append_source(path: Any, entry: dict[str, Any]) -> str:
     """Append ``entry`` to the sources file at ``path`` (comments and layout kept), after validating the result
-    with harvesters.config (ids unique, options known...). Returns the new text; raises ConfigError if invalid."""
+    with kernel.config (ids unique, options known...). Returns the new text; raises ConfigError if invalid."""
     from pathlib import Path
 
-    from harvesters.config import parse_config
+    from kernel.config import parse_config
 
     path = Path(path)
     text = path.read_text("utf-8") if path.exists() else "sources:\n"

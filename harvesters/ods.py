@@ -23,7 +23,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
-from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
+from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 WINDOW = 10_000  # the Explore API's limit on offset + limit
 API_PATHS = {"v2.1": "/api/explore/v2.1/catalog/datasets", "v2.0": "/api/v2/catalog/datasets"}

@@ -22,7 +22,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
-from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
+from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 JSON = {"Accept": "application/geo+json, application/json;q=0.9"}
 _COLLECTION_URL = re.compile(r"^(?P<base>.+?)/collections/(?P<id>[^/?#]+)/?(?:items/?)?(?:\?.*)?$")

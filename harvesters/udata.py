@@ -23,7 +23,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
-from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
+from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 
 class UdataOptions(BaseModel):

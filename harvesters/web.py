@@ -11,7 +11,7 @@ The crawl (child side, :class:`CatalogSpider`):
   ``max_pages``; only the source's host and ``options.allowed_domains`` are crawled;
 - is polite: AutoThrottle on, per-domain concurrency and delay from the sources file's HTTP settings, our
   User-Agent; every request, robots.txt and redirects included, goes through :class:`AddressGuardMiddleware`, the
-  private-address guard of :mod:`harvesters.http`, unless the config allows private networks;
+  private-address guard of :mod:`kernel.http`, unless the config allows private networks;
 - extracts schema.org ``Dataset`` objects from ``<script type="application/ld+json">`` (plain, arrays, ``@graph``,
   nested in a WebPage, listed by a DataCatalog's ``dataset``). A dataset listed on one page but pointing (``url``) to
   its own in-site page is deferred to that page, which usually describes it best; it is emitted from the listing
@@ -46,8 +46,8 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
-from harvesters.http import BlockedAddressError, check_address
-from harvesters.record import HarvestItem, RawRecord, RecordError, SourceError
+from kernel.http import BlockedAddressError, check_address
+from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 FEED_TYPES = ("application/rdf+xml", "text/turtle", "application/ld+json", "application/n-triples",
               "application/x-turtle", "text/n3")
@@ -299,7 +299,7 @@ def _crawl(spec_path: str, out_path: str) -> int:
         """A request to a private or loopback address refused by the guard."""
 
     class AddressGuardMiddleware:
-        """The address guard of harvesters.http for every request Scrapy makes (robots.txt and redirects too)."""
+        """The address guard of kernel.http for every request Scrapy makes (robots.txt and redirects too)."""
 
         def __init__(self) -> None:
             self.checked: dict[str, str | None] = {}

@@ -37,11 +37,11 @@ from typing import Any
 
 import yaml
 
-from harvesters.record import utcnow
 from index.bodies import TYPE_LABELS, TYPES, Registry, registry
 from index.publishers import Match, match_publishers, overrides_path
 from index.quality import ensure_schema as ensure_quality_schema
 from index.store import Store
+from kernel.records import utcnow
 from normalise.territory import departement_name, region_name
 
 SOCLE_FILE = Path(__file__).resolve().parent.parent / "config" / "socle_commun.yaml"

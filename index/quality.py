@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from harvesters.record import utcnow
 from index.store import Store
+from kernel.records import utcnow
 from normalise.model import DataService, Dataset
 from scoring import french
 from scoring.links import LinkCheck

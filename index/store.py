@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from harvesters.config import SourceConfig
-from harvesters.record import RawRecord, RecordError, utcnow
+from kernel.config import SourceConfig
+from kernel.records import RawRecord, RecordError, utcnow
 from normalise.model import DataService, Dataset, content_hash, entry_from_json, entry_to_json
 
 DEFAULT_DB = Path("var/moisson.db")

@@ -1,6 +1,6 @@
 """Normalisers: one function per raw-record profile, each mapping the source format onto :mod:`normalise.model`.
 
-A normaliser takes a :class:`harvesters.record.RawRecord` and returns the entries it describes (usually one dataset;
+A normaliser takes a :class:`kernel.records.RawRecord` and returns the entries it describes (usually one dataset;
 an ISO 19139 service record gives a DataService). It raises :class:`NormaliseError` with a plain reason when the
 record cannot be understood; the pipeline reports it on the job and goes on with the rest of the source.
 """
@@ -11,8 +11,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from harvesters.config import PublisherHint
-    from harvesters.record import RawRecord
+    from kernel.config import PublisherHint
+    from kernel.records import RawRecord
     from normalise.model import DataService, Dataset
 
 

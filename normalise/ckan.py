@@ -28,8 +28,8 @@ from urllib.parse import quote, urlsplit
 
 import orjson
 
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import (
     bbox_of,

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import orjson
 from lxml import html as lxml_html
 
-from harvesters.config import PublisherHint
+from kernel.config import PublisherHint
 from normalise import NormaliseError
 from normalise.model import Agent, Dataset
 

@@ -25,8 +25,8 @@ from normalise.iso19139 import distributions_from_links, make_link
 from normalise.model import Agent, DataService, Dataset, Spatial, entry_id
 
 if TYPE_CHECKING:
-    from harvesters.config import PublisherHint
-    from harvesters.record import RawRecord
+    from kernel.config import PublisherHint
+    from kernel.records import RawRecord
 
 DC = "http://purl.org/dc/elements/1.1/"
 DCT = "http://purl.org/dc/terms/"

@@ -35,9 +35,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from harvesters.config import PublisherHint
-from harvesters.ntriples import unescape
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.ntriples import unescape
+from kernel.records import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import Box, bbox_of, geojson_positions, publisher_from_hint, recommended_gaps
 from normalise.model import (

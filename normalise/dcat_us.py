@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import publisher_from_hint, recommended_gaps, text, text_from_html
 from normalise.dcat import parse_geometry

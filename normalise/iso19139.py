@@ -55,8 +55,8 @@ from normalise.model import (
 from normalise.vocab import fold
 
 if TYPE_CHECKING:
-    from harvesters.config import PublisherHint
-    from harvesters.record import RawRecord
+    from kernel.config import PublisherHint
+    from kernel.records import RawRecord
 
 NS = {
     "gmd": "http://www.isotc211.org/2005/gmd",

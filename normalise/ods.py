@@ -33,8 +33,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import load_json, portal_base, publisher_from_hint, recommended_gaps, text, text_from_html
 from normalise.model import Agent, ContactPoint, Dataset, Distribution, PeriodOfTime, Spatial, entry_id

@@ -21,8 +21,8 @@ from normalise.iso19139 import distributions_from_links, make_link
 from normalise.model import Agent, ContactPoint, DataService, Dataset, PeriodOfTime, Spatial, entry_id
 
 if TYPE_CHECKING:
-    from harvesters.config import PublisherHint
-    from harvesters.record import RawRecord
+    from kernel.config import PublisherHint
+    from kernel.records import RawRecord
 
 PUBLISHER_ROLES = ("publisher", "owner", "custodian", "distributor", "pointOfContact")
 

@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import load_json, publisher_from_hint, recommended_gaps, text, text_from_html
 from normalise.model import Agent, ContactPoint, Dataset, Distribution, PeriodOfTime, Spatial, entry_id

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import (
     bbox_of,

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from harvesters import harvester_class
-from harvesters.config import Config, SourceConfig
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord, RecordError, SourceError, utcnow
 from index.store import JobCounts, Store
+from kernel.config import Config, SourceConfig
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError, utcnow
 from normalise import NormaliseError, normalise
 from normalise.model import DataService, Dataset
 

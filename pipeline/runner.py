@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harvesters.config import Config, SourceConfig
 from index.store import HarvestLockedError, JobCounts, Store
+from kernel.config import Config, SourceConfig
 from pipeline.harvest import JobResult, Progress, run_harvest
 
 log = logging.getLogger(__name__)

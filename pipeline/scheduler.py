@@ -23,8 +23,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 
-from harvesters.config import Config, ConfigError, SourceConfig
 from index.store import Store
+from kernel.config import Config, ConfigError, SourceConfig
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import requests
 
-from harvesters.config import HttpSettings
-from harvesters.http import BlockedAddressError, HttpClient
+from kernel.config import HttpSettings
+from kernel.http import BlockedAddressError, HttpClient
 
 HEAD_REFUSED = frozenset({403, 404, 405, 406, 501})
 

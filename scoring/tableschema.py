@@ -18,8 +18,8 @@ import orjson
 import requests
 import yaml
 
-from harvesters.config import HttpSettings
-from harvesters.http import HttpClient, ResponseTooLargeError
+from kernel.config import HttpSettings
+from kernel.http import HttpClient, ResponseTooLargeError
 from normalise.model import DataService, Dataset, Distribution, SchemaRef
 from scoring.french import catalogue, declared_schemas
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from demo.server import PortalServer
-from harvesters.config import Config, parse_config
 from index.store import Store
+from kernel.config import Config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from pydantic import BaseModel, Field
 
 from api.routes.deps import StoreDep
-from harvesters.config import Config, ConfigError, load_config
+from kernel.config import Config, ConfigError, load_config
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 

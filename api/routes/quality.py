@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.charts import bar_chart
 from api.routes.deps import JSON, StoreDep, negotiate
-from harvesters.config import Config, ConfigError, load_config
 from index.quality import QualityReport, ensure_schema, quality_of, report, score_and_store
 from index.store import Store
+from kernel.config import Config, ConfigError, load_config
 from normalise.model import entry_from_json
 from scoring.mqa import BANDS, MAX_POINTS
 

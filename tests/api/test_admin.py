@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from demo.server import PortalServer
-from harvesters.config import load_config
 from index.store import JobCounts, Store
+from kernel.config import load_config
 from pipeline.scheduler import Scheduler
 from tests.pipeline.portals import FAST_HTTP, Slow, recorded_ckan
 

@@ -14,10 +14,10 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from api.app import create_app
-from harvesters.config import SourceConfig
-from harvesters.record import RecordError
 from index import close_indexes, sync_index
 from index.store import JobCounts, Store
+from kernel.config import SourceConfig
+from kernel.records import RecordError
 from normalise.model import Agent, DataService, Dataset, Distribution, Spatial
 from scoring import shacl
 

@@ -23,9 +23,9 @@ from api.app import create_app
 from demo.portals.ckan import CkanPortal, load_recordings
 from demo.portals.dcat import demo_portals
 from demo.server import PortalServer, Request, Response
-from harvesters.config import parse_config
 from index.quality import report
 from index.store import Store
+from kernel.config import parse_config
 from normalise.model import Dataset, Distribution, entry_from_json
 from pipeline.harvest import run_harvest, sync_search_index
 from pipeline.scoring import check_links

@@ -14,10 +14,10 @@ import uvicorn
 
 from api.app import create_app
 from harvesters import harvester_class
-from harvesters.config import SourceConfig
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord
 from index.store import JobCounts
+from kernel.config import SourceConfig
+from kernel.http import HttpClient
+from kernel.records import RawRecord
 from normalise import normalise
 from tests.api.test_app import build_records
 from tests.conftest import make_config

@@ -12,8 +12,8 @@ from bench.corpus import PROFILES, Corpus, position_of, record_uid
 from bench.harvest import _config
 from bench.normalisation import raw_records
 from bench.portals import CorpusPortals
-from harvesters.record import RawRecord
 from index.store import Store
+from kernel.records import RawRecord
 from normalise import normalise
 from normalise.model import Dataset
 from pipeline.harvest import run_harvest

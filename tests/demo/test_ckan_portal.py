@@ -8,7 +8,7 @@ import requests
 
 from demo.portals.ckan import CkanPortal, demo_portals, load_recordings
 from demo.server import PortalServer
-from harvesters.config import parse_config
+from kernel.config import parse_config
 from tests.conftest import DEMO_DATA
 
 

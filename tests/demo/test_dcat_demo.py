@@ -6,8 +6,8 @@ import yaml
 
 from demo.portals.dcat import demo_portals
 from demo.server import PortalServer
-from harvesters.config import parse_config
 from index.store import Store
+from kernel.config import parse_config
 from pipeline.harvest import run_harvest
 from tests.conftest import DEMO_DATA
 

@@ -15,8 +15,8 @@ from demo.portals.ckan import CkanPortal, load_recordings
 from demo.portals.static import StaticFiles
 from demo.server import PortalServer, Request, Response
 from harvesters.ckan import CkanHarvester, portal_root, solr_date
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord, RecordError, SourceError
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError
 from tests.conftest import make_config
 
 CKAN_FILES = "ckan/*.json"
@@ -268,7 +268,7 @@ def test_a_json_api_that_is_not_ckan_is_a_source_error(server: PortalServer) -> 
 
 
 def test_unknown_options_are_configuration_errors() -> None:
-    from harvesters.config import ConfigError
+    from kernel.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"options\.pagesize.*options of type 'ckan' are: page_size, fq"):
         make_config("- {id: x, type: ckan, url: 'https://data.example.fr', options: {pagesize: 5}}")

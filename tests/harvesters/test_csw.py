@@ -17,13 +17,13 @@ import pytest
 
 from demo.portals.csw import PycswServer, Variant, build_records, iso_records
 from demo.server import PortalServer, Request, Response
-from harvesters.config import HttpSettings, SourceConfig
 from harvesters.csw import CswHarvester
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord, RecordError, SourceError
 from index import open_index
 from index.search import SearchQuery
 from index.store import Store
+from kernel.config import HttpSettings, SourceConfig
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError
 from normalise.model import DataService
 from pipeline.harvest import run_harvest
 from tests.conftest import make_config

@@ -14,8 +14,8 @@ from rdflib import Graph
 from demo.portals.static import StaticFiles
 from demo.server import PortalServer, Request, Response
 from harvesters.dcat import DcatHarvester, sniff_syntax
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord, RecordError, SourceError
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError
 from tests.conftest import make_config
 
 DCAT_DIR = "dcat"

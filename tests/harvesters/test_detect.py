@@ -18,9 +18,9 @@ from demo.portals.static import StaticFiles
 from demo.portals.udata import ADDITIONS, DATASUD, VANVES, UdataPortal, load_portal_data
 from demo.portals.web import WebSite
 from demo.server import PortalServer, Request, Response
-from harvesters.config import HttpSettings, parse_config
 from harvesters.detect import append_source, detect, probe_client
-from harvesters.http import HttpClient
+from kernel.config import HttpSettings, parse_config
+from kernel.http import HttpClient
 from tests.conftest import DEMO_DATA
 
 RECORDS_CONFORMANCE = ["http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",

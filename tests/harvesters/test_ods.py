@@ -12,10 +12,10 @@ import requests
 
 from demo.portals.ods import OdsPortal
 from demo.server import PortalServer, Request, Response
-from harvesters.http import HttpClient
 from harvesters.ods import OdsHarvester, portal_root
-from harvesters.record import RawRecord, RecordError, SourceError
 from index.store import Store
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError
 from pipeline.harvest import run_harvest
 from tests.conftest import make_config
 

@@ -8,11 +8,11 @@ import orjson
 import pytest
 
 from demo.server import PortalServer, Request, Response
-from harvesters.config import HttpSettings, SourceConfig
-from harvesters.http import HttpClient
 from harvesters.ogcapi_records import OgcApiRecordsHarvester
-from harvesters.record import RawRecord, RecordError, SourceError
 from index.store import Store
+from kernel.config import HttpSettings, SourceConfig
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError
 from normalise.model import DataService, Dataset
 from pipeline.harvest import run_harvest
 from tests.conftest import make_config

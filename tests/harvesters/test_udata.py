@@ -12,10 +12,10 @@ import requests
 
 from demo.portals.udata import ADDITIONS, DATASUD, VANVES, UdataPortal, load_portal_data
 from demo.server import PortalServer, Request, Response
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord, RecordError, SourceError
 from harvesters.udata import UdataHarvester, api_root
 from index.store import Store
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError
 from pipeline.harvest import run_harvest
 from tests.conftest import DEMO_DATA, make_config
 

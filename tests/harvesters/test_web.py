@@ -10,10 +10,10 @@ import pytest
 
 from demo.portals.web import WebSite
 from demo.server import PortalServer, Request, Response
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord, RecordError, SourceError
 from harvesters.web import WebHarvester, dataset_key, find_datasets, parse_jsonld_block
 from index.store import Store
+from kernel.http import HttpClient
+from kernel.records import RawRecord, RecordError, SourceError
 from pipeline.harvest import run_harvest
 from tests.conftest import DEMO_DATA, make_config
 

@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from demo.portals.ckan import load_recordings
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, normalise
 from normalise.ckan import normalise_ckan
 from normalise.model import Dataset

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from harvesters.record import RawRecord
+from kernel.records import RawRecord
 from normalise import NormaliseError, vocab
 from normalise.csw_dc import normalise_csw_dc
 from normalise.model import DataService, Dataset

@@ -9,10 +9,10 @@ import pytest
 
 from demo.portals.static import StaticFiles
 from demo.server import PortalServer
-from harvesters.config import PublisherHint, SourceConfig
 from harvesters.dcat import DcatHarvester
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint, SourceConfig
+from kernel.http import HttpClient
+from kernel.records import RawRecord
 from normalise import NormaliseError, normalise
 from normalise.dcat import normalise_dcat, parse_geometry, read_ntriples
 from normalise.model import DataService, Dataset, content_hash, entry_from_json, entry_id, entry_to_json

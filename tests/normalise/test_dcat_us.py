@@ -9,10 +9,10 @@ import pytest
 
 from demo.portals.static import StaticFiles
 from demo.server import PortalServer
-from harvesters.config import PublisherHint, SourceConfig
 from harvesters.dcat import DcatHarvester
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint, SourceConfig
+from kernel.http import HttpClient
+from kernel.records import RawRecord
 from normalise import NormaliseError
 from normalise.dcat_us import normalise_dcat_us
 from normalise.model import Dataset, entry_from_json, entry_to_json

@@ -10,7 +10,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib import namespace as ns
 
 from demo.portals.csw import iso_records
-from harvesters.record import RawRecord
+from kernel.records import RawRecord
 from normalise import NormaliseError, normalise, vocab
 from normalise.iso19139 import normalise_iso19139
 from normalise.model import DataService, Dataset

@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from demo.portals.ods import datasets_from_dcat_recording
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, normalise
 from normalise.common import recommended_gaps, text_from_html
 from normalise.model import Dataset

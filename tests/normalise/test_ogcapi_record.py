@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from harvesters.record import RawRecord
+from kernel.records import RawRecord
 from normalise import NormaliseError
 from normalise.ogcapi_record import normalise_ogcapi_record
 from scoring.shacl import validate_entries

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
-from harvesters.config import PublisherHint
-from harvesters.record import RawRecord
 from harvesters.web import find_datasets, parse_jsonld_block
+from kernel.config import PublisherHint
+from kernel.records import RawRecord
 from normalise import NormaliseError, normalise
 from normalise.model import Dataset
 from scoring.shacl import validate_entries

@@ -12,10 +12,10 @@ import pytest
 
 from demo.portals.udata import ADDITIONS, DATASUD, VANVES, UdataPortal, load_portal_data
 from demo.server import PortalServer
-from harvesters.config import PublisherHint
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord
 from harvesters.udata import UdataHarvester
+from kernel.config import PublisherHint
+from kernel.http import HttpClient
+from kernel.records import RawRecord
 from normalise import NormaliseError, normalise
 from normalise.model import Dataset
 from scoring.shacl import validate_entries

@@ -14,7 +14,7 @@ from typing import Any
 
 from demo.portals.ckan import CkanPortal, load_recordings
 from demo.server import Request, Response
-from harvesters.config import Config
+from kernel.config import Config
 from tests.conftest import make_config
 
 # Politeness is tested in tests/harvesters/test_http.py; here it would only slow the tests down.

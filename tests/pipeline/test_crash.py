@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from demo.server import PortalServer
-from harvesters.config import load_config
 from index import open_index
 from index.store import Store
+from kernel.config import load_config
 from pipeline.harvest import run_harvest
 from tests.conftest import ROOT
 from tests.pipeline.portals import FAST_HTTP, Slow, recorded_ckan
@@ -27,7 +27,7 @@ PAGE = 7  # packages per package_search page: batches straddle pages
 
 CHILD = """
 import sys
-from harvesters.config import load_config
+from kernel.config import load_config
 from index.store import Store
 from pipeline.harvest import run_harvest
 config = load_config(sys.argv[2])

@@ -11,10 +11,10 @@ import pytest
 from demo.portals.dcat import hydra_pages
 from demo.portals.static import StaticFiles
 from demo.server import PortalServer, Request, Response
-from harvesters.config import Config
 from index import close_indexes, open_index
 from index.search import SearchQuery
 from index.store import Store
+from kernel.config import Config
 from normalise.model import entry_id
 from pipeline.harvest import JobResult, run_harvest
 from tests.conftest import make_config

@@ -12,10 +12,10 @@ import pytest
 
 from demo.portals.ckan import CkanPortal, load_recordings
 from demo.server import PortalServer
-from harvesters.config import Config
 from index import close_indexes, open_index
 from index.search import SearchQuery
 from index.store import Store
+from kernel.config import Config
 from normalise.model import entry_id
 from pipeline.harvest import run_harvest
 from tests.conftest import make_config

@@ -21,8 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from demo.server import PortalServer
-from harvesters.config import Config, ConfigError
 from index.store import Store
+from kernel.config import Config, ConfigError
 from pipeline.scheduler import TABLE, Scheduler, _job_store
 from tests.conftest import ROOT, make_config
 from tests.pipeline.portals import FAST_HTTP, Slow, recorded_ckan

@@ -19,8 +19,8 @@ from demo.portals.ckan import CkanPortal, load_recordings
 from demo.portals.static import CONTENT_TYPES
 from demo.server import PortalServer
 from harvesters import harvester_class
-from harvesters.http import HttpClient
-from harvesters.record import RawRecord
+from kernel.http import HttpClient
+from kernel.records import RawRecord
 from normalise import normalise
 from normalise.model import Agent, ContactPoint, Dataset, Distribution
 from scoring import shacl

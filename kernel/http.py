@@ -24,7 +24,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from harvesters.config import HttpSettings
+from kernel.config import HttpSettings
 
 VERSION = "0.1.0"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -15,10 +15,10 @@ import requests
 
 from demo.portals.static import StaticFiles
 from demo.server import PortalServer, Request, Response
-from harvesters import http as http_module
-from harvesters.config import HttpSettings
-from harvesters.http import BlockedAddressError, HttpClient, ResponseTooLargeError
 from index.store import Store
+from kernel import http as http_module
+from kernel.config import HttpSettings
+from kernel.http import BlockedAddressError, HttpClient, ResponseTooLargeError
 
 
 def scripted(*steps: Response) -> Callable[[Request], Response]:
