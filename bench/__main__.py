@@ -9,6 +9,8 @@ Sections (each a module runnable on its own):
   comparison at the smaller size);
 * harvest (:mod:`bench.harvest`): a full harvest of the synthetic corpus over loopback at two corpus sizes — records
   per second, peak RSS, the index synced from the store, and the cost of re-harvesting the unchanged corpus.
+* shacl (:mod:`bench.shacl`): DCAT-AP 3.0.1 verdicts per CPU second, the compiled shapes against pyshacl, on corpus
+  records of every type, clean and damaged, with a check that both gave the same verdicts.
 
 Full run: about 20 minutes on the 2-core reference machine; ``--quick`` (3 minutes) uses small sizes. ``--only``
 runs some sections; sizes can be overridden. Results go to ``bench/results/bench.json`` (``bench-quick.json`` for
@@ -32,11 +34,12 @@ from rich.table import Table
 from rich.text import Text
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("normalisation", "ckan", "index", "harvest")
+SECTIONS = ("normalisation", "ckan", "index", "harvest", "shacl")
 SIZES = {
-    "quick": {"normalisation": 500, "ckan": 500, "index": [(20_000, "tantivy,fts5")], "harvest": [5_000, 20_000]},
+    "quick": {"normalisation": 500, "ckan": 500, "index": [(20_000, "tantivy,fts5")], "harvest": [5_000, 20_000],
+              "shacl": 20},
     "full": {"normalisation": 3000, "ckan": 2000, "index": [(100_000, "tantivy,fts5"), (1_000_000, "tantivy")],
-             "harvest": [20_000, 100_000]},
+             "harvest": [20_000, 100_000], "shacl": 100},
 }
 BUDGET = {"search_p95_ms": 50, "index_1m_s": 600, "peak_rss_mb": 1536}
 
@@ -124,6 +127,10 @@ def main(argv: list[str]) -> int:
                 runs[str(records)] = {**harvest.measure(records),
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
             results["harvest"] = _by_size(runs)
+        elif section == "shacl":
+            from bench import shacl
+
+            results["shacl"] = shacl.measure(sizes["shacl"])
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)
@@ -182,6 +189,8 @@ def print_tables(results: dict[str, Any], console: Console | MarkdownConsole | N
         _index_table(console, results["index"])
     if "harvest" in results:
         _harvest_table(console, results["harvest"])
+    if "shacl" in results:
+        _shacl_table(console, results["shacl"])
 
 
 def _normalisation_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
@@ -275,6 +284,25 @@ def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> 
         console.print(f"SHACL validation (pipeline's batches of 50, consolidated DCAT-AP 3 shapes): "
                       f"{shacl[-1]['ms_per_record']} ms CPU a record, {shacl[-1]['records_per_cpu_s']} records/s "
                       "per core — run once per record version, budgeted per harvest job (README, Quality scoring).")
+
+
+def _shacl_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
+    table = Table(title=f"SHACL, DCAT-AP 3.0.1 consolidated shapes: {data['records']:,} corpus records (half of them "
+                        f"damaged), batches of {data['batch']}, records per CPU second", title_justify="left")
+    for column in ("engine", "records /s per core", "ms CPU a record", "budget /s", "within", "÷ pyshacl",
+                   "same verdicts"):
+        table.add_column(column, justify="left" if column == "engine" else "right")
+    ref, fast = data["pyshacl"], data["compiled"]
+    table.add_row("pyshacl 0.40 (reference)", _n(ref["records_per_cpu_s"]), _n(ref["ms_per_record"], 2),
+                  _n(data["budget_per_cpu_s"]), _ok(ref["records_per_cpu_s"] >= data["budget_per_cpu_s"]), "1×", "")
+    table.add_row("compiled shapes (used)", _n(fast["records_per_cpu_s"]), _n(fast["ms_per_record"], 2),
+                  _n(data["budget_per_cpu_s"]), _ok(fast["records_per_cpu_s"] >= data["budget_per_cpu_s"]),
+                  f"{data['ratio']}×", _ok(data["identical_verdicts"]))
+    console.print(table)
+    by = ", ".join(f"{k} {v:,}" for k, v in data["violations_by_constraint"].items())
+    console.print(f"{data['records_with_violations']:,} records with violations, {data['violations']:,} violations "
+                  f"({by}); load average {data['load_average']['start']} at start, {data['load_average']['end']} at "
+                  "end.")
 
 
 if __name__ == "__main__":
