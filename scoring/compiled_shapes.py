@@ -145,7 +145,6 @@ class NodeShape:
     targets: frozenset[Node]
     checks: tuple[Check, ...]
 
-    @property
     def minimums(self) -> tuple[Check, ...]:
         """The checks to run on every focus node: a property it lacks can fail them."""
         return tuple(check for check in self.checks if check.constraint == "minCount")
@@ -168,7 +167,7 @@ class CompiledShapes:
         for index, shape in enumerate(node_shapes):
             for cls in shape.targets:
                 self._by_class.setdefault(cls, []).append(index)
-        self._minimums = [shape.minimums for shape in node_shapes]
+        self._minimums = [shape.minimums() for shape in node_shapes]
         self._by_path = [shape.by_path() for shape in node_shapes]
 
     def validate(self, data: Triples) -> list[Result]:
@@ -176,7 +175,7 @@ class CompiledShapes:
         of its focus nodes, as in pyshacl, however many of the node's classes it targets."""
         results: list[Result] = []
         for subject, by_predicate in data.subjects.items():
-            if _TYPE not in by_predicate or isinstance(subject, Literal):
+            if _TYPE not in by_predicate:
                 continue
             hit: set[int] = set()
             for cls in data.classes(subject):
