@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from index.store import Store
-from kernel.config import Config, ConfigError, config_path, load_config
+from kernel.config import Config, ConfigError, config_path, load_config, source_schedule
 
 app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -72,7 +72,7 @@ def sources_validate() -> None:
     for column in ("id", "type", "url", "schedule", "enabled"):
         table.add_column(column)
     for s in config.sources:
-        table.add_row(s.id, s.type, s.url, s.schedule or f"(default) {config.settings.default_schedule}",
+        table.add_row(s.id, s.type, s.url, s.schedule or f"(default) {source_schedule(s, config.settings)}",
                       "yes" if s.enabled else "no")
     out.print(table)
 
