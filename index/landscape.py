@@ -6,7 +6,7 @@
 its région, its publisher hint, and becomes a ``sources:`` item validated by :mod:`kernel.config`.
 
 The publisher hint (what records that name no publisher are attributed to) is the operator, but only for a portal
-that hosts no other body: on a shared platform (a région's portal hosting a hundred communes) a record without
+known to host no other body: on a shared platform (a région's portal hosting a hundred communes) a record without
 publisher is nobody's in particular.
 """
 
@@ -104,8 +104,7 @@ def _item(source: Source, body_siren: str | None) -> dict[str, Any]:
     entry = source.entry
     item: dict[str, Any] = {"id": entry.id, "type": entry.catalogue.type, "url": entry.catalogue.url,
                             "name": " ".join(entry.record.name.split())}
-    shared = bool(source.hosts) or any(r.shared for r in entry.records)
-    if source.operator is not None and not shared and (source.operator.name or source.operator.siren):
+    if source.operator is not None and not source.hosts and (source.operator.name or source.operator.siren):
         hint = {"name": source.operator.name} if source.operator.name else {}
         if source.operator.siren or body_siren:
             hint["siren"] = source.operator.siren or body_siren

@@ -40,5 +40,5 @@ class Homepage:
     def __call__(self, request: Request) -> Response:
         if request.path not in ("/", ""):
             return Response(404, b"not found", content_type="text/plain")
-        return Response(200, "<!doctype html><html><head><title>Mairie</title></head><body><h1>Bienvenue</h1>"
-                             "</body></html>".encode(), content_type="text/html; charset=utf-8")
+        return Response(200, b"<!doctype html><html><head><title>Mairie</title></head><body><h1>Bienvenue</h1>"
+                             b"</body></html>", content_type="text/html; charset=utf-8")

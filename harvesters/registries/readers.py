@@ -331,7 +331,7 @@ def _odf_organisations(rows: list[dict[str, str]]) -> Iterator[Publishing]:
             registry="odf-2022",
             organisation=Organisation((row.get("nom") or "").strip() or None, sirens[0],
                                       (row.get("type") or "").strip() or None, dep, region),
-            platforms=[p.strip() for p in (row.get("ptf") or "").split(",") if p.strip() and p.strip() != "DataGouv"],
+            platforms=[p.strip() for p in (row.get("ptf") or "").split(",") if p.strip()],
             portal_url=(row.get("url-ptf") or "").strip() or None,
             datagouv_url=(row.get("url-datagouv") or "").strip() or None, on_datagouv="datagouv" in merge)
 
@@ -350,11 +350,12 @@ def _attach_organisations(out: Registries) -> None:
     """OpenDataFrance's organisations as the hosted bodies of the platforms they publish on, by platform name, and of
     data.gouv.fr's record when they publish there (merge "datagouv" or "ptf+datagouv")."""
     platforms = {r.name: r for r in out.records if r.registry == "odf-2022"}
-    datagouv = next((r for r in out.records if r.registry == "odf-2022"
-                     and re.match(r"https?://(www\.)?data\.gouv\.fr/?", r.homepage)), None)
+    datagouv = platforms.get("DataGouv") or next((r for r in out.records if r.registry == "odf-2022"
+                                                  and re.match(r"https?://(www\.)?data\.gouv\.fr/?", r.homepage)),
+                                                 None)
     for pub in out.publishing:
         targets = [platforms[p] for p in pub.platforms if p in platforms]
-        if pub.on_datagouv and datagouv is not None:
+        if pub.on_datagouv and datagouv is not None and datagouv not in targets:
             targets.append(datagouv)
         for record in targets:
             known = {o.siren for o in record.hosted} | ({record.operator.siren} if record.operator else set())
