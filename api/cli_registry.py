@@ -44,8 +44,9 @@ def import_registry(
         cli.err.print(f"[red]error:[/red] nothing written: {exc}", highlight=False)
         raise typer.Exit(2) from None
     c = counts(landscape)
-    table = Table(title=f"{output}: {c['entries']} sources ({c['enabled']} enabled) from {c['records']} registry "
-                        f"records; {c['left']} left out, {c['conflicts']} conflicts")
+    cli.out.print(f"{output}: {c['entries']} sources ({c['enabled']} enabled) from {c['records']} registry records; "
+                  f"{c['left']} left out, {c['conflicts']} conflicts", highlight=False, soft_wrap=True)
+    table = Table()
     for column in ("type", "enabled", "disabled"):
         table.add_column(column, justify="left" if column == "type" else "right")
     for source_type, (enabled, disabled) in c["by_type"].items():
@@ -69,7 +70,9 @@ def detect_all(include_disabled: bool, report: Path | None, workers: int) -> Non
         colour = {"confirmed": "green", "changed": "yellow", "redirect": "yellow"}.get(check.status, "red")
         cli.err.print(f"  {check.source_id}: [{colour}]{check.status}[/{colour}] {check.summary}", highlight=False)
     c = counts(checks)
-    table = Table(title=f"{config_path(cli.state.config_file)}: {len(checks)} sources probed")
+    cli.out.print(f"{config_path(cli.state.config_file)}: {len(checks)} sources probed: "
+                  + ", ".join(f"{n} {status}" for status, n in c.items()), highlight=False, soft_wrap=True)
+    table = Table()
     table.add_column("status")
     table.add_column("sources", justify="right")
     for status, n in c.items():

@@ -67,7 +67,7 @@ def verdict(source: SourceConfig, found: Detection) -> Check:
     """The status of one source given what its address answered (the rules of the module docstring)."""
     check = Check(source.id, source.type, source.url, source.enabled, "unknown", found.type, found.url if found.found
                   else None, found.moved_to, found.answered, found.confidence, list(found.evidence))
-    if found.answered is None and not found.found or found.answered in GONE and not found.found:
+    if not found.found and (found.answered is None or found.answered in GONE):
         check.status = "dead"
     elif found.moved_to:
         check.status = "redirect"

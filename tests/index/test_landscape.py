@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from index.landscape import Landscape, build, counts, report_csv, report_markdown, sources_yaml
+from index.landscape import Landscape, build, counts, report_csv, report_markdown, sources_yaml, write
 from kernel.config import SOURCE_TYPES, parse_config
 from tests.conftest import ROOT
 
@@ -62,3 +63,15 @@ def test_the_report_counts_what_the_file_holds(landscape: Landscape) -> None:
     assert len(rows) == c["records"]  # every registry record, once
     outcomes = Counter(row["outcome"] for row in rows)
     assert outcomes == {"source": c["entries"], "merged": c["merged"], "left": c["left"]}
+
+
+def test_regenerating_keeps_the_settings_of_the_file_it_replaces(landscape: Landscape, tmp_path: Path) -> None:
+    output = tmp_path / "france.yaml"
+    write(landscape, output)
+    first = output.read_text()
+    assert "schedule_spread_minutes: 300    # ...each at its own minute" in first  # moisson's, with their comments
+    output.write_text(first.replace("contact: moisson@example.org", "contact: opendata@ministere.gouv.fr"))
+    write(landscape, output)
+    again = parse_config(output.read_text())
+    assert again.settings.contact == "opendata@ministere.gouv.fr" and again.settings.max_concurrent_harvests == 4
+    assert len(again.sources) == len(landscape.sources)
