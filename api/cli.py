@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from index.store import Store
-from kernel.config import Config, ConfigError, config_path, load_config
+from kernel.config import Config, ConfigError, config_path, load_config, source_schedule
 
 app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -72,7 +72,7 @@ def sources_validate() -> None:
     for column in ("id", "type", "url", "schedule", "enabled"):
         table.add_column(column)
     for s in config.sources:
-        table.add_row(s.id, s.type, s.url, s.schedule or f"(default) {config.settings.default_schedule}",
+        table.add_row(s.id, s.type, s.url, s.schedule or f"(default) {source_schedule(s, config.settings)}",
                       "yes" if s.enabled else "no")
     out.print(table)
 
@@ -93,11 +93,32 @@ def sources_list() -> None:
 
 @sources_app.command("detect")
 def sources_detect(
-    url: Annotated[str, typer.Argument(help="the portal's address")],
+    url: Annotated[str | None, typer.Argument(help="the portal's address (or --all)")] = None,
     write: Annotated[bool, typer.Option("--write", help="append the entry to the sources file (validated)")] = False,
     source_id: Annotated[str | None, typer.Option("--id", help="source id (default: from the host name)")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="probe every enabled source of the sources file and say which "
+                                                     "are confirmed, changed, moved, dead")] = False,
+    include_disabled: Annotated[bool, typer.Option("--include-disabled", help="with --all: disabled sources too")]
+    = False,
+    report: Annotated[Path | None, typer.Option("--report", help="with --all: write a report (CSV for a .csv path, "
+                                                                 "Markdown otherwise)")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="with --all: portals probed at once (each "
+                                                                          "host keeps its own politeness limits)")]
+    = 8,
 ) -> None:
-    """Name a portal's source type by probing its address; print a ready-to-paste sources.yaml entry."""
+    """Name a portal's source type by probing its address; print a ready-to-paste sources.yaml entry. With --all,
+    check every source of the sources file against what its address answers today."""
+    if all_:
+        if url or write:
+            err.print("[red]error:[/red] --all probes the sources file: give no URL and no --write")
+            raise typer.Exit(2)
+        from api.cli_registry import detect_all
+
+        detect_all(include_disabled, report, workers)
+        return
+    if not url:
+        err.print("[red]error:[/red] give the portal's address, or --all")
+        raise typer.Exit(2)
     from harvesters.detect import append_source, detect, entry_yaml, probe_client
     from kernel.config import Settings
 
@@ -120,6 +141,13 @@ def sources_detect(
             err.print(f"[red]error:[/red] not written: {exc}", highlight=False)
             raise typer.Exit(2) from None
         err.print(f"appended source {entry['id']!r} to {path}", highlight=False)
+
+
+# -- the French landscape from the national registries (api/cli_registry.py) ----------------------------------------
+
+from api.cli_registry import import_registry  # noqa: E402 - it reaches this module's consoles lazily
+
+sources_app.command("import-registry")(import_registry)
 
 
 # -- harvest ------------------------------------------------------------------------------------------------------

@@ -90,19 +90,27 @@ def obligations(
     departement: Annotated[str | None, typer.Option(help="INSEE département code, e.g. 69")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="commune, epci, departement, region")] = None,
     status: Annotated[str | None, typer.Option(help="publishes, shared, none, compliant")] = None,
+    comparison: Annotated[str | None, typer.Option(
+        help="the registries' view against the live one: both, registry_only (the gap), live_only, neither")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="every matching body as CSV on stdout")] = False,
 ) -> None:
-    """Rates (national, by type, by région) and, with filters, the bodies under obligation with their status."""
+    """Rates (national, by type, by région), the registries' baseline beside them and, with filters, the bodies
+    under obligation with their status."""
     if ctx.invoked_subcommand is not None:
         return
+    from index import registry_baseline
     from index.obligations import STATUSES, to_csv
 
     cli = _cli()
     if status and status not in (*STATUSES, "compliant"):
         cli.err.print(f"[red]error:[/red] --status takes one of {', '.join(STATUSES)}, compliant")
         raise typer.Exit(2)
+    if comparison and comparison not in registry_baseline.COMPARISONS:
+        cli.err.print(f"[red]error:[/red] --comparison takes one of {', '.join(registry_baseline.COMPARISONS)}")
+        raise typer.Exit(2)
     monitor = _monitor()
     bodies = monitor.filtered(region=region, departement=departement, type=type_, status=status)
+    bodies = registry_baseline.filtered(bodies, comparison)
     if as_csv:
         sys.stdout.write(to_csv(bodies))
         return
@@ -118,15 +126,24 @@ def obligations(
         table.add_row(f"{rate.label} ({rate.scope})", f"{rate.bodies:,}", str(rate.direct), str(rate.shared),
                       f"{rate.rate * 100:.1f} %")
     cli.out.print(table)
-    if region or departement or type_ or status:
+    baseline = registry_baseline.summary(monitor.bodies)
+    known = Table(title="registry baseline: known to publish (" + ", ".join(
+        f"{r['label']} {r['date'][:4]}" for r in baseline["registries"]) + ") vs seen publishing by moisson (live)")
+    for column in ("scope", "bodies", "listed", "live", "both", "registry only (gap)", "live only", "neither"):
+        known.add_column(column, justify="left" if column == "scope" else "right")
+    for scope, row in [("national", baseline["national"]), *baseline["by_type"].items()]:
+        known.add_row(scope, *(f"{row[k]:,}" for k in ("bodies", "listed", "live", "both", "registry_only",
+                                                         "live_only", "neither")))
+    cli.out.print(known)
+    if region or departement or type_ or status or comparison:
         listing = Table(title=f"{len(bodies)} bodies")
         for column in ("id", "name", "population", "status", "datasets", "sources", "quality", "socle commun",
-                       "last update"):
+                       "last update", "registries"):
             listing.add_column(column, overflow="fold")
         for b in bodies:
             listing.add_row(b.id, b.name, f"{b.population:,}", b.status, str(b.datasets + b.shared_datasets),
                             ", ".join(b.sources), "" if b.quality is None else str(b.quality), ", ".join(b.schemas),
-                            (b.last_update or "")[:10])
+                            (b.last_update or "")[:10], b.comparison)
         cli.out.print(listing)
     unmatched = len(monitor.unmatched())
     if unmatched:

@@ -48,6 +48,8 @@ class Detection:
     evidence: list[str] = field(default_factory=list)
     confidence: float = 0.0
     name: str | None = None
+    answered: int | None = None  # the HTTP status the given address answered; None: no answer at all
+    moved_to: str | None = None  # where the given address redirected to, when that is another host
 
     @property
     def found(self) -> bool:
@@ -102,8 +104,11 @@ class _Probe:
             return None
 
 
-def detect(url: str, http: HttpClient) -> Detection:
-    """Probe ``url`` and name its source type (see the module docstring for the probes and their order)."""
+def detect(url: str, http: HttpClient, *, first: str | None = None) -> Detection:
+    """Probe ``url`` and name its source type (see the module docstring for the probes and their order).
+
+    ``first``: a source type to try before the others (`moisson sources detect --all` checks the configured type
+    first: a confirmed portal then costs one or two requests, not a round of every API)."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -111,16 +116,36 @@ def detect(url: str, http: HttpClient) -> Detection:
     probe = _Probe(url, http)
     page = probe.get(url, accept="text/html, application/json;q=0.9, application/rdf+xml;q=0.9, "
                                   "text/turtle;q=0.9, application/xml;q=0.8, */*;q=0.5")
+    answered, moved_to = _answer(probe)
     if page is None and not _reachable(probe):
         return Detection(None, url, probe.evidence + ["cannot tell: the address does not answer"])
-    for check in _CHECKS:
+    checks = sorted(_CHECKS, key=lambda check: check not in CHECKS_OF.get(first or "", ()))
+    for check in checks:
         found = check(probe, url, page)
         if found is not None:
             found.evidence = probe.evidence + found.evidence
+            found.answered, found.moved_to = answered, moved_to
             return found
     return Detection(None, url, probe.evidence + [
         "cannot tell: no CKAN, OpenDataSoft, udata, CSW or OGC API - Records API answered, and the address is "
-        "neither a DCAT document, a data.json, nor a page with schema.org Dataset JSON-LD or a DCAT feed link"])
+        "neither a DCAT document, a data.json, nor a page with schema.org Dataset JSON-LD or a DCAT feed link"],
+        answered=answered, moved_to=moved_to)
+
+
+def _answer(probe: _Probe) -> tuple[int | None, str | None]:
+    """The status the given address answered (None: no answer) and the other host it redirected to, if any."""
+    answer = probe._cache.get(probe.url)
+    response = answer if isinstance(answer, requests.Response) else getattr(answer, "response", None)
+    if not isinstance(response, requests.Response):
+        return None, None
+    final = response.url or probe.url
+    moved = _host(final) != _host(probe.url)
+    return response.status_code, final if moved else None
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').removeprefix('www.')}:{parts.port or ''}"
 
 
 def _reachable(probe: _Probe) -> bool:
@@ -276,6 +301,8 @@ def _web(probe: _Probe, url: str, page: requests.Response | None) -> Detection |
 _CHECKS: list[Callable[[_Probe, str, requests.Response | None], Detection | None]] = [
     _document, _ckan, _ods, _udata, _csw, _ogcapi_records, _web,
 ]
+CHECKS_OF = {"ckan": (_ckan,), "ods": (_ods,), "udata": (_udata,), "csw": (_csw,), "ogcapi-records": (_ogcapi_records,),
+             "dcat": (_document, _web), "web": (_web,)}
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------

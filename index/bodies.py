@@ -12,7 +12,7 @@ taken over by a body with a special status ("departement:75" by the Ville de Par
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from normalise.reference import DEFAULT_OUT, TABLE_FILES, read_csv
 from normalise.territory import name_key
 
 REFERENCE_DIR = DEFAULT_OUT
+COLLECTIVITES_SIREN = "collectivites_siren.csv"  # départements' and régions' SIRENs (OFGL via datactivist, 2022)
 TYPES = ("commune", "epci", "departement", "region")
 TYPE_LABELS = {"commune": "communes", "epci": "EPCI", "departement": "départements", "region": "régions"}
 
@@ -126,6 +127,7 @@ def registry(reference_dir: Path = REFERENCE_DIR) -> Registry:
 
 
 def _index(reg: Registry, reference_dir: Path) -> None:
+    _collectivite_sirens(reg, reference_dir)
     names: dict[str, dict[str, list[str]]] = {t: defaultdict(list) for t in TYPES}
     for body in reg.bodies.values():
         if body.siren:
@@ -148,6 +150,24 @@ def _index(reg: Registry, reference_dir: Path) -> None:
         if body is not None and body_id not in names[body.type][name_key(alias)]:
             names[body.type][name_key(alias)].append(body_id)
     reg.by_name = {t: dict(v) for t, v in names.items()}
+
+
+def _collectivite_sirens(reg: Registry, reference_dir: Path) -> None:
+    """The SIRENs of départements and régions, which the administrative reference lacks: from OFGL's table (see
+    config/reference/README.md). A SIREN of a territory taken over by a body with a special status (Bas-Rhin, Haute-
+    Corse, the collectivités territoriales de Martinique and de Guyane...) leads to that body, as its id does; the body
+    keeps its own SIREN when it has one."""
+    path = reference_dir / COLLECTIVITES_SIREN
+    if not path.exists():
+        return
+    for row in read_csv(path):
+        kind = "region" if row["type"] in ("REG", "CTU") else "departement"
+        body = reg.get(f"{kind}:{row['code']}")
+        if body is None or not row["siren"]:
+            continue
+        if not body.siren and body.id == f"{kind}:{row['code']}":
+            body = reg.bodies[body.id] = replace(body, siren=row["siren"])
+        reg.by_siren.setdefault(row["siren"], body.id)
 
 
 def _epci_short(key: str) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from index import registry_baseline
 from index.bodies import TYPE_LABELS, TYPES, Registry, registry
 from index.publishers import Match, match_publishers, overrides_path
 from index.quality import ensure_schema as ensure_quality_schema
@@ -105,6 +106,11 @@ class BodyStatus:
     quality: float | None = None
     scored: int = 0
     schemas: list[str] = field(default_factory=list)
+    # -- registry baseline (issue 17, index/registry_baseline.py): what the national registries say, beside the above
+    registry_status: str = "not_listed"  # listed | not_listed
+    registries: list[str] = field(default_factory=list)  # "OpenDataFrance, observatoire 2022 (2022)"...
+    registry_portals: list[str] = field(default_factory=list)
+    comparison: str = "neither"  # both | registry_only | live_only | neither
 
     @property
     def compliant(self) -> bool:
@@ -230,6 +236,7 @@ def compute(store: Store, *, reg: Registry | None = None, matches: list[Match] |
         body.schemas = sorted(schemas[body.id])
         body.sources.sort()
         body.shared_by.sort()
+    registry_baseline.apply(statuses.values(), reg)  # issue 17: the registries' view beside the live one
     order = {t: i for i, t in enumerate(TYPES)}
     bodies = sorted(statuses.values(), key=lambda b: (order[b.type], b.departement, b.name))
     return Monitor(bodies, matches, utcnow())
@@ -394,7 +401,8 @@ def trend(store: Store, scope: str = "national", *, start: str | None = None,
 
 CSV_FIELDS = ["id", "type", "nature", "name", "siren", "population", "departement", "region", "zone", "status",
               "datasets", "shared_datasets", "sources", "shared_by", "publishers", "last_update", "quality", "scored",
-              "schemas"]
+              "schemas",
+              "registry_status", "registries", "registry_portals", "comparison"]  # issue 17: the registry baseline
 
 
 def body_dict(body: BodyStatus) -> dict[str, Any]:
@@ -408,7 +416,7 @@ def to_csv(bodies: list[BodyStatus]) -> str:
     writer.writeheader()
     for body in bodies:
         row = asdict(body)
-        for key in ("sources", "shared_by", "publishers", "schemas"):
+        for key in ("sources", "shared_by", "publishers", "schemas", "registries", "registry_portals"):
             row[key] = " | ".join(row[key])
         writer.writerow(row)
     return buffer.getvalue()

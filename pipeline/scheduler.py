@@ -24,7 +24,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 
 from index.store import Store
-from kernel.config import Config, ConfigError, SourceConfig
+from kernel.config import Config, ConfigError, SourceConfig, source_schedule
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,8 @@ class Scheduler:
         return sorted(rows, key=lambda row: (row["next_run"] is None, row["next_run"] or datetime.max, row["source"]))
 
     def cron(self, source: SourceConfig) -> str:
-        return source.schedule or self.config.settings.default_schedule
+        """Its own schedule, else the default spread over the night's window (kernel.config.source_schedule)."""
+        return source_schedule(source, self.config.settings)
 
     # -- internals ------------------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.charts import bar_chart, departement_map, line_chart, report_page
 from api.routes.deps import StoreDep
-from index import obligations
+from index import obligations, registry_baseline
 from index.bodies import TYPE_LABELS
 from index.obligations import Rate
 from index.publishers import OverrideError
@@ -22,8 +22,11 @@ from index.publishers import OverrideError
 router = APIRouter(tags=["obligations"])
 
 Status = Literal["publishes", "shared", "none", "compliant"]
+Comparison = Literal["both", "registry_only", "live_only", "neither"]
 BodyType = Literal["commune", "epci", "departement", "region"]
 STATUS_LABELS = {"publishes": "publie", "shared": "via un portail mutualisé", "none": "ne publie pas"}
+COMPARISON_LABELS = {"both": "connu et vu", "registry_only": "connu des registres, pas vu",
+                     "live_only": "vu, inconnu des registres", "neither": "rien de connu"}
 
 
 def _monitor(store: Any) -> obligations.Monitor:
@@ -42,6 +45,9 @@ def list_obligations(
     type: Annotated[BodyType | None, Query(description="kind of body")] = None,
     status: Annotated[Status | None, Query(description="publishes, shared (only through a shared portal), none, "
                                                         "or compliant (publishes or shared)")] = None,
+    comparison: Annotated[Comparison | None, Query(
+        description="the registries' view against the live one: both, registry_only (a registry lists the body as "
+                    "publishing, moisson does not see it: the gap), live_only, neither")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="csv: every matching body, one per row")] = "json",
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -51,6 +57,7 @@ def list_obligations(
     the socle-commun schemas it covers. JSON pages through them; CSV gives them all."""
     monitor = _monitor(store)
     bodies = monitor.filtered(region=region, departement=departement, type=type, status=status)
+    bodies = registry_baseline.filtered(bodies, comparison)
     if format == "csv":
         return Response(obligations.to_csv(bodies), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=obligations.csv"})
@@ -68,7 +75,8 @@ def obligations_summary(store: StoreDep) -> dict[str, Any]:
             **{name: [r.as_dict() for r in values] for name, values in rates.items()},
             "national": rates["national"][0].as_dict(),
             "trend": [p.as_dict() for p in obligations.trend(store)],
-            "unmatched_publishers": len(monitor.unmatched())}
+            "unmatched_publishers": len(monitor.unmatched()),
+            "registry_baseline": registry_baseline.summary(monitor.bodies)}
 
 
 @router.get("/api/obligations/trend", summary="Snapshots of one scope over time")
@@ -117,12 +125,15 @@ def obligations_page(store: StoreDep, region: str | None = None, departement: st
     monitor = _monitor(store)
     rates = monitor.rates()
     national = rates["national"][0]
+    baseline = registry_baseline.summary(monitor.bodies)["national"]
     kpis = "".join(
         f"<div class=kpi><span class=muted>{escape(label)}</span><b>{value}</b></div>"
         for label, value in [("Taux national", _pct(national)), ("Organismes soumis", f"{national.bodies:,}"),
                              ("Publient eux-mêmes", national.direct), ("Via un portail mutualisé", national.shared),
                              ("Jeux de données", national.datasets),
-                             ("Éditeurs non rattachés", len(monitor.unmatched()))])
+                             ("Éditeurs non rattachés", len(monitor.unmatched())),
+                             ("Connus des registres", baseline["listed"]),
+                             ("Connus, pas vus", baseline["registry_only"])])
     points = [(p.day, p.rate) for p in obligations.trend(store)]
     trend_svg = line_chart(points, title="Taux national de conformité (instantanés datés)", percent=True)
     by_type = bar_chart([(r.label, r.rate) for r in rates["by_type"]], title="Taux par type d'organisme",
@@ -138,20 +149,24 @@ def obligations_page(store: StoreDep, region: str | None = None, departement: st
             f"<tr><td>{escape(b.name)}</td><td>{escape(TYPE_LABELS[b.type])}</td><td class=n>{b.population:,}</td>"
             f"<td>{escape(STATUS_LABELS[b.status])}</td><td class=n>{b.datasets + b.shared_datasets}</td>"
             f"<td>{escape(', '.join(b.sources))}</td><td class=n>{'' if b.quality is None else b.quality}</td>"
-            f"<td>{escape(', '.join(b.schemas))}</td><td>{escape((b.last_update or '')[:10])}</td></tr>"
+            f"<td>{escape(', '.join(b.schemas))}</td><td>{escape((b.last_update or '')[:10])}</td>"
+            f"<td title='{escape(', '.join(b.registry_portals), quote=True)}'>"
+            f"{escape(COMPARISON_LABELS[b.comparison])}</td></tr>"
             for b in bodies)
         what = ", ".join(f"{label} {escape(code)}" for label, code, _ in chosen)
         query = "&".join(f"{key}={escape(code, quote=True)}" for _, code, key in chosen)
         listing = (f"<h2>Organismes — {what}</h2><p><a href='/api/obligations?{query}&format=csv'>CSV</a></p>"
                    "<table><tr><th>organisme</th><th>type</th><th class=n>population</th><th>statut</th>"
                    "<th class=n>jeux</th><th>sources</th><th class=n>qualité /405</th><th>socle commun</th>"
-                   f"<th>mise à jour</th></tr>{rows}</table>")
+                   f"<th>mise à jour</th><th>registres</th></tr>{rows}</table>")
     body = f"""<h1>Obligation d'ouverture des données des collectivités</h1>
 <p class=muted>Loi pour une République numérique (art. 6) : collectivités de plus de 3 500 habitants, leurs EPCI à
 fiscalité propre, départements et régions (le critère des 50 agents n'est pas applicable faute de données).
 Calculé le {escape(monitor.computed_at)}. Données : <a href=/api/obligations>/api/obligations</a>
 (<a href='/api/obligations?format=csv'>CSV</a>), <a href=/api/obligations/summary>/api/obligations/summary</a>,
-<a href='/api/obligations/publishers?matched=false'>éditeurs non rattachés</a>.</p>
+<a href='/api/obligations/publishers?matched=false'>éditeurs non rattachés</a>. Registres : les organismes que
+l'observatoire OpenDataFrance (2022) ou Common Data Index (2026) recensent comme publiant, comparés à ce que moisson
+voit (<a href='/api/obligations?comparison=registry_only&format=csv'>connus des registres mais pas vus</a>).</p>
 <div class=kpis>{kpis}</div>
 <div class=grid><div>{trend_svg}{by_type}</div><div>{france}</div></div>
 {listing}

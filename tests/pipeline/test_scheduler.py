@@ -36,7 +36,8 @@ SOURCES = """
 
 
 def config(sources: str = SOURCES) -> Config:
-    return make_config(sources, default_schedule='"0 4 * * *"', http="{retries: 0, timeout: 2}")
+    return make_config(sources, default_schedule='"0 4 * * *"', schedule_spread_minutes=0,
+                       http="{retries: 0, timeout: 2}")
 
 
 @contextmanager
@@ -183,6 +184,28 @@ def test_shutdown_stops_a_running_harvest_at_its_next_record(fixtures: Path, ser
     assert store.harvest_lock("slow") is None
 
 
+def test_sources_without_a_schedule_are_spread_over_the_night_by_their_id(store: Store) -> None:
+    """A thousand sources on the default schedule start at a thousand-odd different minutes of 01:00-05:59, each
+    at the same minute on every start (issue 17: the French landscape must not all start at once)."""
+    fleet = "\n".join(f'- {{id: portal-{i:04d}, type: ckan, url: "http://127.0.0.1:9/{i}"}}' for i in range(1000))
+    cfg = make_config(fleet + '\n- {id: own, type: ckan, url: "http://127.0.0.1:9/own", schedule: "15 3 * * 2"}',
+                      default_schedule='"0 1 * * *"', schedule_spread_minutes=300)
+    with running(store, cfg) as scheduler:
+        runs = {row["source"]: row for row in scheduler.next_runs()}
+    crons = {source: row["cron"] for source, row in runs.items() if row["default"]}
+    assert len(crons) == 1000 and runs["own"]["cron"] == "15 3 * * 2"
+    minutes = [int(cron.split()[1]) * 60 + int(cron.split()[0]) for cron in crons.values()]
+    assert all(60 <= m < 360 for m in minutes) and all(cron.endswith(" * * *") for cron in crons.values())
+    per_hour = [sum(1 for m in minutes if h * 60 <= m < (h + 1) * 60) for h in range(1, 6)]
+    assert min(per_hour) > 150 and max(per_hour) < 250  # about 200 an hour, not 1000 at 01:00
+    assert len(set(minutes)) > 250
+    stored = stored_rows(store)
+    assert len(stored) == 1001
+    with running(store, cfg) as again:  # stable: same crons, so the stored jobs are kept as they are
+        assert {row["source"]: row["cron"] for row in again.next_runs() if row["default"]} == crons
+    assert stored_rows(store) == stored
+
+
 def test_only_one_scheduler_per_process(store: Store) -> None:
     with running(store, config()), pytest.raises(RuntimeError, match="already running"):
         Scheduler(store, config()).start()
@@ -193,6 +216,7 @@ def test_only_one_scheduler_per_process(store: Store) -> None:
 SERVE_SOURCES = """settings:
   allow_private_networks: true
   default_schedule: "0 4 * * *"
+  schedule_spread_minutes: 0
 sources:
   - {id: daily, type: ckan, url: "http://127.0.0.1:9/daily"}
   - {id: weekly, type: ckan, url: "http://127.0.0.1:9/weekly", schedule: "%s"}
