@@ -119,7 +119,8 @@ def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
     for name in TEXT_FIELDS:
-        sb.add_text_field(name, tokenizer_name=ANALYZER)
+        # keywords are stored for spelling suggestions (issue 15): the words near a typo are read back from them
+        sb.add_text_field(name, tokenizer_name=ANALYZER, stored=name == "keywords")
     sb.add_text_field("title_sort", tokenizer_name="raw", fast=True)
     for name in FACETS:
         sb.add_text_field(name, tokenizer_name="raw", fast=True)
@@ -504,9 +505,9 @@ class TantivyIndex(SearchIndex):
 
     def suggest(self, query: SearchQuery, limit: int = 3) -> list[Suggestion]:
         """See :meth:`SearchIndex.suggest`. Near words come from the documents a fuzzy term query (tantivy's
-        Levenshtein automaton over the indexed terms, 2 edits) finds in titles and keywords: their titles and
-        description excerpts are read back, and the words within 2 edits of the typed one (folded) are ranked by
-        distance, then by how often they occur there."""
+        Levenshtein automaton over the indexed terms, 2 edits) finds in titles, keywords and descriptions: their
+        titles, keywords and description excerpts are read back, and the words within 2 edits of the typed one
+        (folded) are ranked by distance, then by how often they occur there."""
         try:
             node = parse(query.q)
         except QueryError:
@@ -546,13 +547,14 @@ class TantivyIndex(SearchIndex):
         if len(terms) != 1:
             return []
         clauses = [(Occur.Should, Query.fuzzy_term_query(self.schema, name, terms[0], distance=2))
-                   for name in ("title", "keywords")]
+                   for name in ("title", "keywords", "description")]
         found = searcher.search(Query.boolean_query(clauses), limit=SUGGEST_DOCUMENTS)
         typed = _fold(word)
         seen: dict[str, tuple[int, int, str]] = {}  # folded word -> (distance, -occurrences, first spelling)
         for _, address in found.hits:
-            summary = orjson.loads(searcher.doc(address)["summary"][0])
-            text = f"{summary.get('title') or ''} {summary.get('description') or ''}"
+            doc = searcher.doc(address)
+            summary = orjson.loads(doc["summary"][0])
+            text = " ".join([summary.get("title") or "", summary.get("description") or "", *doc.get_all("keywords")])
             for token in _PLAIN_WORD.findall(text):
                 folded = _fold(token)
                 if folded == typed or len(folded) < SUGGEST_MIN_LETTERS:
