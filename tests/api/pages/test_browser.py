@@ -118,7 +118,7 @@ def test_a_reusers_journey_with_real_clicks(site: Site, page: Page, tmp_path) ->
     with page.expect_download() as download:
         link.click()
     assert download.value.url.startswith(site.portals.url("/ods")) and download.value.url.endswith("/exports/csv")
-    content = open(download.value.path(), "rb").read()
+    content = download.value.path().read_bytes()
     assert content and b"\n" in content  # the emulator's CSV export: its header line
     # its quality report
     with page.expect_navigation():
