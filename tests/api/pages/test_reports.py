@@ -52,7 +52,8 @@ def test_pages_carry_no_inline_script_or_style(site: Site) -> None:
     from the site."""
     record = httpx.get(f"{site.url}/api/datasets", params={"source": "ods", "page_size": 1}).json()["hits"][0]["id"]
     paths = ["/", "/recherche?q=ville&theme=ENVI", "/recherche?q=statoinnement", "/recherche/carte",
-             f"/datasets/{record}", "/sources/udata", "/api/quality?format=html", "/api/sources/udata/quality?format=html",
+             f"/datasets/{record}", "/sources/udata", "/api/quality?format=html",
+             "/api/sources/udata/quality?format=html",
              f"/api/datasets/{record}/quality?format=html", "/obligations", "/obligations?region=93", "/stats",
              "/recherche?bbox=6.5,46.3,6.7,46.5"]
     for path in paths:
