@@ -92,7 +92,7 @@ def frames(width: int) -> tuple[Frame, dict[str, Frame], int]:
         box_w = (e - w) * math.cos(math.radians((s + n) / 2)) * scale
         box_h = (n - s) * scale
         insets[dep.code] = Frame(w, s, e, n, i * cell + (cell - box_w) / 2, height + 8, box_w, box_h)
-    return metro, insets, math.ceil(height + 8 + INSET_HEIGHT)
+    return metro, insets, math.ceil(height + 8 + INSET_HEIGHT + 12)
 
 
 def _path(rings: tuple[tuple[tuple[float, float], ...], ...], frame: Frame) -> str:
@@ -119,9 +119,13 @@ def france(*, width: int = 560, title: str, links: Callable[[Departement], str |
              f'viewBox="0 0 {VIEW_WIDTH} {height}" width="{width}" height="{shown_height}"{attrs}>',
              f'<title>{escape(title)}</title>',
              f'<rect class="mer" x="0" y="0" width="{VIEW_WIDTH}" height="{metro.height:.0f}"/>']
-    for frame in insets.values():
+    names = {d.code: d.name for d in departements()}
+    for code, frame in insets.items():
         parts.append(f'<rect class="encart" x="{frame.x - 4:.1f}" y="{frame.y - 4:.1f}" '
                      f'width="{frame.width + 8:.1f}" height="{frame.height + 8:.1f}"/>')
+        if outlines:
+            parts.append(f'<text class="legende" x="{frame.x + frame.width / 2:.1f}" '
+                         f'y="{frame.y + frame.height + 16:.1f}" text-anchor="middle">{escape(names[code])}</text>')
     if not outlines:
         parts.append(f'<image href="/carte/france.svg" x="0" y="0" width="{VIEW_WIDTH}" height="{height}"/>')
     for dep in departements() if outlines or highlight else ():

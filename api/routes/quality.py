@@ -31,6 +31,7 @@ router = APIRouter(prefix="/api", tags=["quality"])
 
 HTML = "text/html"
 Format = Literal["json", "html"]
+BAND_WORDS = {"excellent": "excellente", "good": "bonne", "sufficient": "suffisante", "bad": "insuffisante"}
 BAND_COLOURS = {"excellent": "#4c1", "good": "#97ca00", "sufficient": "#dfb317", "bad": "#e05d44"}
 BAND_RANGES = {name: f"{floor}-{(BANDS[i - 1][0] - 1) if i else MAX_POINTS}" for i, (floor, name) in enumerate(BANDS)}
 DIMENSIONS = ("findability", "accessibility", "interoperability", "reusability", "contextuality")
@@ -124,11 +125,12 @@ def source_badge(source_id: str, store: StoreDep) -> Response:
     if store.source(source_id) is None:
         raise HTTPException(404, f"no source {source_id!r}")
     rep = report(store, source_id=source_id, top=1)
+    # a picture for people, on French portals: in French (issue 15)
     if rep.datasets:
-        value, colour = f"{rep.band} · {rep.mean:.0f}/{MAX_POINTS}", BAND_COLOURS[rep.band]
+        value, colour = f"{BAND_WORDS[rep.band]} · {rep.mean:.0f}/{MAX_POINTS}", BAND_COLOURS[rep.band]
     else:
-        value, colour = "not scored", "#9f9f9f"
-    return Response(badge_svg("metadata quality", value, colour), media_type="image/svg+xml",
+        value, colour = "non évaluée", "#9f9f9f"
+    return Response(badge_svg("qualité des métadonnées", value, colour), media_type="image/svg+xml",
                     headers={"Cache-Control": "max-age=3600"})
 
 

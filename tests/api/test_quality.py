@@ -192,7 +192,8 @@ def test_publisher_report_by_name_and_siren_and_badge(harvested) -> None:
     assert badge.status_code == 200 and badge.headers["content-type"] == "image/svg+xml"
     svg = etree.fromstring(badge.content)
     rep = report(store, source_id="fx")
-    assert svg.xpath("string(//*[local-name()='title'])") == f"metadata quality: {rep.band} · {rep.mean:.0f}/405"
+    band = {"excellent": "excellente", "good": "bonne", "sufficient": "suffisante", "bad": "insuffisante"}[rep.band]
+    assert svg.xpath("string(//*[local-name()='title'])") == f"qualité des métadonnées: {band} · {rep.mean:.0f}/405"
     assert client.get("/api/sources/nope/badge.svg").status_code == 404
     overview = client.get("/api/quality").json()
     assert [(s["source"], s["datasets"]) for s in overview["sources"]] == [("fx", 23)]

@@ -21,7 +21,7 @@ def test_source_page_tells_how_its_harvests_went_and_its_quality_over_time(site:
     response, doc = page(site, "/sources/udata")
     assert response.status_code == 200
     assert doc.cssselect("h1")[0].text_content() == "Portail udata de démonstration"
-    jobs = doc.cssselect("#t-moissons ~ table tbody tr")
+    jobs = doc.cssselect("#t-moissons ~ div.defile table tbody tr")
     assert len(jobs) == 2 and all("réussie" in row.text_content() for row in jobs)
     store = Store(site.db)
     points = quality_points(store, source_id="udata")
