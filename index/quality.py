@@ -396,12 +396,12 @@ def quality_points(store: Store, *, source_id: str | None = None,
     if not keys:
         return []
     rows = store.db.execute(
-        f"SELECT job_id, source_id, at, datasets, mean FROM quality_points WHERE publisher IN "
+        f"SELECT job_id, source_id, publisher, at, datasets, mean FROM quality_points WHERE publisher IN "
         f"({', '.join('?' * len(keys))}) ORDER BY at, job_id", keys).fetchall()
-    latest: dict[str, tuple[int, float]] = {}
+    latest: dict[tuple[str, str], tuple[int, float]] = {}  # (source, key: a name or the SIREN) -> latest point
     out: list[QualityPoint] = []
     for row in rows:
-        latest[row["source_id"]] = (row["datasets"], row["mean"])
+        latest[(row["source_id"], row["publisher"])] = (row["datasets"], row["mean"])
         datasets = sum(n for n, _ in latest.values())
         mean_score = sum(n * m for n, m in latest.values()) / datasets if datasets else 0.0
         point = QualityPoint(row["at"], row["job_id"], datasets, round(mean_score, 1))

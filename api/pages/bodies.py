@@ -5,6 +5,7 @@ so that a portal sees the effect of its fixes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from index.publishers import OverrideError
 from index.quality import SIREN, quality_points, report
 from index.search import SearchQuery
 from index.store import Store
+from scoring.mqa import band
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,6 +34,17 @@ STATUS_WORDS = {"publishes": "publie ses données", "shared": "publie par un por
 JOB_STATUS = {"running": "en cours", "succeeded": "réussie", "partial": "partielle", "failed": "échouée",
               "interrupted": "interrompue"}
 MODES = {"full": "complète", "incremental": "incrémentale"}
+
+
+@dataclass
+class _Summary:
+    """What the publisher page says of its quality without the full report."""
+
+    datasets: int = 0
+    mean: float = 0.0
+    band: str = "bad"
+    median: float | None = None
+    fix_first: list[Any] = field(default_factory=list)
 
 
 def _quality_chart(points: list[Any], title: str) -> Markup:
@@ -73,12 +86,14 @@ def publisher_page(request: Request, key: str, store: StoreDep, index: IndexDep)
         return _not_found("Éditeur introuvable", f"Aucun jeu de données moissonné n'est publié par « {key} ».")
     source_label = source_names(store)
     label = labels.FacetLabels(source_label)
-    rep = report(store, publisher=siren or names[0], top=5)
+    points = quality_points(store, publisher_keys=[siren or "", *names])
+    # the full report scans every record's JSON for the publisher (seconds at a million records): the page shows the
+    # latest point and the band counts of the index, and links to the report
+    rep = _Summary(points[-1].datasets, points[-1].mean, band(points[-1].mean)) if points else _Summary()
     body = None
     if monitor:
         body_ids = {m.body_id for m in mine if m.body_id}
         body = next((b for b in monitor.bodies if b.id in body_ids), None)
-    points = quality_points(store, publisher_keys=[siren or "", *names])
     return page(
         "publisher.html", name=names[0], other_names=names[1:], siren=siren, total=result.total,
         hits=[hit_view(h, source_label) for h in result.hits], facets=facet_views(state, result, label),
