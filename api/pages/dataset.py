@@ -109,7 +109,7 @@ def dataset_page(request: Request, record_id: str, store: StoreDep) -> Response:
     browser (text/html preferred) gets the page; any other client a 303 to the record in the API, which answers JSON
     or DCAT-AP by the Accept header the client sends again."""
     wanted = negotiate(request.headers.get("accept"), [JSON, *RDF_MEDIA_TYPES.values(), HTML])
-    if wanted != HTML:
+    if wanted != HTML or "format" in request.query_params:  # ?format= asks for data, whoever asks
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(f"/api/datasets/{record_id}{query}", status_code=303)
     found = store.entry(record_id)

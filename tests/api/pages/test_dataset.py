@@ -79,6 +79,8 @@ def test_machines_get_the_303_at_the_same_iri(site: Site) -> None:
     for accept in ("*/*", "application/json", "text/turtle", "application/ld+json"):
         response = httpx.get(f"{site.url}/datasets/{record_id}", headers={"accept": accept})
         assert response.status_code == 303 and response.headers["location"] == f"/api/datasets/{record_id}"
+    asked = httpx.get(f"{site.url}/datasets/{record_id}", params={"format": "ttl"}, headers=HTML)
+    assert asked.status_code == 303 and asked.headers["location"] == f"/api/datasets/{record_id}?format=ttl"
     missing = httpx.get(f"{site.url}/datasets/nope.0000000000000000", headers=HTML)
     assert missing.status_code == 404 and "introuvable" in missing.text
 
