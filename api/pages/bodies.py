@@ -20,7 +20,6 @@ from api.pages.search import facet_views, hit_view, source_names
 from api.pages.search_state import SearchState
 from api.routes.deps import IndexDep, StoreDep
 from index import obligations
-from index.bodies import TYPE_LABELS
 from index.publishers import OverrideError
 from index.quality import SIREN, quality_points, report
 from index.search import SearchQuery
@@ -29,6 +28,8 @@ from scoring.mqa import band
 
 router = APIRouter(include_in_schema=False)
 
+BODY_KINDS = {"commune": "commune", "epci": "EPCI à fiscalité propre", "departement": "département",
+              "region": "région"}
 STATUS_WORDS = {"publishes": "publie ses données", "shared": "publie par un portail mutualisé",
                 "none": "ne publie pas encore"}
 JOB_STATUS = {"running": "en cours", "succeeded": "réussie", "partial": "partielle", "failed": "échouée",
@@ -99,7 +100,7 @@ def publisher_page(request: Request, key: str, store: StoreDep, index: IndexDep)
         hits=[hit_view(h, source_label) for h in result.hits], facets=facet_views(state, result, label),
         search_url=state.url(), feed_url=state.url("/recherche.atom"), report=rep,
         report_url=f"/api/publishers/{quote(siren or names[0], safe='')}/quality?format=html",
-        body=body, body_type=TYPE_LABELS.get(body.type, body.type) if body else None,
+        body=body, body_type=BODY_KINDS.get(body.type, body.type) if body else None,
         status_words=STATUS_WORDS, chart=_quality_chart(points, "Score moyen des métadonnées après chaque moisson"),
         points=points,
     )

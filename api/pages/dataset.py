@@ -126,8 +126,9 @@ def dataset_page(request: Request, record_id: str, store: StoreDep) -> Response:
     bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
             max(b[3] for b in boxes)) if boxes else None
     deps = frozenset(c for s in entry.spatial for c in s.departements)
-    for s in entry.spatial:
-        deps |= {d.code for d in maps.departements() if d.region in s.regions}
+    if not deps:  # a record about whole régions: their départements
+        regions = {r for s in entry.spatial for r in s.regions}
+        deps = frozenset(d.code for d in maps.departements() if d.region in regions)
     coverage = maps.france(width=300, title="Couverture géographique du jeu de données", highlight=deps, bbox=bbox,
                            outlines=False) if (bbox or deps) else Markup("")
     samples = stats.record_samples(store, record_id)
