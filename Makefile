@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYCSW_VENV := .venv-pycsw
 PYCSW_STAMP := $(PYCSW_VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean venv
+.PHONY: demo test lint bench bench-quick clean venv browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,25 @@ venv: $(STAMP)
 demo: $(STAMP) $(PYCSW_STAMP)
 	$(BIN)/moisson demo
 
-test: $(STAMP) $(PYCSW_STAMP)
+# The browser tests drive Debian's chromium (Playwright cannot download its own browsers here): installed when missing
+# and we may (root with apt-get, as .ci/run), else one line saying how. MOISSON_CHROMIUM names another binary.
+browser:
+	@if [ -n "$$MOISSON_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests (apt-get install chromium)" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "make test needs chromium for its browser tests: run 'sudo apt-get install -y chromium' (Debian/Ubuntu), or set MOISSON_CHROMIUM=/path/to/chromium" >&2; \
+		exit 1; \
+	fi
+
+test: $(STAMP) $(PYCSW_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+screenshots: $(STAMP) browser
+	$(BIN)/python -m demo.screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,7 +12,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.routes import admin, catalog, datasets, history, obligations, pages, quality, sources, stats
+from api import pages
+from api.routes import admin, catalog, datasets, history, obligations, quality, sources, stats
 from index.store import Store
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
@@ -31,7 +32,6 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app = FastAPI(title="moisson", version="0.1.0", description=DESCRIPTION)
     app.state.store = Store(store_path)
     app.state.base_url = base_url
-    app.include_router(pages.router)
     app.include_router(datasets.router)
     app.include_router(sources.router)
     app.include_router(catalog.router)
@@ -40,6 +40,7 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.include_router(quality.router)
     app.include_router(obligations.router)
     app.include_router(stats.router)
+    pages.install(app)  # the French search site: search, dataset, publisher, source pages, feeds
     return app
 
 

@@ -1,5 +1,5 @@
-"""Inline SVG charts drawn on the server (a line chart, horizontal bars, a map of départements) and the HTML shell of
-the report pages.
+"""Inline SVG charts drawn on the server: a line chart, horizontal bars, a map of départements (their pages are
+:mod:`api.pages.reports`).
 
 Why hand-made SVG: the pages must render without a CDN or any network (tests and the demo have none), and three small
 chart kinds do not justify a plotting dependency. Everything written into the SVG is escaped; elements carry classes
@@ -167,19 +167,3 @@ def departement_map(rates: dict[str, tuple[float, int, int]], *, title: str, wid
         parts.append(f"<text x='{x + 16}' y='{legend_y}' {FONT}>{escape(label)}</text>")
     parts.append("</svg>")
     return "".join(parts)
-
-
-REPORT_STYLE = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:1.5rem auto;padding:0 1rem;color:#222}
-a{color:#0b5394}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.2rem .6rem;border-bottom:1px solid
-#e3e3e3;text-align:left}td.n,th.n{text-align:right}.kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
-.kpi{border:1px solid #d0d7e2;border-radius:.4rem;padding:.6rem 1rem;min-width:9rem}.kpi b{display:block;
-font-size:1.6rem}.muted{color:#666}.grid{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
-nav a{margin-right:1rem}"""
-
-
-def report_page(title: str, body: str) -> str:
-    """The HTML shell of the report pages (/obligations, /stats): no script, no external resource."""
-    return (f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>{escape(title)}</title>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'><style>{REPORT_STYLE}</style></head>"
-            f"<body><nav><a href=/>moisson</a><a href=/obligations>Obligation open data</a>"
-            f"<a href=/stats>Téléchargements</a></nav>{body}</body></html>")

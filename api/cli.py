@@ -412,8 +412,8 @@ def demo(port: int = 8000, host: str = "127.0.0.1",
     if serve_after:
         url = f"http://{host}:{port}"
         serve_api(host, port, with_scheduler=False,
-                  banner=f"\n[bold green]moisson demo API:[/bold green] {url}/  — try {url}/api/datasets?q=données "
-                         f"and {url}/docs  (Ctrl-C to stop)")
+                  banner=f"\n[bold green]moisson demo:[/bold green] the search site at {url}/ — the API at "
+                         f"{url}/api/datasets?q=données and {url}/docs  (Ctrl-C to stop)")
     demo_env.stop()
 
 

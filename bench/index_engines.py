@@ -198,7 +198,7 @@ class Corpus:
         summary = {
             "id": record_id, "kind": kind, "title": title, "description": description[:280], "publisher": publisher,
             "source": source, "modified": modified, "formats": formats, "licence": licence[0], "themes": themes,
-            "quality_band": band,
+            "quality_band": band, "communes": [], "departements": deps, "regions": regions,
         }
         assert tuple(summary) == SUMMARY_FIELDS
         return {

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 SUMMARY_FIELDS: tuple[str, ...] = (
     "id", "kind", "title", "description", "publisher", "source", "modified", "formats", "licence", "themes",
     "quality_band",
+    # issue 15: a results page names each hit's territory (codes here, names at display)
+    "communes", "departements", "regions",
 )
+SUMMARY_PLACES = 20  # territory codes kept per hit: a page shows three and says how many more
 
 EXCERPT_CHARS = 280
 
@@ -56,6 +59,10 @@ def to_document(entry: Dataset | DataService, store: Store | None = None) -> dic
         "licence": licences[0] if licences else None,
         "themes": themes,
         "quality_band": band,
+        # issue 15: the territory of the hit, by INSEE code
+        "communes": _unique(c for s in entry.spatial for c in s.communes)[:SUMMARY_PLACES],
+        "departements": _unique(c for s in entry.spatial for c in s.departements)[:SUMMARY_PLACES],
+        "regions": _unique(c for s in entry.spatial for c in s.regions)[:SUMMARY_PLACES],
     }
     return {
         "id": entry.id,

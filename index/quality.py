@@ -61,7 +61,7 @@ def ensure_schema(store: Store) -> None:
     inside a transaction: ``executescript`` would commit it."""
     if getattr(store, "_quality_schema", False):
         return
-    store.db.executescript(SCHEMA)
+    store.db.executescript(SCHEMA + POINTS_SCHEMA)
     columns = {row[1] for row in store.db.execute("PRAGMA table_info(quality)")}
     if "french" not in columns:
         store.db.execute("ALTER TABLE quality ADD COLUMN french TEXT")
@@ -333,3 +333,80 @@ def report(store: Store, *, source_id: str | None = None, publisher: str | None 
         french=[{"key": key, "label": label, "applicable": french_applicable[key], "failing": french_failing[key],
                  "fix": french_fix.get(key)} for key, label in french.CHECKS.items()],
     )
+
+
+# -- issue 15: quality over time, a point per harvest ---------------------------------------------------------------
+
+POINTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS quality_points (
+    job_id INTEGER NOT NULL,        -- the harvest after which the point was taken
+    source_id TEXT NOT NULL,
+    publisher TEXT NOT NULL,        -- '' for the whole source; else the publisher's SIREN, or its name without one
+    at TEXT NOT NULL,
+    datasets INTEGER NOT NULL,
+    mean REAL NOT NULL,
+    PRIMARY KEY (job_id, publisher)
+);
+CREATE INDEX IF NOT EXISTS quality_points_by_publisher ON quality_points (publisher, at);
+CREATE INDEX IF NOT EXISTS quality_points_by_source ON quality_points (source_id, at);
+"""
+
+
+@dataclass
+class QualityPoint:
+    at: str
+    job_id: int
+    datasets: int
+    mean: float
+
+
+def take_quality_point(store: Store, source_id: str, job_id: int) -> int:
+    """After a harvest (and its scoring): the mean score of the source's active records, and of each publisher's
+    records in it, so that a portal and a publisher see their score move with their fixes. Returns points written."""
+    ensure_schema(store)
+    rows = store.db.execute(
+        """SELECT COALESCE(json_extract(CAST(r.data AS TEXT), '$.publisher.siren'),
+                           json_extract(CAST(r.data AS TEXT), '$.publisher.name'), '') AS publisher,
+                  COUNT(*) AS datasets, AVG(q.score) AS mean
+           FROM quality q JOIN records r ON r.id = q.record_id
+           WHERE r.source_id = ? AND r.status = 'active' GROUP BY publisher""", (source_id,)).fetchall()
+    if not rows:
+        return 0
+    now = utcnow()
+    total = sum(row["datasets"] for row in rows)
+    whole = sum(row["mean"] * row["datasets"] for row in rows) / total
+    points = [(job_id, source_id, "", now, total, round(whole, 1))]
+    points += [(job_id, source_id, row["publisher"], now, row["datasets"], round(row["mean"], 1))
+               for row in rows if row["publisher"]]
+    with store.transaction() as db:
+        db.executemany("INSERT OR REPLACE INTO quality_points VALUES (?, ?, ?, ?, ?, ?)", points)
+    return len(points)
+
+
+def quality_points(store: Store, *, source_id: str | None = None,
+                   publisher_keys: Iterable[str] = ()) -> list[QualityPoint]:
+    """A source's points (one per harvest), or a publisher's across every portal: at each harvest of any of them,
+    the mean over the publisher's records of the latest point of each source (weighted by its datasets)."""
+    ensure_schema(store)
+    if source_id is not None:
+        rows = store.db.execute("SELECT job_id, at, datasets, mean FROM quality_points WHERE source_id = ? AND "
+                                "publisher = '' ORDER BY at, job_id", (source_id,)).fetchall()
+        return [QualityPoint(row["at"], row["job_id"], row["datasets"], row["mean"]) for row in rows]
+    keys = list(dict.fromkeys(k for k in publisher_keys if k))
+    if not keys:
+        return []
+    rows = store.db.execute(
+        f"SELECT job_id, source_id, publisher, at, datasets, mean FROM quality_points WHERE publisher IN "
+        f"({', '.join('?' * len(keys))}) ORDER BY at, job_id", keys).fetchall()
+    latest: dict[tuple[str, str], tuple[int, float]] = {}  # (source, key: a name or the SIREN) -> latest point
+    out: list[QualityPoint] = []
+    for row in rows:
+        latest[(row["source_id"], row["publisher"])] = (row["datasets"], row["mean"])
+        datasets = sum(n for n, _ in latest.values())
+        mean_score = sum(n * m for n, m in latest.values()) / datasets if datasets else 0.0
+        point = QualityPoint(row["at"], row["job_id"], datasets, round(mean_score, 1))
+        if out and out[-1].job_id == point.job_id:
+            out[-1] = point  # two names of one publisher in the same harvest: one point
+        else:
+            out.append(point)
+    return out

@@ -51,6 +51,14 @@ class SearchResult:
     facets_exact: bool = True  # False: counted on a uniform sample of a very large result and scaled (engine's choice)
 
 
+@dataclass
+class Suggestion:
+    """A respelling of the user's query (issue 15: "did you mean" on an empty result page)."""
+
+    text: str  # the query text with one or more words replaced by near-spelled words of the index
+    total: int  # documents it matches under the same filters and bbox
+
+
 class IndexLockedError(RuntimeError):
     """Another process holds the index for writing (one writer at a time); the message says which."""
 
@@ -75,6 +83,17 @@ class SearchIndex(ABC):
 
     @abstractmethod
     def count(self) -> int: ...
+
+    @abstractmethod
+    def suggest(self, query: SearchQuery, limit: int = 3) -> list[Suggestion]:
+        """Spelling alternatives for ``query.q``, taken from the words the index holds (issue 15).
+
+        Each word of the query that the query wants (see :func:`index.query.positive_words`; excluded words and
+        words of fewer than 4 letters are kept as typed) and that no document contains may be replaced by an
+        indexed word within 2 edits of it (case and accents ignored). A suggestion is the query text with those
+        replacements, kept only if it matches at least one document under ``query.filters`` and ``query.bbox``;
+        at most ``limit`` of them, most documents first. Empty when the query has no misspelt word or nothing near
+        is indexed. Never raises for the user's text (a query over a limit has no suggestion)."""
 
     @abstractmethod
     def clear(self) -> None:

@@ -150,3 +150,23 @@ def top_datasets(store: Store, *, start: str | None = None, end: str | None = No
         ORDER BY downloads DESC, i.record_id LIMIT :limit"""
     rows = store.db.execute(sql, {"metric": metric, "limit": limit, **params}).fetchall()
     return [TopDataset(row["id"], row["title"], row["publisher"], row["source"], row["downloads"]) for row in rows]
+
+
+# -- issue 15: one record's counter as sampled at each harvest (the dataset page's small trend chart) -------------
+
+
+@dataclass
+class Sample:
+    at: str
+    value: int
+
+
+def record_samples(store: Store, record_id: str, metric: str = "downloads") -> list[Sample]:
+    """The record's counter at each harvest that sampled it, oldest first: its own counter when the source gives
+    one, else the sum of its distributions' (as :func:`index.document.popularity` counts it)."""
+    rows = store.db.execute(
+        """SELECT job_id, MIN(at) AS at, SUM(CASE WHEN distribution = '' THEN value END) AS own,
+                  SUM(CASE WHEN distribution != '' THEN value END) AS files
+           FROM metric_samples WHERE record_id = ? AND metric = ? GROUP BY job_id ORDER BY at, job_id""",
+        (record_id, metric)).fetchall()
+    return [Sample(row["at"], int(row["own"] if row["own"] is not None else row["files"] or 0)) for row in rows]

@@ -29,6 +29,7 @@ import socket
 import sys
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,12 +42,13 @@ import tantivy
 from tantivy import Filter, Occur, Order, Query, TextAnalyzerBuilder, Tokenizer
 
 from index.document import TEXT_FIELDS, facet_value
-from index.search import FACETS, FacetValue, IndexLockedError, SearchIndex, SearchQuery, SearchResult
+from index.query import QueryError, parse, positive_words
+from index.search import FACETS, FacetValue, IndexLockedError, SearchIndex, SearchQuery, SearchResult, Suggestion
 
 log = logging.getLogger(__name__)
 
 # Bump when the fields below change: an index of another version is rebuilt (the store re-feeds it).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: hits carry their territory codes (issue 15)
 VERSION_FILE = "moisson-index.json"
 WRITER_FILE = "moisson-writer.json"  # who holds the writer lock, to say so when another process wants it
 ANALYZER = "fr_text"
@@ -117,7 +119,8 @@ def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
     for name in TEXT_FIELDS:
-        sb.add_text_field(name, tokenizer_name=ANALYZER)
+        # keywords are stored for spelling suggestions (issue 15): the words near a typo are read back from them
+        sb.add_text_field(name, tokenizer_name=ANALYZER, stored=name == "keywords")
     sb.add_text_field("title_sort", tokenizer_name="raw", fast=True)
     for name in FACETS:
         sb.add_text_field(name, tokenizer_name="raw", fast=True)
@@ -496,6 +499,103 @@ class TantivyIndex(SearchIndex):
         sample = Query.range_query(self.schema, "sample", tantivy.FieldType.Unsigned, lower_bound=0,
                                    upper_bound=buckets - 1)
         return Query.boolean_query([(Occur.Must, scope), (Occur.Must, sample)]), SAMPLE_BUCKETS / buckets
+
+
+    # -- spelling suggestions (issue 15) ----------------------------------------------------------------------
+
+    def suggest(self, query: SearchQuery, limit: int = 3) -> list[Suggestion]:
+        """See :meth:`SearchIndex.suggest`. Near words come from the documents a fuzzy term query (tantivy's
+        Levenshtein automaton over the indexed terms, 2 edits) finds in titles, keywords and descriptions: their
+        titles, keywords and description excerpts are read back, and the words within 2 edits of the typed one
+        (folded) are ranked by distance, then by how often they occur there."""
+        try:
+            node = parse(query.q)
+        except QueryError:
+            return []
+        if node is None:
+            return []
+        searcher = self._searcher()[0]
+        options: dict[str, list[str]] = {}
+        for word in dict.fromkeys(positive_words(node)):
+            if (len(word) >= SUGGEST_MIN_LETTERS and word.isalpha() and not self._holds(searcher, word)
+                    and (near := self._near_words(searcher, word))):
+                options[word] = near
+        if not options:
+            return []
+        texts = [query.q]
+        for word, near in options.items():
+            texts = [_replace_word(text, word, other) for text in texts for other in near][:SUGGEST_CANDIDATES]
+        found = []
+        for text in dict.fromkeys(texts):
+            total = self.search(SearchQuery(q=text, filters=query.filters, bbox=query.bbox, page_size=0,
+                                            facets=())).total
+            if total:
+                found.append(Suggestion(text, total))
+        found.sort(key=lambda s: -s.total)
+        return found[:limit]
+
+    def _holds(self, searcher: tantivy.Searcher, word: str) -> bool:
+        """Whether any document holds the word (as analysed: folded, stemmed) in a text field."""
+        terms = self._analyzer.analyze(word)
+        if not terms:
+            return True  # a stop word: nothing to respell
+        clauses = [(Occur.Should, Query.term_query(self.schema, name, term)) for name in TEXT_FIELDS for term in terms]
+        return searcher.search(Query.boolean_query(clauses), limit=1, count=True).count > 0
+
+    def _near_words(self, searcher: tantivy.Searcher, word: str) -> list[str]:
+        terms = self._analyzer.analyze(word)
+        if len(terms) != 1:
+            return []
+        clauses = [(Occur.Should, Query.fuzzy_term_query(self.schema, name, terms[0], distance=2))
+                   for name in ("title", "keywords", "description")]
+        found = searcher.search(Query.boolean_query(clauses), limit=SUGGEST_DOCUMENTS)
+        typed = _fold(word)
+        seen: dict[str, tuple[int, int, str]] = {}  # folded word -> (distance, -occurrences, first spelling)
+        for _, address in found.hits:
+            doc = searcher.doc(address)
+            summary = orjson.loads(doc["summary"][0])
+            text = " ".join([summary.get("title") or "", summary.get("description") or "", *doc.get_all("keywords")])
+            for token in _PLAIN_WORD.findall(text):
+                folded = _fold(token)
+                if folded == typed or len(folded) < SUGGEST_MIN_LETTERS:
+                    continue
+                if folded in seen:
+                    distance, count, spelling = seen[folded]
+                    seen[folded] = (distance, count - 1, spelling)
+                elif (distance := _edits(typed, folded, 2)) <= (1 if len(typed) <= 4 else 2):
+                    seen[folded] = (distance, -1, token.lower())
+        ranked = sorted(seen.values())
+        return [spelling for _, _, spelling in ranked[:SUGGEST_PER_WORD]]
+
+
+SUGGEST_MIN_LETTERS = 4
+SUGGEST_DOCUMENTS = 40  # documents read back per misspelt word
+SUGGEST_PER_WORD = 3
+SUGGEST_CANDIDATES = 9  # respelt queries counted at most
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def _edits(a: str, b: str, most: int) -> int:
+    """Levenshtein distance of two words, or most + 1 as soon as it exceeds ``most``."""
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > most:
+            return most + 1
+        previous = current
+    return previous[-1]
+
+
+def _replace_word(text: str, word: str, other: str) -> str:
+    """``text`` with the whole word ``word`` (any case) replaced by ``other``."""
+    return re.sub(rf"(?<![\w-]){re.escape(word)}(?!\w)", other, text, flags=re.IGNORECASE)
 
 
 def _query_key(query: SearchQuery) -> tuple[Any, ...]:

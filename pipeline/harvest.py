@@ -125,6 +125,7 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
     if progress:
         progress(source.id, _done(counts))
     score_changed_records(store, source.id)  # cheap when nothing changed; also catches up SHACL left for later
+    quality_point(store, source.id, job_id)
     if index_after:
         sync_search_index(store)
     return result
@@ -140,6 +141,17 @@ def score_changed_records(store: Store, source_id: str) -> None:
         score_records(store, source_id=source_id)
     except Exception:
         log.warning("records of %s not scored; `moisson score` will catch up", source_id, exc_info=True)
+
+
+def quality_point(store: Store, source_id: str, job_id: int) -> None:
+    """Issue 15: the source's (and its publishers') mean score after this harvest, a point of their quality trend.
+    A failure is logged, not fatal: the trend only misses a point."""
+    from index.quality import take_quality_point
+
+    try:
+        take_quality_point(store, source_id, job_id)
+    except Exception:
+        log.warning("no quality point for %s after job %s", source_id, job_id, exc_info=True)
 
 
 def _since(store: Store, source: SourceConfig) -> str | None:

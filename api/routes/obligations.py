@@ -1,22 +1,18 @@
 """The open-data obligation monitor: bodies under obligation and their status, rates, trend, publisher matches, and
-the page a ministry reads at a glance (/obligations).
+the data behind the page a ministry reads at a glance (/obligations, in :mod:`api.pages.reports`).
 
 The monitor itself is :mod:`index.obligations` (cached per store until records, scores or overrides change).
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
-from api.charts import bar_chart, departement_map, line_chart, report_page
 from api.routes.deps import StoreDep
 from index import obligations, registry_baseline
-from index.bodies import TYPE_LABELS
-from index.obligations import Rate
 from index.publishers import OverrideError
 
 router = APIRouter(tags=["obligations"])
@@ -24,9 +20,6 @@ router = APIRouter(tags=["obligations"])
 Status = Literal["publishes", "shared", "none", "compliant"]
 Comparison = Literal["both", "registry_only", "live_only", "neither"]
 BodyType = Literal["commune", "epci", "departement", "region"]
-STATUS_LABELS = {"publishes": "publie", "shared": "via un portail mutualisé", "none": "ne publie pas"}
-COMPARISON_LABELS = {"both": "connu et vu", "registry_only": "connu des registres, pas vu",
-                     "live_only": "vu, inconnu des registres", "neither": "rien de connu"}
 
 
 def _monitor(store: Any) -> obligations.Monitor:
@@ -97,79 +90,3 @@ def obligation_publishers(
     monitor = _monitor(store)
     items = monitor.matches if matched is None else [m for m in monitor.matches if (m.body_id is not None) == matched]
     return [m.as_dict() for m in items]
-
-
-# -- the page ---------------------------------------------------------------------------------------------------------
-
-
-def _pct(rate: Rate) -> str:
-    return f"{rate.rate * 100:.1f} %".replace(".", ",")
-
-
-def _rate_rows(rates: list[Rate], link: str | None = None) -> str:
-    rows = []
-    for r in sorted(rates, key=lambda r: (-r.rate, r.label)):
-        label = escape(r.label)
-        if link:
-            code = r.scope.split(":", 1)[1]
-            label = f"<a href='/obligations?{link}={escape(code, quote=True)}'>{label}</a> " \
-                    f"<span class=muted>{escape(code)}</span>"
-        rows.append(f"<tr><td>{label}</td><td class=n>{r.bodies}</td><td class=n>{r.direct}</td>"
-                    f"<td class=n>{r.shared}</td><td class=n>{_pct(r)}</td></tr>")
-    return ("<table><tr><th></th><th class=n>organismes</th><th class=n>publient</th><th class=n>mutualisé</th>"
-            "<th class=n>taux</th></tr>" + "".join(rows) + "</table>")
-
-
-@router.get("/obligations", response_class=HTMLResponse, include_in_schema=False)
-def obligations_page(store: StoreDep, region: str | None = None, departement: str | None = None) -> HTMLResponse:
-    monitor = _monitor(store)
-    rates = monitor.rates()
-    national = rates["national"][0]
-    baseline = registry_baseline.summary(monitor.bodies)["national"]
-    kpis = "".join(
-        f"<div class=kpi><span class=muted>{escape(label)}</span><b>{value}</b></div>"
-        for label, value in [("Taux national", _pct(national)), ("Organismes soumis", f"{national.bodies:,}"),
-                             ("Publient eux-mêmes", national.direct), ("Via un portail mutualisé", national.shared),
-                             ("Jeux de données", national.datasets),
-                             ("Éditeurs non rattachés", len(monitor.unmatched())),
-                             ("Connus des registres", baseline["listed"]),
-                             ("Connus, pas vus", baseline["registry_only"])])
-    points = [(p.day, p.rate) for p in obligations.trend(store)]
-    trend_svg = line_chart(points, title="Taux national de conformité (instantanés datés)", percent=True)
-    by_type = bar_chart([(r.label, r.rate) for r in rates["by_type"]], title="Taux par type d'organisme",
-                        percent=True, width=460)
-    dep_rates = {r.scope.split(":", 1)[1]: (r.rate, r.compliant, r.bodies) for r in rates["by_departement"]}
-    france = departement_map(dep_rates, title="Taux par département (taille : nombre d'organismes soumis)")
-    filters = [("région", region, "region"), ("département", departement, "departement")]
-    chosen = [(label, code, key) for label, code, key in filters if code]
-    listing = ""
-    if chosen:
-        bodies = monitor.filtered(region=region, departement=departement)
-        rows = "".join(
-            f"<tr><td>{escape(b.name)}</td><td>{escape(TYPE_LABELS[b.type])}</td><td class=n>{b.population:,}</td>"
-            f"<td>{escape(STATUS_LABELS[b.status])}</td><td class=n>{b.datasets + b.shared_datasets}</td>"
-            f"<td>{escape(', '.join(b.sources))}</td><td class=n>{'' if b.quality is None else b.quality}</td>"
-            f"<td>{escape(', '.join(b.schemas))}</td><td>{escape((b.last_update or '')[:10])}</td>"
-            f"<td title='{escape(', '.join(b.registry_portals), quote=True)}'>"
-            f"{escape(COMPARISON_LABELS[b.comparison])}</td></tr>"
-            for b in bodies)
-        what = ", ".join(f"{label} {escape(code)}" for label, code, _ in chosen)
-        query = "&".join(f"{key}={escape(code, quote=True)}" for _, code, key in chosen)
-        listing = (f"<h2>Organismes — {what}</h2><p><a href='/api/obligations?{query}&format=csv'>CSV</a></p>"
-                   "<table><tr><th>organisme</th><th>type</th><th class=n>population</th><th>statut</th>"
-                   "<th class=n>jeux</th><th>sources</th><th class=n>qualité /405</th><th>socle commun</th>"
-                   f"<th>mise à jour</th><th>registres</th></tr>{rows}</table>")
-    body = f"""<h1>Obligation d'ouverture des données des collectivités</h1>
-<p class=muted>Loi pour une République numérique (art. 6) : collectivités de plus de 3 500 habitants, leurs EPCI à
-fiscalité propre, départements et régions (le critère des 50 agents n'est pas applicable faute de données).
-Calculé le {escape(monitor.computed_at)}. Données : <a href=/api/obligations>/api/obligations</a>
-(<a href='/api/obligations?format=csv'>CSV</a>), <a href=/api/obligations/summary>/api/obligations/summary</a>,
-<a href='/api/obligations/publishers?matched=false'>éditeurs non rattachés</a>. Registres : les organismes que
-l'observatoire OpenDataFrance (2022) ou Common Data Index (2026) recensent comme publiant, comparés à ce que moisson
-voit (<a href='/api/obligations?comparison=registry_only&format=csv'>connus des registres mais pas vus</a>).</p>
-<div class=kpis>{kpis}</div>
-<div class=grid><div>{trend_svg}{by_type}</div><div>{france}</div></div>
-{listing}
-<div class=grid><div><h2>Par région</h2>{_rate_rows(rates["by_region"], "region")}</div>
-<div><h2>Par département</h2>{_rate_rows(rates["by_departement"], "departement")}</div></div>"""
-    return HTMLResponse(report_page("Obligation open data — moisson", body))

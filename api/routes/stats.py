@@ -1,5 +1,5 @@
-"""Download statistics across every portal: aggregates by dimension, trend, top datasets; JSON, CSV and Parquet; the
-/stats page with the trend chart.
+"""Download statistics across every portal: aggregates by dimension, trend, top datasets; JSON, CSV and Parquet (the
+/stats page is in :mod:`api.pages.reports`).
 
 The figures are :mod:`index.stats` (deltas between dated counter samples, resets and baselines handled).
 """
@@ -9,13 +9,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict
-from html import escape
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from api.charts import bar_chart, line_chart, report_page
 from api.routes.deps import StoreDep
 from index import stats
 
@@ -26,7 +24,6 @@ Granularity = Literal["day", "week", "month", "year"]
 DateQ = Annotated[str | None, Query(description="ISO date or date-time; the period is [start, end)",
                                     pattern=r"^\d{4}-\d{2}-\d{2}")]
 PARQUET = "application/vnd.apache.parquet"
-PERIOD_LABELS = {"day": "jour", "week": "semaine", "month": "mois", "year": "année"}
 
 
 def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, name: str) -> Response:
@@ -89,46 +86,3 @@ def top(store: StoreDep, start: DateQ = None, end: DateQ = None,
     if format != "json":
         return _table_response(items, ["id", "title", "publisher", "source", "downloads"], format, f"top-{metric}")
     return items
-
-
-@router.get("/stats", response_class=HTMLResponse, include_in_schema=False)
-def stats_page(store: StoreDep, start: str | None = None, end: str | None = None,
-               granularity: Granularity = "month") -> HTMLResponse:
-    for value in (start, end):
-        if value and not (len(value) >= 10 and value[:4].isdigit()):
-            raise HTTPException(422, "start and end are ISO dates (YYYY-MM-DD)")
-    national = stats.aggregate(store, "national", start=start, end=end)
-    downloads_, total = (national[0].downloads, national[0].total) if national else (0, 0)
-    datasets = national[0].datasets if national else 0
-    points = stats.trend(store, granularity=granularity, start=start, end=end)
-    chart = line_chart([(p.period, p.downloads) for p in points],
-                       title=f"Téléchargements par {PERIOD_LABELS[granularity]}")
-    sources = stats.aggregate(store, "source", start=start, end=end)
-    publishers = stats.aggregate(store, "publisher", start=start, end=end, limit=12)
-    by_publisher = bar_chart([(a.key, a.downloads) for a in publishers], title="Éditeurs les plus téléchargés")
-    top_rows = "".join(
-        f"<tr><td><a href='/api/datasets/{escape(t.id, quote=True)}'>{escape(t.title or t.id)}</a></td>"
-        f"<td>{escape(t.publisher or '')}</td><td>{escape(t.source)}</td><td class=n>{t.downloads:,}</td></tr>"
-        for t in stats.top_datasets(store, start=start, end=end, limit=15))
-    source_rows = "".join(
-        f"<tr><td>{escape(a.key)}</td><td class=n>{a.downloads:,}</td><td class=n>{a.total:,}</td>"
-        f"<td class=n>{a.datasets}</td></tr>" for a in sources)
-    period = f"du {escape(start or 'début')} au {escape(end or 'dernier relevé')}"
-    kpis = "".join(f"<div class=kpi><span class=muted>{label}</span><b>{value:,}</b></div>" for label, value in
-                   [("Téléchargements sur la période", downloads_), ("Cumul déclaré par les portails", total),
-                    ("Jeux de données suivis", datasets)])
-    body = f"""<h1>Téléchargements, tous portails confondus</h1>
-<p class=muted>Compteurs exposés par les portails (CKAN tracking, udata metrics, popularité OpenDataSoft), relevés à
-chaque moisson ; les téléchargements d'une période sont les hausses entre deux relevés (un compteur remis à zéro
-compte depuis zéro ; le premier relevé sert de base). Période {period}. Exports :
-<a href='/api/stats/downloads?by=source&format=csv'>CSV</a>,
-<a href='/api/stats/downloads?by=source&format=parquet'>Parquet</a>,
-<a href='/api/stats/downloads?by=national&table=trend&format=csv'>tendance CSV</a>,
-<a href=/api/stats/top>top (JSON)</a>.</p>
-<div class=kpis>{kpis}</div>
-{chart}
-<div class=grid><div><h2>Par source</h2><table><tr><th>source</th><th class=n>période</th><th class=n>cumul</th>
-<th class=n>jeux</th></tr>{source_rows}</table></div><div>{by_publisher}</div></div>
-<h2>Jeux les plus téléchargés</h2><table><tr><th>jeu de données</th><th>éditeur</th><th>source</th>
-<th class=n>téléchargements</th></tr>{top_rows}</table>"""
-    return HTMLResponse(report_page("Téléchargements — moisson", body))

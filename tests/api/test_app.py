@@ -365,10 +365,11 @@ def test_landing_and_search_pages(api: tuple[TestClient, Store, dict[str, int]])
     landing = client.get("/")
     assert landing.status_code == 200 and "text/html" in landing.headers["content-type"]
     for link in ("/docs", "/api/datasets", "/api/catalog"):
-        assert f"href={link}" in landing.text
-    assert "26 jeux de données" in landing.text
-    results = client.get("/search", params={"q": "vélo"})
-    assert "Stations vélo 1" in results.text and "8 résultats" in results.text
+        assert f'href="{link}"' in landing.text
+    assert "Rechercher parmi 26 jeux de données" in landing.text
+    results = client.get("/search", params={"q": "vélo"})  # the first address of the search page, moved
+    assert results.url.path == "/recherche"
+    assert "Stations vélo 1" in results.text and "8 jeux de données" in results.text
 
 
 def test_module_level_app_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

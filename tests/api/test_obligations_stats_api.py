@@ -134,6 +134,6 @@ def test_top_datasets(client: TestClient) -> None:
 
 def test_pages_answer(client: TestClient) -> None:
     page = client.get("/obligations", params={"region": "84"})
-    assert page.status_code == 200 and "Organismes — région 84" in page.text and "Lyon" in page.text
+    assert page.status_code == 200 and "Organismes — région Auvergne-Rhône-Alpes" in page.text and "Lyon" in page.text
     stats = client.get("/stats")
     assert stats.status_code == 200 and "class='chart line'" in stats.text

@@ -9,6 +9,7 @@ Acceptance 4: SHACL results for the fixtures are stored with each record and sho
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from api.app import create_app
+from api.pages import fr as french
 from demo.portals.ckan import CkanPortal, load_recordings
 from demo.portals.dcat import demo_portals
 from demo.server import PortalServer, Request, Response
@@ -131,14 +133,14 @@ def test_source_report_html_renders_the_fixes_in_order(harvested) -> None:
     page = client.get("/api/sources/fx/quality", params={"format": "html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     doc = lxml_html.fromstring(page.text)
-    assert [li.get("data-indicator") for li in doc.cssselect("ol.fixes li")] == expected
-    first = doc.cssselect("ol.fixes li")[0].text_content()
-    assert INDICATOR_BY_KEY[expected[0]].fix in first and "points to gain" in first
+    assert [li.get("data-indicator") for li in doc.cssselect("ol.correctifs li")] == expected
+    first = doc.cssselect("ol.correctifs li")[0].text_content()
+    assert french.fix(expected[0]) in first and "points à gagner" in first  # in French, as every page
     assert doc.cssselect("svg.chart")  # the score histogram, inline
-    bands = doc.cssselect("span.band")
+    bands = doc.cssselect("span.bande")
     rep = report(store, source_id="fx")
-    assert f"band-{rep.band}" in bands[0].get("class")
-    assert "Indicators that fail" in page.text and "French rules" in page.text
+    assert f"bande-{rep.band}" in bands[0].get("class")
+    assert "Indicateurs manqués" in page.text and "Règles françaises" in page.text
     # the same page by content negotiation, the JSON by default
     assert client.get("/api/sources/fx/quality", headers={"accept": "text/html"}).text == page.text
     data = client.get("/api/sources/fx/quality").json()
@@ -190,7 +192,8 @@ def test_publisher_report_by_name_and_siren_and_badge(harvested) -> None:
     assert badge.status_code == 200 and badge.headers["content-type"] == "image/svg+xml"
     svg = etree.fromstring(badge.content)
     rep = report(store, source_id="fx")
-    assert svg.xpath("string(//*[local-name()='title'])") == f"metadata quality: {rep.band} · {rep.mean:.0f}/405"
+    band = {"excellent": "excellente", "good": "bonne", "sufficient": "suffisante", "bad": "insuffisante"}[rep.band]
+    assert svg.xpath("string(//*[local-name()='title'])") == f"qualité des métadonnées: {band} · {rep.mean:.0f}/405"
     assert client.get("/api/sources/nope/badge.svg").status_code == 404
     overview = client.get("/api/quality").json()
     assert [(s["source"], s["datasets"]) for s in overview["sources"]] == [("fx", 23)]
@@ -223,12 +226,13 @@ def test_shacl_results_of_the_fixtures_are_stored_and_shown(server: PortalServer
     message = "The dataset has no description (dct:description): DCAT-AP requires at least 1."
     assert violation["message"] == message and violation["severity"] == "violation"
     assert next(i for i in data["indicators"] if i["key"] == "dcat_ap_compliance")["status"] == "missed"
-    assert message in client.get(f"/api/datasets/{failing[0]['record_id']}/quality?format=html").text
+    in_french = "Le jeu de données n'a pas de description (dct:description) : DCAT-AP en exige au moins 1."
+    assert in_french in html.unescape(client.get(f"/api/datasets/{failing[0]['record_id']}/quality?format=html").text)
     source = client.get("/api/sources/demo-dcat-evian/quality").json()
     assert source["shacl"]["validated"] == 8 and source["shacl"]["conforming"] == 5
     assert source["shacl"]["violations"] == [{"focus_type": "dcat:Dataset", "path": "dct:description",
                                               "constraint": "minCount", "records": 3, "message": message}]
-    assert message in client.get("/api/sources/demo-dcat-evian/quality?format=html").text
+    assert in_french in html.unescape(client.get("/api/sources/demo-dcat-evian/quality?format=html").text)
 
 
 def test_html_escapes_what_the_source_wrote(store: Store) -> None:
@@ -241,7 +245,8 @@ def test_html_escapes_what_the_source_wrote(store: Store) -> None:
     page = client.get("/api/datasets/x.1/quality", params={"format": "html"})  # scored on first request
     assert page.status_code == 200
     doc = lxml_html.fromstring(page.text)
-    assert doc.cssselect("script") == [] and "<script>alert('t')</script>" in doc.cssselect("h1")[0].text_content()
+    assert [s.get("src") for s in doc.cssselect("script")] == ["/static/moisson.js"]  # the site's only script
+    assert "<script>alert('t')</script>" in doc.cssselect("h1")[0].text_content()
     assert [a.get("href") for a in doc.cssselect("a") if "alert" in (a.get("href") or "")] == []
     assert "javascript:alert(1)" in page.text  # shown as text, with its verdict
 

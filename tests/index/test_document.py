@@ -94,6 +94,7 @@ def test_document_flattens_facets_and_filters() -> None:
     assert summary["formats"] == ["CSV", "GEOJSON", "Shapefile (zip)"]  # unmapped formats still shown
     assert summary["licence"] == "ETALAB_2_0" and summary["themes"] == ["TRAN", "REGI"]
     assert summary["publisher"] == "Métropole de Lyon" and summary["description"] == "Les arrêts du réseau TCL."
+    assert summary["departements"] == ["69"] and summary["regions"] == ["84"]  # a results page names them
 
 
 def test_summary_keeps_a_short_excerpt_of_the_description() -> None:

@@ -65,3 +65,45 @@ def test_a_changed_score_flags_the_record_for_reindexing(store) -> None:
     detail = quality_of(store, record.id)
     assert detail["score"] == 0 and detail["band"] == "bad"
     assert next(i for i in detail["indicators"] if i["key"] == "keywords")["fix"].startswith("add keywords")
+
+
+def test_quality_points_a_point_per_harvest_for_sources_and_publishers(store) -> None:
+    """Issue 15: after each harvest, the source's mean score and each publisher's in it; a publisher's trend across
+    portals weighs each portal's latest point by its datasets."""
+    from index.quality import quality_points, take_quality_point
+    from index.store import JobCounts
+
+    lyon = Agent(name="Ville de Lyon", siren="216901231")
+    records = {"a": [Dataset(id=f"a.{n}", source_id="a", native_id=str(n), title=f"A{n}", publisher=lyon)
+                     for n in range(3)],
+               "b": [Dataset(id="b.1", source_id="b", native_id="1", title="B1", publisher=lyon,
+                             keywords=["k"], contact_points=[ContactPoint(email="x@lyon.fr")]),
+                     Dataset(id="b.2", source_id="b", native_id="2", title="B2", publisher=Agent(name="Autre"))]}
+    for source, entries in records.items():
+        with store.transaction():
+            job = store.start_job(source, "full")
+            for entry in entries:
+                store.upsert_entry(entry, entry.native_id, job)
+        store.finish_job(job, "succeeded", JobCounts())
+        for entry in entries:
+            score_and_store(store, entry, content_hash(entry), shacl_conforms=True)
+        assert take_quality_point(store, source, job) == 1 + len({e.publisher.name for e in entries})
+    a, b = report(store, source_id="a"), report(store, source_id="b")
+    assert [(p.datasets, p.mean) for p in quality_points(store, source_id="a")] == [(3, a.mean)]
+    by_siren = quality_points(store, publisher_keys=["216901231"])
+    assert len(by_siren) == 2  # a harvest of a, then one of b
+    own_b = report(store, publisher="216901231").mean
+    assert by_siren[0].datasets == 3 and by_siren[-1].datasets == 4
+    assert by_siren[-1].mean == round(own_b, 1)
+    # the same portal harvested again, a record improved: a new point, the trend moves
+    better = records["a"][0].model_copy(update={"keywords": ["vélo"]})
+    with store.transaction():
+        job = store.start_job("a", "full")
+        store.upsert_entry(better, better.native_id, job)
+    store.finish_job(job, "succeeded", JobCounts())
+    score_and_store(store, better, content_hash(better), shacl_conforms=True)
+    take_quality_point(store, "a", job)
+    points = quality_points(store, source_id="a")
+    assert len(points) == 2 and points[-1].mean > points[0].mean
+    assert quality_points(store, publisher_keys=["216901231"])[-1].mean > by_siren[-1].mean
+    assert b.datasets == 2

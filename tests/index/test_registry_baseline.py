@@ -85,7 +85,7 @@ def test_the_api_gives_the_baseline_beside_the_live_status(client: TestClient) -
 def test_the_page_shows_the_registries_beside_the_live_status(client: TestClient) -> None:
     page = client.get("/obligations", params={"departement": "69"}).text
     assert "Connus des registres" in page and "Connus, pas vus" in page
-    assert "<th>registres</th>" in page and "connu des registres, pas vu" in page  # Lyon's row
+    assert '<th scope="col">Registres</th>' in page and "connu des registres, pas vu" in page  # Lyon's row
     assert "comparison=registry_only" in page
 
 

@@ -394,3 +394,23 @@ def test_a_forked_process_counts_facets_on_a_pool_of_its_own(filled: TantivyInde
         child.kill()
     assert not alive, "the forked child hung counting facets"
     assert queue.get(timeout=5) == (expected.total, sorted(expected.facets))
+
+
+# -- spelling suggestions (issue 15) ------------------------------------------------------------------------------
+
+
+def test_suggestions_respell_from_the_indexed_words(filled: TantivyIndex) -> None:
+    from index.search import Suggestion
+
+    assert filled.suggest(SearchQuery(q="tarnsport")) == [Suggestion("transport", 2)]
+    assert filled.suggest(SearchQuery(q="ecoels")) == [Suggestion("écoles", 2)]  # as the index spells it
+    assert filled.suggest(SearchQuery(q="Transport urbian")) == [Suggestion("Transport urbain", 1)]  # one word of two
+    # counted under the query's filters; a respelling that matches nothing there is not offered
+    assert filled.suggest(SearchQuery(q="tarnsport", filters={"source": ["paris"]})) == [Suggestion("transport", 1)]
+    assert filled.suggest(SearchQuery(q="tarnsport", filters={"theme": ["EDUC"]})) == []
+    # nothing to respell: known words, excluded words, short words, nothing near, over the query limits
+    assert filled.suggest(SearchQuery(q="transport")) == []
+    assert filled.suggest(SearchQuery(q="transport -zzzzzz")) == []
+    assert filled.suggest(SearchQuery(q="xyz")) == []
+    assert filled.suggest(SearchQuery(q="qwertyuiop")) == []
+    assert filled.suggest(SearchQuery(q="(" * 5 + "tarnsport")) == []  # deeper than the query language allows

@@ -130,7 +130,7 @@ def test_api_validates_on_demand(server: PortalServer, store: Store) -> None:
     data = client.get(f"/api/datasets/{entry.id}/quality", params={"validate": 1}).json()
     assert [v["status"] for v in data["schema_validation"]] == ["valid", "invalid", "not validated", "not validated"]
     page = client.get(f"/api/datasets/{entry.id}/quality", params={"validate": 1, "format": "html"})
-    assert "Table Schema validation" in page.text and "Type error in the cell" in page.text
+    assert "Validation des fichiers CSV selon leur schéma" in page.text and "Type error in the cell" in page.text
 
 
 def test_cli_validate_schema(server: PortalServer, tmp_path: Path) -> None:
