@@ -102,7 +102,7 @@ def test_dkan_french_record_with_french_dates(packages: dict[str, dict[str, Any]
     assert dataset.modified == "2019-09-30T22:00:00"
     assert dataset.description == "Liste et coordonnées des antennes de proximité du conseil régional Hauts-de-France."
     assert dataset.languages == [f"{EU}/language/FRA"]  # metadata-language "fre"
-    assert dataset.frequency == f"{EU}/frequency/IRREG"  # ISO "asNeeded"
+    assert dataset.frequency == f"{EU}/frequency/AS_NEEDED"  # ISO "asNeeded" (an EU concept since 2026)
     assert dataset.identifiers == ["4b5f8e1b-de37-47cd-9203-37a59f318b09"]  # the INSPIRE guid
     assert dataset.licence is not None and "etalab" in dataset.licence.lower()  # license_title is the Etalab URL
     assert dataset.publisher is not None and dataset.publisher.name == "Région Hauts-de-France"  # DKAN group
@@ -153,7 +153,7 @@ def test_legacy_spatial_harvest_extras(packages: dict[str, dict[str, Any]]) -> N
     assert dataset.issued == "2012-05-10" and dataset.modified == "2012-05-10T21:04:00"  # dcat_* over metadata_*
     assert [(p.start, p.end) for p in dataset.temporal] == [("1982", "1986")]  # '["1982"]' JSON lists
     assert dataset.languages == [f"{EU}/language/{code}" for code in ("ENG", "SPA", "CAT")]  # "en,es,ca"
-    assert dataset.frequency == f"{EU}/frequency/NEVER"  # ISO "notPlanned"
+    assert dataset.frequency == f"{EU}/frequency/NOT_PLANNED"  # ISO "notPlanned" (an EU concept since 2026)
     assert dataset.identifiers == ["9df8df51-63db-37a8-e044-0003ba9b0d98"]
     assert dataset.rights == "Subject to a licence fee. Subject to usual BGS terms and conditions."
     assert dataset.spatial[0].bbox == (25.0, -22.0, 33.0, -15.0)
