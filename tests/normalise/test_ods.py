@@ -170,7 +170,7 @@ def test_metas_dcat(by_id: dict[str, dict[str, Any]]) -> None:
 def test_publisher_hint_only_when_the_record_names_none(by_id: dict[str, dict[str, Any]]) -> None:
     hint = PublisherHint(name="Ville de Démo", siren="219200755")
     nameless = copy.deepcopy(by_id["test-c"])
-    assert one(nameless, hint).publisher.model_dump(exclude_none=True) == {"name": "Ville de Démo",
+    assert one(nameless, hint).publisher.model_dump(exclude_defaults=True) == {"name": "Ville de Démo",
                                                                             "siren": "219200755"}
     named = one(by_id["campbelltown_garbage_runs"], hint).publisher
     assert named.name == "Campbelltown City Council" and named.siren is None
