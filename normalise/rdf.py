@@ -433,7 +433,8 @@ def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int, own
 def _agent(b: _Builder, a: Agent) -> Any:
     node = _iri(a.uri) or b.bnode("agent")
     b.typed(node, FOAF.Agent)
-    b.texts(node, FOAF.name, a.name, a.name_translations)
+    if a.name != a.uri:  # an agent known only by its IRI has no name to give (the record's gaps say so)
+        b.texts(node, FOAF.name, a.name, a.name_translations)
     if a.phone and (digits := re.sub(r"[^\d+]", "", a.phone)):
         b.add(node, FOAF.phone, URIRef(f"tel:{digits}"))
     if a.address is not None:
