@@ -869,6 +869,30 @@ def _access_phrases() -> list[tuple[str, str]]:
     return sorted(((k, v) for k, v in table.items() if " " in k), key=lambda kv: -len(kv[0]))
 
 
+DISTRIBUTION_STATUS_BASE = EU_AUTHORITY + "distribution-status/"
+# ADMS status (what DCAT-AP 2 used for a distribution's adms:status) -> the EU distribution status DCAT-AP 3 takes
+_ADMS_STATUS = {"completed": "COMPLETED", "deprecated": "DEPRECATED", "underdevelopment": "DEVELOP",
+                "withdrawn": "WITHDRAWN"}
+
+
+def distribution_status(value: Any) -> str | None:
+    """EU distribution-status URI (COMPLETED, DEPRECATED, DEVELOP, WITHDRAWN...) from an EU URI, an ADMS status URI
+    (http://purl.org/adms/status/Completed, as ckanext-dcat's DCAT-AP 2 fields hold), a code or an official label."""
+    text = _clean(value)
+    if not text:
+        return None
+    concepts = generated("distribution_statuses")["concepts"]
+    last = text.rstrip("/").rsplit("/", 1)[-1]
+    if "purl.org/adms/status/" in text:
+        code = _ADMS_STATUS.get(last.lower())
+        return DISTRIBUTION_STATUS_BASE + code if code else None
+    if last.upper() in concepts:
+        return DISTRIBUTION_STATUS_BASE + last.upper()
+    folded = fold(text)
+    return next((DISTRIBUTION_STATUS_BASE + code for code, concept in concepts.items()
+                 if folded in {fold(label) for label in concept["labels"].values()}), None)
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Dates
 # --------------------------------------------------------------------------------------------------------------------
@@ -1045,6 +1069,7 @@ def siren(value: Any) -> str | None:
 
 __all__ = [
     "access_rights",
+    "distribution_status",
     "file_format",
     "fold",
     "format_is_machine_readable",
