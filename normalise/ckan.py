@@ -69,8 +69,7 @@ _ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$"
 
 def normalise_ckan(raw: RawRecord, hint: PublisherHint | None = None) -> list[Dataset]:
     """One CKAN package dict (as package_search or package_show give it) -> one Dataset."""
-    data = load_json(raw.content)
-    _check_shape(data)
+    data = _without_defects(load_json(raw.content))
     fields = _Fields(data)
     portal = portal_base(raw.url)
     package_id = text(data.get("id")) or raw.native_id
@@ -127,16 +126,19 @@ def normalise_ckan(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
     return [dataset]
 
 
-def _check_shape(data: dict[str, Any]) -> None:
-    """Reject what no CKAN serves: lists that are not lists, a title that is not text. Missing is fine."""
+def _without_defects(data: dict[str, Any]) -> dict[str, Any]:
+    """The package without the elements no CKAN serves (a list that is not a list, a title that is not text): a
+    defect in one element loses that element, not the record."""
+    kept = dict(data)
     for key in ("resources", "tags", "groups", "extras"):
-        value = data.get(key)
+        value = kept.get(key)
         if value is not None and not isinstance(value, list | dict if key == "extras" else list):
-            raise NormaliseError(f"'{key}' is a {type(value).__name__}, not a list")
+            del kept[key]
     for key in ("title", "name", "notes"):
-        value = data.get(key)
+        value = kept.get(key)
         if value is not None and not isinstance(value, str):
-            raise NormaliseError(f"'{key}' is a {type(value).__name__}, not text")
+            del kept[key]
+    return kept
 
 
 class _Fields:

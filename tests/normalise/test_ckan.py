@@ -32,7 +32,8 @@ def packages(fixtures: Path) -> dict[str, dict[str, Any]]:
 
 
 def raw(package: Any, source_id: str = "test-ckan") -> RawRecord:
-    native = package.get("id", "x") if isinstance(package, dict) else "x"
+    native = package.get("id") if isinstance(package, dict) else None
+    native = native if isinstance(native, str) and native else "x"  # the harvester's id is always text
     return RawRecord(source_id=source_id, native_id=native, url=f"{PORTAL}/api/3/action/package_show?id={native}",
                      profile="ckan", content=orjson.dumps(package))
 
@@ -237,8 +238,7 @@ def test_publisher_siren_from_organisation_extras_or_hint(packages: dict[str, di
 @pytest.mark.parametrize(("content", "reason"), [
     (b"not json", "not valid JSON"),
     (b'["a", "list"]', "expected a JSON object"),
-    (orjson.dumps({"id": "x", "title": "T", "resources": "oops"}), "'resources' is a str, not a list"),
-    (orjson.dumps({"id": "x", "title": 42}), "'title' is a int, not text"),
+    (orjson.dumps({"id": "x", "title": 42}), "neither a title nor a name"),  # the bad title lost, nothing left
     (orjson.dumps({"id": "x", "title": "", "name": ""}), "neither a title nor a name"),
 ])
 def test_malformed_packages_raise_a_plain_reason(content: bytes, reason: str) -> None:
@@ -246,6 +246,13 @@ def test_malformed_packages_raise_a_plain_reason(content: bytes, reason: str) ->
                        profile="ckan", content=content)
     with pytest.raises(NormaliseError, match=reason):
         normalise_ckan(record)
+
+
+def test_a_defective_element_loses_that_element_not_the_package() -> None:
+    dataset = one({"id": "x", "title": 42, "name": "arbres", "resources": "oops", "tags": 7,
+                   "notes": ["not", "text"], "groups": {"a": 1}, "extras": 3.5})
+    assert dataset.title == "arbres" and dataset.distributions == [] and dataset.keywords == []
+    assert dataset.description is None and "dct:description" in dataset.gaps
 
 
 def test_minimal_package_lists_its_gaps() -> None:
@@ -260,3 +267,12 @@ def test_resource_without_url_is_reached_through_its_portal_page() -> None:
     dataset = one({"id": "abc", "title": "T", "resources": [{"id": "r1", "name": "upload", "format": "CSV"}]})
     (dist,) = dataset.distributions
     assert dist.access_url == f"{PORTAL}/dataset/abc/resource/r1" and dist.download_url is None
+
+
+def test_no_element_of_a_real_package_crashes_the_normaliser_or_loses_the_record(
+        packages: dict[str, dict[str, Any]]) -> None:
+    from tests.normalise.defects import crashes
+
+    package = packages[DATASUD_CANISPACES]
+    # only the title (and the name it falls back on) cannot be done without
+    assert crashes(package, one, lambda path: path[0] in ("title", "name")) == []
