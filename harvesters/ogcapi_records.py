@@ -12,8 +12,10 @@ feature is kept as it came (GeoJSON) under profile ``ogcapi-record``.
 Filters: ``bbox`` and ``datetime`` options are passed as the standard query parameters (a source may be a region or
 a period of a larger catalogue). Incremental harvests ask for the records sorted by ``updated``, newest first
 (``sortby=-updated``), and stop at the first record last updated before the previous harvest: a page is one request
-whatever the catalogue's size. The order is checked as the pages come: a server that ignores ``sortby`` (a record
-newer than the one before it) is read to the end, as a full harvest would.
+whatever the catalogue's size. Only a server that declares the Records sorting conformance class (``/conformance``)
+is trusted with that; any other is read to the end, as a full harvest would (the store skips unchanged records). The
+order is also checked page by page: a server that declares sorting but does not sort (a record newer than the one
+before it) is read to the end too.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 JSON = {"Accept": "application/geo+json, application/json;q=0.9"}
 _COLLECTION_URL = re.compile(r"^(?P<base>.+?)/collections/(?P<id>[^/?#]+)/?(?:items/?)?(?:\?.*)?$")
+SORTING = "/conf/sorting"  # OGC API - Records Part 1: .../ogcapi-records-1/1.0/conf/sorting
 
 
 class OgcApiRecordsOptions(BaseModel):
@@ -56,9 +59,21 @@ class OgcApiRecordsHarvester(Harvester):
 
     def harvest(self, since: str | None = None) -> Iterator[HarvestItem]:
         base, collections = self._collections()
+        if since and not self._sorts(base):
+            self.http.stats.log(f"{base}/conformance declares no sorting: an incremental harvest reads every page")
+            since = None
         seen: set[str] = set()
         for index, collection in enumerate(collections):
             yield from self._collection(base, collection, seen, first=index == 0, since=since)
+
+    def _sorts(self, base: str) -> bool:
+        """Whether the server declares Records' sorting conformance class (``sortby`` is then honoured)."""
+        try:
+            declared = self._json(f"{base}/conformance").get("conformsTo")
+        except (requests.RequestException, ValueError):
+            return False
+        return isinstance(declared, list) and any(isinstance(c, str) and c.rstrip("/").endswith(SORTING)
+                                                  for c in declared)
 
     def _query(self, since: str | None) -> str:
         params: dict[str, str] = {"limit": str(self.options.page_size), "f": "json"}
@@ -104,6 +119,17 @@ class OgcApiRecordsHarvester(Harvester):
             if not isinstance(features, list):
                 yield RecordError(f"page {url} of collection {collection} has no features list", None, url)
                 return
+            if since:  # the whole page is checked before any record is skipped on the strength of its order
+                for feature in features:
+                    properties = feature.get("properties") if isinstance(feature, dict) else None
+                    updated = _instant(properties.get("updated")) if isinstance(properties, dict) else None
+                    if updated is None:
+                        continue
+                    if previous is not None and updated > previous:
+                        self.http.stats.log(f"GET {url}: the server does not sort by updated; reading every page")
+                        since = None  # not sorted as asked: nothing can be skipped
+                        break
+                    previous = updated
             new = 0
             for feature in features:
                 if not isinstance(feature, dict) or not isinstance(feature.get("id"), str | int):
@@ -112,13 +138,8 @@ class OgcApiRecordsHarvester(Harvester):
                 native_id = str(feature["id"])
                 properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
                 updated = _instant(properties.get("updated"))
-                if since and updated and previous is not None and updated > previous:
-                    self.http.stats.log(f"GET {url}: the server does not sort by updated; reading every page")
-                    since = None  # not sorted as asked: nothing can be skipped
-                if since and updated:
-                    previous = updated
-                    if updated < (_instant(since) or updated):
-                        return  # newest first: every record from here on is older than the last harvest
+                if since and updated and updated < (_instant(since) or updated):
+                    return  # newest first: every record from here on is older than the last harvest
                 if native_id in seen:
                     continue
                 seen.add(native_id)

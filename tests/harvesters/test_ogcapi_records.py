@@ -134,6 +134,17 @@ def test_page_failure_is_reported_and_first_failure_fails_the_source(records_api
         _harvest(url, collections=["nope"])
 
 
+def test_incremental_on_a_server_that_ignores_sortby_reads_every_page(records_api: tuple[RecordsApp, str]) -> None:
+    app, url = records_api  # the hand-written server declares no sorting and ignores sortby
+    app.features = [app.features[1], app.features[0], *app.features[2:]]  # updated 2, 1, 3, 4, 5 (May 2024)
+    items = _harvest_since(url, "2024-05-03T00:00:00Z", page_size=2)  # page 1 (2, 1) looks sorted and old
+    assert [i.native_id for i in items if isinstance(i, RawRecord)] == ["rec-2", "rec-1", "rec-3", "rec-4", "rec-5"]
+
+
+def _harvest_since(url: str, since: str, **options: object) -> list[RawRecord | RecordError]:
+    source = SourceConfig(id="records", type="ogcapi-records", url=url, options=options)
+    return list(OgcApiRecordsHarvester(source, HttpClient(FAST, allow_private=True)).harvest(since=since))
+
 def test_pipeline_stores_datasets_and_services(records_api: tuple[RecordsApp, str], store: Store) -> None:
     _, url = records_api
     config = make_config(f"""
@@ -222,10 +233,11 @@ def test_pygeoapi_incremental_asks_newest_first_and_stops_at_the_last_harvest(py
     changed = sorted(f["properties"]["updated"] for f in pygeoapi.features if f["properties"]["updated"] >= since)
     assert len(records) == len(changed) and 0 < len(records) < len(pygeoapi.features)
     assert all(orjson.loads(r.content)["properties"]["updated"] >= "2024-02-05" for r in records)
-    assert harvester.http.stats.requests <= 1 + len(changed) // 5 + 1  # no page past the last harvest
+    # /collections, /conformance (sorting declared), then no page past the last harvest
+    assert harvester.http.stats.requests <= 2 + len(changed) // 5 + 1
     nothing = _harvester(pygeoapi.url, page_size=5)
     assert _records(list(nothing.harvest(since="2030-01-01T00:00:00Z"))) == []
-    assert nothing.http.stats.requests == 2  # /collections and the first page
+    assert nothing.http.stats.requests == 3  # /collections, /conformance and the first page
 
 
 def test_pygeoapi_incremental_through_the_pipeline(pygeoapi: PygeoapiServer, store: Store) -> None:
