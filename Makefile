@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 # pycsw 2.6.2 (the local CSW of tests and demo) pins OWSLib<0.29 and breaks with SQLAlchemy 2: its own virtualenv.
 PYCSW_VENV := .venv-pycsw
 PYCSW_STAMP := $(PYCSW_VENV)/.installed
+# pygeoapi (the local OGC API - Records server of tests and demo) pins Flask, pydantic and rasterio of its own; 0.21.0
+# is its last release for Python 3.11: its own virtualenv too.
+PYGEOAPI_VENV := .venv-pygeoapi
+PYGEOAPI_STAMP := $(PYGEOAPI_VENV)/.installed
 
 .PHONY: demo test lint bench bench-quick clean venv browser screenshots
 
@@ -21,9 +25,15 @@ $(PYCSW_STAMP):
 	$(PYCSW_VENV)/bin/pip install --quiet 'pycsw==2.6.2' 'sqlalchemy<2'
 	touch $(PYCSW_STAMP)
 
+$(PYGEOAPI_STAMP):
+	$(PYTHON) -m venv $(PYGEOAPI_VENV)
+	$(PYGEOAPI_VENV)/bin/pip install --quiet --upgrade pip
+	$(PYGEOAPI_VENV)/bin/pip install --quiet 'pygeoapi==0.21.0'
+	touch $(PYGEOAPI_STAMP)
+
 venv: $(STAMP)
 
-demo: $(STAMP) $(PYCSW_STAMP)
+demo: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP)
 	$(BIN)/moisson demo
 
 # The browser tests drive Debian's chromium (Playwright cannot download its own browsers here): installed when missing
@@ -39,7 +49,7 @@ browser:
 		exit 1; \
 	fi
 
-test: $(STAMP) $(PYCSW_STAMP) browser
+test: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -56,4 +66,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) .venv-pycsw var .pytest_cache
+	rm -rf $(VENV) .venv-pycsw .venv-pygeoapi var .pytest_cache

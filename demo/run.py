@@ -18,7 +18,7 @@ from rich.console import Console
 from demo.server import PortalServer
 
 DATA = Path(__file__).resolve().parent / "data"
-PORTAL_TYPES = ("ckan", "dcat", "csw", "ods", "udata", "web")
+PORTAL_TYPES = ("ckan", "dcat", "csw", "ogcapi_records", "ods", "udata", "web")
 
 
 @dataclass

@@ -27,6 +27,7 @@ import pyoxigraph as ox
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
+from harvesters import lenient_rdf
 from harvesters.base import Harvester
 from kernel import ntriples
 from kernel.ntriples import Term, is_blank, is_literal
@@ -168,15 +169,63 @@ class DcatHarvester(Harvester):
     def _parse(self, body: bytes, syntax: Syntax, url: str) -> Page:
         if syntax == "dcat-us":
             return self._dcat_us_page(body, url)
+        if syntax == "jsonld":
+            body = self._inlined_jsonld(body, url)
         try:
-            graph = self._parse_jsonld(body, url) if syntax == "jsonld" else PageGraph.read(body, syntax, url)
+            graph = PageGraph.read(body, syntax, url)
         except PageError:
             raise
         except SyntaxError as exc:  # oxigraph's parsers, and expat's on a page with a DTD
-            raise PageError(f"not valid {SYNTAX_NAME[syntax]}: {_oxigraph_message(exc, body)}") from None
+            refusal = f"not valid {SYNTAX_NAME[syntax]}: {_oxigraph_message(exc, body)}"
+            return self._lenient_page(body, syntax, url, refusal)
         except ValueError as exc:  # defusedxml's refusal of an external entity
             raise PageError(f"not valid {SYNTAX_NAME[syntax]}: {exc}") from None
         return Page(self._rdf_records(graph, url), graph.next_page(url), syntax)
+
+    def _lenient_page(self, body: bytes, syntax: Syntax, url: str, refusal: str) -> Page:
+        """The page read piece by piece (see :mod:`harvesters.lenient_rdf`) after pyoxigraph refused it whole: the
+        records of every piece one parser or the other reads, a warning for each defect worked around, an error for
+        each piece neither reads. A page nothing can be read from fails as before, with oxigraph's words."""
+        if syntax == "rdfxml" and declares_entities(body):
+            try:  # never read a DTD page other than through the defused parser (entity bombs)
+                body = without_dtd(body)
+            except (SyntaxError, ValueError):
+                raise PageError(refusal) from None
+        try:
+            parts, repairs = lenient_rdf.pieces(body, syntax)
+        except lenient_rdf.Unsplittable:
+            raise PageError(refusal) from None
+        graph = PageGraph()
+        problems: list[RecordError] = [RecordError(repair, url=url, warning=True) for repair in repairs]
+        read = 0
+        for piece in parts:
+            try:
+                graph.load(piece.data, syntax, url)
+                read += 1
+                continue
+            except SyntaxError as exc:
+                first = _oxigraph_message(exc, piece.data, place=False)
+            try:
+                triples = lenient_rdf.rdflib_triples(piece.data, syntax, url)
+            except Exception as exc:  # rdflib raises assorted errors on what it cannot read
+                second = " ".join(str(exc).split()) or type(exc).__name__
+                problems.append(RecordError(f"{piece.where}: {first}; not readable by a lenient parser either "
+                                            f"({second}): this part of the page was not harvested",
+                                            native_id=piece.about, url=url))
+                continue
+            for s, p, o in triples:
+                graph.add(_rdflib_term(s), _rdflib_term(p), _rdflib_term(o))
+            read += 1
+            problems.append(RecordError(f"{piece.where}: {first}; read by a lenient parser (rdflib), which skips "
+                                        "what it cannot understand", native_id=piece.about, url=url, warning=True))
+        if not read:
+            raise PageError(refusal)
+        self.http.stats.log(f"GET {url}: {refusal}; read piece by piece ({read} of {len(parts)} pieces)")
+        records = list(self._rdf_records(graph, url))
+        listed = {r.native_id for r in records if isinstance(r, RawRecord)}
+        # a warning about a piece whose record was read is that record's; the record itself is harvested
+        items = [p for p in problems if p.warning or p.native_id not in listed]
+        return Page([*items, *records], graph.next_page(url), syntax)
 
     def _rdf_records(self, graph: PageGraph, url: str) -> Iterator[HarvestItem]:
         stop = graph.boundaries()
@@ -222,15 +271,14 @@ class DcatHarvester(Harvester):
                 modified=str(modified) if modified else None,
             )
 
-    def _parse_jsonld(self, body: bytes, url: str) -> PageGraph:
+    def _inlined_jsonld(self, body: bytes, url: str) -> bytes:
         """JSON-LD with its remote contexts fetched through our HTTP layer (a JSON-LD processor would fetch them
-        itself, bypassing the address guard, the rate limit and the size cap), then read by oxigraph."""
+        itself, bypassing the address guard, the rate limit and the size cap), ready for oxigraph."""
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise PageError(f"not valid JSON-LD: {exc}") from None
-        document = self._inline_contexts(document, url, 0)
-        return PageGraph.read(orjson.dumps(document), "jsonld", url)
+        return orjson.dumps(self._inline_contexts(document, url, 0))
 
     def _inline_contexts(self, node: Any, base: str, depth: int) -> Any:
         if isinstance(node, list):
@@ -334,8 +382,9 @@ def without_dtd(body: bytes) -> bytes:
     return tostring(root, encoding="utf-8")
 
 
-def _oxigraph_message(exc: SyntaxError, body: bytes) -> str:
-    """oxigraph's words with the place shown: "line 32, column 31: ... near '…the text there…'"."""
+def _oxigraph_message(exc: SyntaxError, body: bytes, place: bool = True) -> str:
+    """oxigraph's words with the place shown: "line 32, column 31: ... near '…the text there…'" (without the line
+    and column when ``place`` is false: in a piece of a page they would count from the piece, not the page)."""
     text = " ".join(str(exc.msg if exc.msg else exc).split())
     text = re.sub(r"^Parser error at line \d+ column \d+: ", "", text)
     text = re.sub(r" \(line \d+\)$", "", text)
@@ -343,8 +392,8 @@ def _oxigraph_message(exc: SyntaxError, body: bytes) -> str:
         return text
     lines = body.split(b"\n", exc.lineno)
     around = lines[exc.lineno - 1].decode("utf-8", "replace").strip() if len(lines) >= exc.lineno else ""
-    place = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-    return f"{place}: {text}" + (f" near {around[:80]!r}" if around else "")
+    where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "") + ": " if place else ""
+    return f"{where}{text}" + (f" near {around[:80]!r}" if around else "")
 
 
 # -- one page as N-Triples terms -----------------------------------------------------------------------------------
@@ -359,6 +408,16 @@ def _oxigraph_term(node: Any) -> Term:
     if isinstance(node, ox.BlankNode):
         return "_:" + node.value
     return ntriples.literal(node.value, node.language, node.datatype.value)
+
+
+def _rdflib_term(node: Any) -> Term:
+    from rdflib import BNode, URIRef
+
+    if isinstance(node, URIRef):
+        return ntriples.iri(str(node))
+    if isinstance(node, BNode):
+        return "_:" + str(node)
+    return ntriples.literal(str(node), node.language, str(node.datatype) if node.datatype else None)
 
 
 class PageGraph:
@@ -383,10 +442,17 @@ class PageGraph:
         literals as written (rdflib rewrites "…Z" dates to "…+00:00"). Lenient: an IRI with a space in a download URL
         is kept (escaped in the N-Triples) rather than failing the whole page. JSON-LD must have its remote contexts
         inlined already. Raises SyntaxError (oxigraph's, and expat's ParseError for a DTD page)."""
+        graph = cls()
+        graph.load(body, syntax, url)
+        return graph
+
+    def load(self, body: bytes, syntax: Literal["rdfxml", "turtle", "ntriples", "jsonld"], url: str) -> None:
+        """Add a document's (or a piece's) triples; raises SyntaxError when oxigraph refuses it. Nothing is added
+        then: the triples are collected first."""
         if syntax == "rdfxml" and declares_entities(body):
             body = without_dtd(body)
-        graph = cls()
-        terms: dict[Any, Term] = {}  # oxigraph term -> N-Triples, once per page
+        terms: dict[Any, Term] = {}  # oxigraph term -> N-Triples, once per document
+        triples = []
         for quad in ox.parse(body, OXIGRAPH_FORMAT[syntax], base_iri=url, lenient=True):
             triple = []
             for node in (quad.subject, quad.predicate, quad.object):
@@ -394,8 +460,9 @@ class PageGraph:
                 if term is None:
                     term = terms[node] = _oxigraph_term(node)
                 triple.append(term)
-            graph.add(*triple)
-        return graph
+            triples.append(triple)
+        for triple in triples:
+            self.add(*triple)
 
     def boundaries(self) -> set[Term]:
         """The nodes a description stops at: datasets, series, catalogs and Hydra containers."""

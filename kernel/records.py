@@ -41,15 +41,19 @@ class RawRecord:
 
 @dataclass(frozen=True, slots=True)
 class RecordError:
-    """A problem with one record, or with one page when ``native_id`` is None (then the sweep is incomplete)."""
+    """A problem with one record, or with one page when ``native_id`` is None (then the sweep is incomplete).
+
+    A ``warning`` is a defect the harvester worked around (an element a lenient parser skipped): the records are
+    there, the job says what was wrong and where, and nothing counts as failed."""
 
     reason: str
     native_id: str | None = None
     url: str | None = None
+    warning: bool = False
 
     @property
     def page_level(self) -> bool:
-        return self.native_id is None
+        return self.native_id is None and not self.warning
 
 
 class SourceError(Exception):

@@ -69,8 +69,7 @@ _ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$"
 
 def normalise_ckan(raw: RawRecord, hint: PublisherHint | None = None) -> list[Dataset]:
     """One CKAN package dict (as package_search or package_show give it) -> one Dataset."""
-    data = load_json(raw.content)
-    _check_shape(data)
+    data = _without_defects(load_json(raw.content))
     fields = _Fields(data)
     portal = portal_base(raw.url)
     package_id = text(data.get("id")) or raw.native_id
@@ -111,25 +110,35 @@ def normalise_ckan(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
         landing_page=_http(text(data.get("url"))) or f"{portal}/dataset/{quote(name, safe='')}",
         identifiers=_identifiers(fields, package_id),
         frequency=_frequency(fields),
-        version=text(data.get("version")),
+        version=text(data.get("version")) or fields.text("dcat_version"),
         provenance=_provenance(fields.value("provenance")),
         distributions=_distributions(data, portal, package_id, licence, licence_label),
         metrics=_tracking(data.get("tracking_summary"), "views"),
+        # ckanext-dcat's DCAT-AP 2/3 fields (docs/mapping.md), scheming fields or extras alike
+        documentation=_urls(fields.value("documentation")),
+        is_referenced_by=_strings(fields.value("is_referenced_by")),
+        applicable_legislation=_urls(fields.value("applicable_legislation")),
+        hvd_categories=_hvd_categories(fields.value("hvd_category")),
+        temporal_resolution=_duration(fields.value("temporal_resolution")),
+        spatial_resolution_m=_number(fields.value("spatial_resolution_in_meters")),
     )
     dataset.gaps = recommended_gaps(dataset)
     return [dataset]
 
 
-def _check_shape(data: dict[str, Any]) -> None:
-    """Reject what no CKAN serves: lists that are not lists, a title that is not text. Missing is fine."""
+def _without_defects(data: dict[str, Any]) -> dict[str, Any]:
+    """The package without the elements no CKAN serves (a list that is not a list, a title that is not text): a
+    defect in one element loses that element, not the record."""
+    kept = dict(data)
     for key in ("resources", "tags", "groups", "extras"):
-        value = data.get(key)
+        value = kept.get(key)
         if value is not None and not isinstance(value, list | dict if key == "extras" else list):
-            raise NormaliseError(f"'{key}' is a {type(value).__name__}, not a list")
+            del kept[key]
     for key in ("title", "name", "notes"):
-        value = data.get(key)
+        value = kept.get(key)
         if value is not None and not isinstance(value, str):
-            raise NormaliseError(f"'{key}' is a {type(value).__name__}, not text")
+            del kept[key]
+    return kept
 
 
 class _Fields:
@@ -392,10 +401,12 @@ def _licence(data: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _access_rights(fields: _Fields) -> str | None:
+    """The EU access right a value names; else ckanext-dcat's access_rights as the free text it is (a rights
+    statement in words, kept rather than lost)."""
     for value in _strings(fields.value("access_rights")) + _strings(fields.value("access_constraints")):
         if uri := vocab.access_rights(value):
             return uri
-    return None
+    return next(iter(_strings(fields.value("access_rights"))), None)
 
 
 def _rights(fields: _Fields) -> str | None:
@@ -411,6 +422,37 @@ def _rights(fields: _Fields) -> str | None:
 
 
 def _spatial(fields: _Fields) -> list[Spatial]:
+    coverage = fields.value("spatial_coverage")
+    if isinstance(coverage, list):  # ckanext-dcat's scheming field: [{geom, bbox, centroid, text, uri}, ...]
+        found = [s for item in coverage if isinstance(item, dict) and (s := _coverage(item))]
+        if found:
+            return found
+    return _legacy_spatial(fields)
+
+
+def _coverage(item: dict[str, Any]) -> Spatial | None:
+    """One spatial_coverage object: its geometry (else its bbox polygon, else its centroid), its bbox, label and URI
+    (a GeoNames IRI, typically)."""
+    geometry = _geometry(item.get("geom")) or _geometry(item.get("bbox")) or _geometry(item.get("centroid"))
+    box_shape = _geometry(item.get("bbox"))
+    bbox = bbox_of(geojson_positions(box_shape or geometry)) if (box_shape or geometry) else None
+    label, uri = text(item.get("text")), _http(text(item.get("uri")))
+    if not (geometry or label or uri):
+        return None
+    communes: list[str] = []
+    departements: list[str] = []
+    regions: list[str] = []
+    if label:
+        c, d, r = territory.for_name(label)
+        communes, departements, regions = list(c), list(d), list(r)
+    if bbox and not (communes or departements or regions):
+        d, r = territory.for_bbox(bbox)
+        departements, regions = list(d), list(r)
+    return Spatial(uri=uri, label=label, bbox=bbox, geometry=geometry, communes=communes, departements=departements,
+                   regions=regions)
+
+
+def _legacy_spatial(fields: _Fields) -> list[Spatial]:
     geometry = _geometry(fields.value("spatial"))
     label = fields.text("spatial-text", "spatial_text", "spatial_info", "spatial-name")
     coverage = fields.value("spatial_coverage")
@@ -535,6 +577,8 @@ def _distribution(resource: dict[str, Any], uri: str | None, page: str | None, l
     restricted = decode(resource.get("restricted"))  # EnviDat: {"level": "public", ...}
     level = restricted.get("level") if isinstance(restricted, dict) else None
     rights = decode(resource.get("rights"))
+    own_licence, own_label = vocab.licence(text(resource.get("license")))  # ckanext-dcat: a resource's own licence
+    services = _access_services(resource.get("access_services"))
     return Distribution(
         native_id=text(resource.get("id")),
         uri=uri,
@@ -545,8 +589,8 @@ def _distribution(resource: dict[str, Any], uri: str | None, page: str | None, l
         format=file_type,
         format_label=fmt or mimetype,
         media_type=media_type,
-        licence=licence,
-        licence_label=licence_label,
+        licence=own_licence or (None if own_label else licence),
+        licence_label=own_label or licence_label,
         access_rights=vocab.access_rights(level) if level else None,
         rights=_provenance(rights),
         byte_size=_size(resource.get("size")),
@@ -555,10 +599,36 @@ def _distribution(resource: dict[str, Any], uri: str | None, page: str | None, l
         modified=_date(resource.get("modified")) or _date(resource.get("last_modified")),
         languages=[u for u in (vocab.language(v) for v in _strings(resource.get("language"))) if u],
         conforms_to=_strings(decode(resource.get("conforms_to"))),
-        access_service=AccessService(endpoint_url=url, title=text(resource.get("name")), service_type=service)
+        access_service=services[0] if services else
+        AccessService(endpoint_url=url, title=text(resource.get("name")), service_type=service)
         if service and url else None,
         metrics=_tracking(resource.get("tracking_summary"), "downloads"),
+        status=vocab.distribution_status(resource.get("status")),
+        compress_format=_media_type(resource.get("compress_format")),
+        documentation=_urls(decode(resource.get("documentation"))),
+        applicable_legislation=_urls(decode(resource.get("applicable_legislation"))),
+        temporal_resolution=_duration(decode(resource.get("temporal_resolution"))),
+        spatial_resolution_m=_number(decode(resource.get("spatial_resolution_in_meters"))),
     )
+
+
+def _access_services(value: Any) -> list[AccessService]:
+    """ckanext-dcat's resource access_services: [{title, endpoint_url: [...], endpoint_description, ...}]."""
+    out = []
+    for item in decode(value) if isinstance(decode(value), list) else []:
+        if not isinstance(item, dict):
+            continue
+        endpoints = _urls(item.get("endpoint_url"))
+        if endpoints:
+            out.append(AccessService(title=text(item.get("title")), endpoint_url=endpoints[0],
+                                     endpoint_description=_http(text(item.get("endpoint_description")))))
+    return out
+
+
+def _media_type(value: Any) -> str | None:
+    """An IANA media-type URI for a media type written as a URI or as type/subtype."""
+    found = text(value)
+    return vocab.file_format(media_type=found)[1] if found else None
 
 
 def _service_type(fmt: str | None, url: str | None) -> str | None:
@@ -618,6 +688,44 @@ def _strings(value: Any) -> list[str]:
         return [s for s in (text(v) for v in value) if s]
     single = text(value)
     return [single] if single else []
+
+
+def _urls(value: Any) -> list[str]:
+    return [u for u in (_http(v) for v in _strings(value)) if u]
+
+
+def _number(value: Any) -> float | None:
+    """The first number of a value or a list of them (ckanext-dcat stores spatial_resolution_in_meters as a list)."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, int | float) and not isinstance(item, bool) and item >= 0:
+            return float(item)
+        try:
+            number = float(text(item) or "x")
+        except ValueError:
+            continue
+        if number >= 0:
+            return number
+    return None
+
+
+_XSD_DURATION = re.compile(r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+
+def _duration(value: Any) -> str | None:
+    """An xsd:duration (PT15M, P1D) from a value or the first of a list; anything else is no duration."""
+    return next((v for v in _strings(value) if _XSD_DURATION.match(v)), None)
+
+
+def _hvd_categories(value: Any) -> list[str]:
+    """High-value dataset categories as EU URIs: given as URIs, or as the bare codes some portals store
+    ("c_e1da4e07")."""
+    out = []
+    for item in _strings(value):
+        if _http(item):
+            out.append(item)
+        elif re.fullmatch(r"c_[0-9a-f]{8}", item):
+            out.append(f"http://data.europa.eu/bna/{item}")
+    return _unique(out)
 
 
 def _http(value: str | None) -> str | None:

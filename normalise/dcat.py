@@ -40,6 +40,7 @@ from kernel.ntriples import unescape
 from kernel.records import RawRecord
 from normalise import NormaliseError, territory, vocab
 from normalise.common import Box, bbox_of, geojson_positions, publisher_from_hint, recommended_gaps
+from normalise.geometry import box_geojson
 from normalise.model import (
     AccessService,
     Agent,
@@ -270,7 +271,7 @@ def normalise_dcat(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
         dataset.gaps = title_gap + recommended_gaps(dataset) + nested_gaps(dataset)
         return [dataset]
     service = _service(record, root, common)
-    service.gaps = title_gap + _service_gaps(service)
+    service.gaps = title_gap + _service_gaps(service) + agent_gaps(service)
     return [service]
 
 
@@ -295,7 +296,9 @@ def _root(record: Record, native_id: str) -> Term:
 def _common(record: Record, root: Term, raw: RawRecord, hint: PublisherHint | None) -> dict[str, Any]:
     """What datasets and data services share (the fields of model._Entry)."""
     title = record.text(root, DCT + "title")
-    description = record.text(root, DCT + "description")
+    # dct:abstract (a dct:description subproperty some catalogues use instead) when there is no description
+    described = DCT + "description" if record.text(root, DCT + "description") else DCT + "abstract"
+    description = record.text(root, described)
     languages = _unique(vocab.language(record.value(v)) for v in record.objects(root, DCT + "language"))
     french = _is_french(record, root, languages)
     keywords = _keywords(record.objects(root, DCAT + "keyword"))
@@ -311,7 +314,7 @@ def _common(record: Record, root: Term, raw: RawRecord, hint: PublisherHint | No
         "title": title or (identifiers[0] if identifiers else raw.native_id),
         "title_translations": record.translations(root, DCT + "title"),
         "description": description,
-        "description_translations": record.translations(root, DCT + "description"),
+        "description_translations": record.translations(root, described),
         "keywords": _unique(keywords + [w for w in theme_words if w not in keywords]),
         "themes": themes,
         "categories": categories,
@@ -368,10 +371,16 @@ def _service(record: Record, root: Term, common: dict[str, Any]) -> DataService:
     )
 
 
+def agent_gaps(entry: Dataset | DataService) -> list[str]:
+    """An agent known only by its IRI has no foaf:name, which DCAT-AP requires of every agent."""
+    agents = [entry.publisher, *entry.creators]
+    return ["foaf:Agent/foaf:name"] if any(a and a.uri and a.name == a.uri for a in agents) else []
+
+
 def nested_gaps(dataset: Dataset) -> list[str]:
     """Mandatory properties missing on the nodes inside a dataset, named "<class>/<property>" as the SHACL report
     names them: a distribution without any URL, an access service without a title."""
-    gaps = []
+    gaps = agent_gaps(dataset)
     if any(d.access_url is None for d in dataset.distributions):
         gaps.append("dcat:Distribution/dcat:accessURL")
     if any(d.access_service and not d.access_service.title for d in dataset.distributions):
@@ -438,6 +447,10 @@ def _agent(record: Record, node: Term, french: bool) -> Agent | None:
         for org in record.nodes(node, VCARD + "org", ORG + "memberOf"):
             if (name := record.text(org, *NAME_PROPERTIES)) is not None:
                 break
+    if name is None and isinstance(node, Iri):
+        # an agent the page names only by its IRI (its description is not in the page): kept as that agent, its
+        # IRI standing for a name; the record's gaps say foaf:name is missing
+        return Agent(name=str(node), uri=str(node))
     if name is None:
         return None
     identifiers = [record.value(v) for v in record.objects(node, DCT + "identifier", SKOS + "notation",
@@ -817,8 +830,24 @@ def parse_geometry(text: str, datatype: str | None = None) -> tuple[Box, dict[st
 
 
 def _checked(box: Box, shape: dict[str, Any] | None) -> tuple[Box, dict[str, Any] | None] | None:
-    """A box as given (west, south, east, north), kept only when it is one in WGS84."""
+    """A box as given (west, south, east, north), kept only when it is one in WGS84; a west bound east of the east
+    bound is a box across the antimeridian (ENVELOPE(170, -170, ...), a GML Envelope from 170 to -170)."""
+    west, south, east, north = box
+    if west > east and east >= -180 and west <= 180 and -90 <= south <= north <= 90:
+        return box, box_geojson(box)
     return (box, shape) if bbox_of([box[:2], box[2:]]) == box else None
+
+
+def _pairs_box(pairs: list[tuple[float, float]]) -> Box | None:
+    """The box of a shape's positions. Positions all near ±180° on both sides (170, -175...) with none in between
+    are a shape across the antimeridian: its box runs from the smallest eastern to the largest western longitude."""
+    lons = [x for x, _ in pairs]
+    if pairs and max(lons) - min(lons) > 180 and all(abs(x) >= 90 for x in lons) and max(lons) > 0 > min(lons):
+        lats = [y for _, y in pairs]
+        west, east = min(x for x in lons if x > 0), max(x for x in lons if x < 0)
+        if -90 <= min(lats) <= max(lats) <= 90 and west <= 180 and east >= -180:
+            return west, min(lats), east, max(lats)
+    return bbox_of(pairs)
 
 
 def _from_geojson(data: Any) -> tuple[Box, dict[str, Any] | None] | None:
@@ -846,8 +875,11 @@ def _from_wkt(text: str) -> tuple[Box, dict[str, Any] | None] | None:
         return None
     if _LAT_LON_CRS.search(crs):
         pairs = [(y, x) for x, y in pairs]
+    box = _pairs_box(pairs)
+    if box is not None and box[0] > box[2]:
+        return box, box_geojson(box)  # a ring across the antimeridian, as two halves
     shape = _wkt_geojson(kind, body, _LAT_LON_CRS.search(crs) is not None) if len(pairs) <= MAX_KEPT_POSITIONS else None
-    return (box, shape) if (box := bbox_of(pairs)) else None
+    return (box, shape) if box else None
 
 
 def _wkt_geojson(kind: str, body: str, swap: bool) -> dict[str, Any] | None:
@@ -891,8 +923,13 @@ def _from_gml(text: str) -> tuple[Box, dict[str, Any] | None] | None:
 
 
 def _union(boxes: list[Box]) -> Box | None:
+    """The box of several boxes; one across the antimeridian is kept as it is (a union with it has no single
+    west-to-east box that would not cover the wrong side of the world)."""
     if not boxes:
         return None
+    crossing = next((b for b in boxes if b[0] > b[2]), None)
+    if crossing is not None:
+        return crossing
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
@@ -900,5 +937,4 @@ def _box_polygon(box: Box) -> dict[str, Any]:
     west, south, east, north = box
     if west == east and south == north:
         return {"type": "Point", "coordinates": [west, south]}
-    return {"type": "Polygon",
-            "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]]}
+    return box_geojson(box)

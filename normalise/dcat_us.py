@@ -66,8 +66,8 @@ def normalise_dcat_us(raw: RawRecord, hint: PublisherHint | None = None) -> list
         landing_page=text(data.get("landingPage")),
         identifiers=[identifier] if identifier else [],
         frequency=vocab.frequency(text(data.get("accrualPeriodicity"))),
-        distributions=[d for item in data.get("distribution") or [] if (d := _distribution(item, licence,
-                                                                                          licence_label))],
+        distributions=[d for item in _list(data.get("distribution")) if (d := _distribution(item, licence,
+                                                                                             licence_label))],
     )
     dataset.gaps = ([] if title else ["dct:title"]) + recommended_gaps(dataset)
     return [dataset]
@@ -166,3 +166,8 @@ def _distribution(item: Any, licence: str | None, licence_label: str | None) -> 
         licence_label=licence_label,
         conforms_to=conforms,
     )
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON list, or nothing: a defect in one element (a number where a list is due) loses that element only."""
+    return value if isinstance(value, list) else []

@@ -1,33 +1,44 @@
 """ISO 19139 (gmd:MD_Metadata, gmi:MI_Metadata and profiles declaring gco:isoType) -> DCAT-AP, after GeoDCAT-AP.
 
-The mapping follows SEMIC's iso-19139-to-dcat-ap (documentation/Mappings.md), checked against its golden pair
-(csw/semic_..._input.xml -> dcat/semic_..._expected_output.ttl), onto moisson's model:
+The mapping follows SEMIC's reference transformation (SEMICeu/iso-19139-to-dcat-ap, extended profile), measured
+against its own test cases by ``tests/normalise/test_semic_agreement.py`` (the README says where moisson differs):
 
-* fileIdentifier -> native id; citation identifiers -> ``identifiers`` (an http(s) code is the resource IRI);
-  hierarchyLevel dataset/series/service -> Dataset, Dataset(type="series"), DataService.
-* title and abstract with their PT_FreeText translations, keyed by language (the metadata language included).
-* citation dates: publication -> issued (creation when there is no publication date: the model has no dct:created
-  and the creation date is the nearest one), revision -> modified.
-* responsible parties: role publisher -> publisher (then owner, custodian, the resource's point of contact: French
-  catalogues rarely use the publisher role, and the body is what MQA and territory matching need; the source hint
-  comes only after); originator/author -> creators; pointOfContact -> contact points (the metadata contact when the
-  resource names none, as the golden pair's catalogue record does).
+* fileIdentifier, dateStamp, metadata language, metadata contacts and standard -> ``metadata_record`` (the
+  dcat:CatalogRecord GeoDCAT-AP describes); citation identifiers -> ``identifiers`` (a codeSpace is prefixed as SEMIC
+  does; an http(s) code is the resource IRI); hierarchyLevel dataset/series/service -> Dataset, Dataset(type="series"),
+  DataService, and the INSPIRE ResourceType.
+* title, abstract, purpose and lineage with their PT_FreeText translations, keyed by language.
+* citation dates by their own type: creation -> created, publication -> issued, revision -> modified.
+* responsible parties: every one, with its role, in ``attributions`` (prov:qualifiedAttribution); publisher ->
+  publisher (then owner, custodian, the resource's point of contact: French catalogues rarely use the publisher
+  role, and the body is what MQA and territory matching need; the source hint comes only after); owner ->
+  ``rights_holders``; author, originator -> creators; pointOfContact -> contact points (the metadata contact when the
+  resource names none). Names keep their translations; phone, address and web site are kept.
 * keywords: INSPIRE themes (GEMET thesaurus or registry URIs) -> INSPIRE theme URIs in ``categories`` and EU themes
-  via :func:`normalise.vocab.themes`; anchored keywords -> their concept URIs in ``categories``; other keywords ->
-  ``keywords``; ISO topic categories -> INSPIRE TopicCategory URIs in ``categories`` and EU themes.
-* extents: every bounding box -> a Spatial with its GeoJSON polygon and the INSEE départements/régions it covers
-  (:func:`normalise.territory.for_bbox`); geographic identifiers -> Spatial with their URI or name; temporal
-  extents -> PeriodOfTime. Lineage -> provenance; maintenance frequency -> EU frequency.
+  via :func:`normalise.vocab.themes`; every anchored keyword -> its concept IRI in ``categories`` (dcat:theme), with
+  its label; High-value dataset categories -> ``hvd_categories`` and an anchored ELI -> ``applicable_legislation``;
+  INSPIRE service classification -> ``service_categories`` of a service; other keywords -> ``keywords`` (their
+  translations in ``keyword_translations``); ISO topic categories -> INSPIRE TopicCategory IRIs in ``categories``
+  (geodcatap:topicCategory) and EU themes.
+* extents: every bounding box -> a Spatial with its GeoJSON geometry (split in two across the antimeridian) and the
+  INSEE départements/régions it covers (:func:`normalise.territory.for_bbox`); geographic identifiers -> Spatial with
+  their URI or name; temporal extents -> PeriodOfTime. Maintenance frequency -> EU frequency; reference systems ->
+  CRS IRIs; spatial resolution -> equivalent scale or distance in metres.
 * constraints: use constraints and useLimitation -> licence (:func:`normalise.vocab.licence` recognises Licence
   Ouverte/Etalab, ODbL, CC... in free text; an anchored licence document is kept as is) and ``rights`` (the text);
-  access constraints -> EU access rights (INSPIRE "noLimitations" is public).
-* conformity reports that pass -> ``conforms_to`` (the specification's URI, an ELI for INSPIRE regulations cited
-  by number, else its title).
-* online resources: download links -> Distributions with EU file type and IANA media type; WMS/WFS/WMTS/WCS/OGC
-  API/Atom links -> Distributions with an ``access_service``; the first information link -> landing page. For a
-  service record they are the endpoints.
+  access constraints -> EU access rights on the entry (INSPIRE "noLimitations" is public) and the source's own
+  LimitationsOnPublicAccess IRI on each distribution, where GeoDCAT-AP puts it.
+* conformity reports -> ``conformity`` (every degree) and, those that pass, ``conforms_to`` (the specification's IRI,
+  an ELI for INSPIRE regulations cited by number, else its title).
+* online resources by function: download, offline access and order -> Distributions with EU file type, IANA media
+  type (a distributor's own formats, else the record's), byte size (transferSize is in MB), spatial representation
+  and character encoding; WMS/WFS/WMTS/WCS/OGC API/Atom links -> Distributions with an ``access_service`` and its
+  protocol; information and search -> ``documentation`` (foaf:page); a plain link without function -> landing page.
+  For a service record they are the endpoints.
 
-Parsing uses lxml with entities and network access off, and compiled XPath: the budget is 500 records a second.
+Parsing uses lxml with entities and network access off, and compiled XPath: the budget is 500 records a second. An
+element the normaliser cannot read (a date that is no date, a bound that is no number) loses that element, not the
+record.
 """
 
 from __future__ import annotations
@@ -41,13 +52,18 @@ from lxml import etree
 
 from normalise import NormaliseError, territory, vocab
 from normalise.common import publisher_from_hint, recommended_gaps
+from normalise.geometry import box_geojson
 from normalise.model import (
     AccessService,
+    Address,
     Agent,
+    Attribution,
+    Conformity,
     ContactPoint,
     DataService,
     Dataset,
     Distribution,
+    MetadataRecord,
     PeriodOfTime,
     Spatial,
     entry_id,
@@ -69,7 +85,19 @@ NS = {
     "xlink": "http://www.w3.org/1999/xlink",
 }
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-INSPIRE_TOPIC = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
+INSPIRE_CODELIST = "http://inspire.ec.europa.eu/metadata-codelist/"
+INSPIRE_TOPIC = INSPIRE_CODELIST + "TopicCategory/"
+INSPIRE_ROLE = INSPIRE_CODELIST + "ResponsiblePartyRole/"
+INSPIRE_RESOURCE_TYPE = INSPIRE_CODELIST + "ResourceType/"
+INSPIRE_SERVICE_TYPE = INSPIRE_CODELIST + "SpatialDataServiceType/"
+INSPIRE_SERVICE_CATEGORY = INSPIRE_CODELIST + "SpatialDataServiceCategory/"
+INSPIRE_REPRESENTATION = INSPIRE_CODELIST + "SpatialRepresentationType/"
+# The protocol of a service as GeoDCAT-AP names it (geodcatap:serviceProtocol), as SEMIC's XSLT writes it.
+SERVICE_PROTOCOLS = {kind: f"http://www.opengeospatial.org/standards/{kind}"
+                     for kind in ("wms", "wfs", "wmts", "wcs", "csw", "sos", "wps")}
+# ISO 19115 MD_CharacterSetCode -> the IANA charset name cnt:characterEncoding takes.
+CHARACTER_SETS = {"utf8": "UTF-8", "utf16": "UTF-16", "8859part1": "ISO-8859-1", "8859part15": "ISO-8859-15",
+                  "usascii": "US-ASCII", "windows1252": "windows-1252", "ucs2": "UCS-2", "ucs4": "UCS-4"}
 SERVICE_STANDARDS = {
     "wms": "http://www.opengis.net/def/serviceType/ogc/wms",
     "wfs": "http://www.opengis.net/def/serviceType/ogc/wfs",
@@ -90,7 +118,7 @@ LANGUAGE_TAGS = {
     "nor": "no", "ice": "is", "isl": "is", "cat": "ca", "eus": "eu", "baq": "eu", "bre": "br", "oci": "oc",
 }
 PUBLISHER_ROLES = ("publisher", "owner", "custodian", "pointOfContact", "distributor", "resourceProvider")
-CREATOR_ROLES = ("originator", "author", "principalInvestigator")
+CREATOR_ROLES = ("author", "originator")
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
 _REGULATION = re.compile(
@@ -118,7 +146,9 @@ _ABSTRACT = _xp("gmd:abstract")
 _CITATION_DATES = _xp("gmd:date/gmd:CI_Date")
 _DATE_VALUE = _xp("string(gmd:date/*[1])")
 _DATE_TYPE = _xp("gmd:dateType/gmd:CI_DateTypeCode")
-_IDENTIFIER_CODES = _xp("gmd:identifier/*/gmd:code")
+_IDENTIFIERS = _xp("gmd:identifier/*")
+_CODE = _xp("gmd:code")
+_CODE_SPACE = _xp("string(gmd:codeSpace/*[1])")
 _CITED_PARTIES = _xp("gmd:citedResponsibleParty/gmd:CI_ResponsibleParty")
 _POINTS_OF_CONTACT = _xp("gmd:pointOfContact/gmd:CI_ResponsibleParty")
 _MD_CONTACTS = _xp("gmd:contact/gmd:CI_ResponsibleParty")
@@ -126,6 +156,9 @@ _ORG_NAME = _xp("gmd:organisationName")
 _INDIVIDUAL = _xp("gmd:individualName")
 _EMAILS = _xp("gmd:contactInfo/gmd:CI_Contact/gmd:address/gmd:CI_Address/gmd:electronicMailAddress/*[1]")
 _PHONE = _xp("string(gmd:contactInfo/gmd:CI_Contact/gmd:phone/gmd:CI_Telephone/gmd:voice/*[1])")
+_ADDRESS = _xp("gmd:contactInfo/gmd:CI_Contact/gmd:address/gmd:CI_Address")
+_ADDRESS_PARTS = {part: _xp(f"gmd:{part}") for part in
+                  ("deliveryPoint", "city", "postalCode", "administrativeArea", "country")}
 _ONLINE = _xp("string(gmd:contactInfo/gmd:CI_Contact/gmd:onlineResource/gmd:CI_OnlineResource/gmd:linkage/*[1])")
 _ROLE = _xp("gmd:role/gmd:CI_RoleCode")
 _KEYWORD_BLOCKS = _xp("gmd:descriptiveKeywords/gmd:MD_Keywords")
@@ -155,12 +188,25 @@ _CONFORMANCE = _xp("gmd:dataQualityInfo/gmd:DQ_DataQuality/gmd:report/*/gmd:resu
 _SPEC_TITLE = _xp("gmd:specification/gmd:CI_Citation/gmd:title")
 _PASS = _xp("string(gmd:pass/gco:Boolean)")
 _LINEAGE = _xp("gmd:dataQualityInfo/gmd:DQ_DataQuality/gmd:lineage/gmd:LI_Lineage/gmd:statement")
+_PURPOSE = _xp("gmd:purpose")
+_EXPLANATION = _xp("gmd:explanation")
+_SPEC_DATE = _xp("string(gmd:specification/gmd:CI_Citation/gmd:date/gmd:CI_Date/gmd:date/*[1])")
+_REFERENCE_SYSTEMS = _xp("gmd:referenceSystemInfo/*/gmd:referenceSystemIdentifier/*/gmd:code")
+_SCALE = _xp("string(gmd:spatialResolution/gmd:MD_Resolution/gmd:equivalentScale/gmd:MD_RepresentativeFraction/"
+             "gmd:denominator/gco:Integer)")
+_DISTANCE = _xp("gmd:spatialResolution/gmd:MD_Resolution/gmd:distance/gco:Distance")
+_REPRESENTATION = _xp("gmd:spatialRepresentationType/gmd:MD_SpatialRepresentationTypeCode")
+_CHARACTER_SET = _xp("gmd:characterSet/gmd:MD_CharacterSetCode")
+_STANDARD_NAME = _xp("string(gmd:metadataStandardName/*[1])")
+_STANDARD_VERSION = _xp("string(gmd:metadataStandardVersion/*[1])")
 _DISTRIBUTIONS = _xp("gmd:distributionInfo/gmd:MD_Distribution")
-_FORMAT_NAMES = _xp("gmd:distributionFormat/gmd:MD_Format/gmd:name"
-                    " | gmd:distributor/gmd:MD_Distributor/gmd:distributorFormat/gmd:MD_Format/gmd:name")
-_ONLINE_RESOURCES = _xp("gmd:transferOptions/gmd:MD_DigitalTransferOptions/gmd:onLine/gmd:CI_OnlineResource"
-                        " | gmd:distributor/gmd:MD_Distributor/gmd:distributorTransferOptions/"
-                        "gmd:MD_DigitalTransferOptions/gmd:onLine/gmd:CI_OnlineResource")
+_FORMAT_NAMES = _xp("gmd:distributionFormat/gmd:MD_Format/gmd:name")
+_DISTRIBUTORS = _xp("gmd:distributor/gmd:MD_Distributor")
+_DISTRIBUTOR_FORMATS = _xp("gmd:distributorFormat/gmd:MD_Format/gmd:name")
+_TRANSFERS = _xp("gmd:transferOptions/gmd:MD_DigitalTransferOptions")
+_DISTRIBUTOR_TRANSFERS = _xp("gmd:distributorTransferOptions/gmd:MD_DigitalTransferOptions")
+_TRANSFER_SIZE = _xp("string(gmd:transferSize/gco:Real)")
+_ON_LINE = _xp("gmd:onLine/gmd:CI_OnlineResource")
 _LINKAGE = _xp("string(gmd:linkage/gmd:URL)")
 _PROTOCOL = _xp("gmd:protocol")
 _NAME = _xp("gmd:name")
@@ -194,38 +240,56 @@ def normalise_iso19139(raw: RawRecord, hint: PublisherHint | None = None) -> lis
         "id": entry_id(raw.source_id, native_id), "source_id": raw.source_id, "native_id": native_id,
         "title": title, "title_translations": title_tr, "description": description,
         "description_translations": description_tr,
+        "resource_type": INSPIRE_RESOURCE_TYPE + level if re.fullmatch(r"[A-Za-z]+", level) else None,
     }
     if cite is not None:
-        codes = [_value(code) for code in _IDENTIFIER_CODES(cite)]
-        common["identifiers"] = _unique(c for c in codes if c)
+        common["identifiers"] = _identifiers(cite)
         common["uri"] = next((c for c in common["identifiers"] if c.startswith(("http://", "https://"))), None)
-        common["issued"], common["modified"] = _dates(cite)
-    keywords, categories, theme_sources = _keywords(ident, context)
-    common["keywords"], common["categories"] = keywords, categories
-    common["themes"] = vocab.themes(theme_sources)
-    parties = _parties(ident, cite)
+        common["created"], common["issued"], common["modified"] = _dates(cite)
+    found = _keywords(ident, context)
+    common.update(keywords=found.keywords, keyword_translations=found.translations, categories=found.categories,
+                  category_labels=found.labels, applicable_legislation=found.legislation)
+    common["themes"] = vocab.themes(found.theme_sources)
+    parties = _parties(ident, cite, context)
     common["publisher"] = _publisher(parties, hint)
-    common["creators"] = [_agent(p) for p in parties if p["role"] in CREATOR_ROLES]
-    common["contact_points"] = _contacts(parties, _MD_CONTACTS(md), context)
-    licence, licence_label, access_rights, rights = _constraints(ident, context)
-    common.update(licence=licence, licence_label=licence_label, access_rights=access_rights, rights=rights)
+    common["creators"] = [p["agent"] for p in parties if p["role"] in CREATOR_ROLES]
+    common["rights_holders"] = [p["agent"] for p in parties if p["role"] == "owner"]
+    common["attributions"] = _attributions(parties)
+    common["contact_points"] = _contacts(parties) or _contacts(_md_parties(md, context), any_role=True)
+    constraints = _constraints(ident, context)
+    common.update(licence=constraints.licence, licence_label=constraints.licence_label,
+                  access_rights=constraints.access_rights, rights=constraints.rights)
     common["spatial"] = _spatial(ident, context)
     common["temporal"] = _temporal(ident)
-    common["conforms_to"] = _conformity(md, context)
+    common["conformity"] = _conformity(md, context)
+    common["conforms_to"] = _conforms_to(common["conformity"])
+    common["reference_systems"] = _reference_systems(md)
+    common["purpose"], common["purpose_translations"] = context.text(_first(_PURPOSE(ident)))
+    common["metadata_record"] = _metadata_record(md, native_id, context)
 
     distributions = _DISTRIBUTIONS(md)
     if level == "service":
-        return [_service(md, ident, distributions, common, raw.source_id)]
+        return [_service(ident, distributions, common, raw.source_id, found.service_categories, context)]
 
-    links, formats = _links(distributions, context)
+    links = _links(distributions, context)
+    lineage, lineage_tr = context.text(_first(_LINEAGE(md)))
     dataset = Dataset(
         **common,
         type="series" if level == "series" else "dataset",
         languages=_unique(filter(None, (vocab.language(_code(el) or el.text) for el in _LANGUAGES(ident)))),
         frequency=vocab.frequency(_code(_first(_FREQUENCY(ident)))),
-        provenance=context.text(_first(_LINEAGE(md)))[0],
+        provenance=lineage, provenance_translations=lineage_tr,
+        hvd_categories=found.hvd,
+        spatial_resolution_scale=_scale(ident), spatial_resolution_m=_distance(ident),
     )
-    dataset.distributions, dataset.landing_page = distributions_from_links(links, formats, dataset)
+    dataset.distributions, dataset.landing_page = distributions_from_links(links, [], dataset)
+    dataset.documentation = documentation_from_links(links, dataset.landing_page)
+    representation = _code(_first(_REPRESENTATION(ident)))
+    encoding = CHARACTER_SETS.get(_code(_first(_CHARACTER_SET(ident))) or "")
+    for dist in dataset.distributions:
+        dist.access_rights = dist.access_rights or constraints.limitation_uri or dataset.access_rights
+        dist.representation_technique = INSPIRE_REPRESENTATION + representation if representation else None
+        dist.character_encoding = encoding
     dataset.gaps = recommended_gaps(dataset)
     return [dataset]
 
@@ -268,8 +332,8 @@ class _Context:
             tag = self.locales.get(locale) or _language_tag(locale.lstrip("#").lower().replace("locale-", ""))
             if value and tag:
                 translations.setdefault(tag, value)
-        if main is None and translations:
-            main = translations.get(self.language or "") or next(iter(translations.values()))
+        if main is None and translations:  # no text of its own: the record's language, else French, else the first
+            main = translations.get(self.language or "") or translations.get("fr") or next(iter(translations.values()))
         if main and self.language and translations:
             translations.setdefault(self.language, main)
         return main, translations
@@ -326,102 +390,184 @@ def _unique(values: Iterable[str]) -> list[str]:
 # -- dates, parties, keywords, constraints ------------------------------------------------------------------------
 
 
-def _dates(cite: etree._Element) -> tuple[str | None, str | None]:
+def _identifiers(cite: etree._Element) -> list[str]:
+    """Citation identifiers; a code with a codeSpace is written as SEMIC does (codeSpace then code), unless the code
+    is already an IRI."""
+    out = []
+    for identifier in _IDENTIFIERS(cite):
+        code = _value(_first(_CODE(identifier)))
+        if not code:
+            continue
+        space = _CODE_SPACE(identifier).strip()
+        out.append(code if not space or code.startswith(("http://", "https://", "urn:")) else space + code)
+    return _unique(out)
+
+
+def _dates(cite: etree._Element) -> tuple[str | None, str | None, str | None]:
+    """(created, issued, modified): each from its own date type, the latest when a type is repeated."""
     found: dict[str, str] = {}
     for date in _CITATION_DATES(cite):
         kind = _code(_first(_DATE_TYPE(date)))
         value = vocab.iso_datetime(_DATE_VALUE(date).strip())
         if kind and value and (kind not in found or value > found[kind]):
             found[kind] = value
-    return found.get("publication") or found.get("creation"), found.get("revision")
+    return found.get("creation"), found.get("publication"), found.get("revision")
 
 
-def _parties(ident: etree._Element, cite: etree._Element | None) -> list[dict[str, Any]]:
+def _parties(ident: etree._Element, cite: etree._Element | None, context: _Context) -> list[dict[str, Any]]:
     elements = _POINTS_OF_CONTACT(ident) + (_CITED_PARTIES(cite) if cite is not None else [])
-    return [_party(el) for el in elements]
+    return [party for party in (_party(el, context) for el in elements) if party]
 
 
-def _party(element: etree._Element) -> dict[str, Any]:
+def _md_parties(md: etree._Element, context: _Context) -> list[dict[str, Any]]:
+    return [party for party in (_party(el, context) for el in _MD_CONTACTS(md)) if party]
+
+
+def _party(element: etree._Element, context: _Context) -> dict[str, Any] | None:
+    """A responsible party as its role, an Agent (organisation, else person) and a ContactPoint; None if it names
+    nobody."""
     emails = [e for e in (_clean(el) for el in _EMAILS(element)) if e and "@" in e]
-    return {
-        "role": _code(_first(_ROLE(element))) or "",
-        "organisation": _value(_first(_ORG_NAME(element))),
-        "individual": _value(_first(_INDIVIDUAL(element))),
-        "email": emails[0] if emails else None,
-        "phone": _PHONE(element).strip() or None,
-        "url": _ONLINE(element).strip() or None,
-    }
+    organisation, organisation_tr = context.text(_first(_ORG_NAME(element)))
+    individual, individual_tr = context.text(_first(_INDIVIDUAL(element)))
+    email = emails[0] if emails else None
+    if not (organisation or individual or email):
+        return None
+    phone = _PHONE(element).strip() or None
+    url = _ONLINE(element).strip() or None
+    address = _address(_first(_ADDRESS(element)), context)
+    name = organisation or individual
+    agent = Agent(name=name or email or "", email=email, homepage=url, phone=phone, address=address,
+                  name_translations=organisation_tr if organisation else individual_tr)
+    contact = ContactPoint(name=individual or organisation, email=email, phone=phone, url=url, address=address,
+                           name_translations=individual_tr if individual else organisation_tr)
+    return {"role": _code(_first(_ROLE(element))) or "", "agent": agent, "contact": contact,
+            "organisation": organisation}
 
 
-def _agent(party: dict[str, Any]) -> Agent:
-    return Agent(name=party["organisation"] or party["individual"], email=party["email"], homepage=party["url"])
+def _address(element: etree._Element | None, context: _Context) -> Address | None:
+    if element is None:
+        return None
+    parts = {name: context.text(_first(xpath(element)))[0] for name, xpath in _ADDRESS_PARTS.items()}
+    address = Address(street=parts["deliveryPoint"], locality=parts["city"], postal_code=parts["postalCode"],
+                      region=parts["administrativeArea"], country=parts["country"])
+    return address if any(address.model_dump().values()) else None
+
+
+def _attributions(parties: list[dict[str, Any]]) -> list[Attribution]:
+    out: list[Attribution] = []
+    for party in parties:
+        if party["role"] and re.fullmatch(r"[A-Za-z]+", party["role"]):
+            attribution = Attribution(role=party["role"], agent=party["agent"])
+            if attribution not in out:
+                out.append(attribution)
+    return out
 
 
 def _publisher(parties: list[dict[str, Any]], hint: PublisherHint | None) -> Agent | None:
     for role in PUBLISHER_ROLES:
         for party in parties:
             if party["role"] == role and party["organisation"]:
-                agent = _agent(party)
+                agent = party["agent"].model_copy(deep=True)
                 if hint is not None and hint.siren and hint.name and fold(hint.name) == fold(agent.name):
                     agent.siren = hint.siren
                 return agent
     return publisher_from_hint(hint)
 
 
-def _contacts(parties: list[dict[str, Any]], md_contacts: list[etree._Element],
-              context: _Context) -> list[ContactPoint]:
-    chosen = [p for p in parties if p["role"] == "pointOfContact"] or [_party(el) for el in md_contacts]
+def _contacts(parties: list[dict[str, Any]], any_role: bool = False) -> list[ContactPoint]:
+    """The contact points of the parties whose role is pointOfContact (or of all of them: metadata contacts)."""
+    chosen = [p for p in parties if any_role or p["role"] in ("pointOfContact", "")]
     out: list[ContactPoint] = []
     for party in chosen:
-        if not (party["individual"] or party["organisation"] or party["email"]):
-            continue
-        contact = ContactPoint(name=party["individual"] or party["organisation"], email=party["email"],
-                               phone=party["phone"], url=party["url"])
-        if contact not in out:
-            out.append(contact)
+        if party["contact"] not in out:
+            out.append(party["contact"])
     return out
 
 
-def _keywords(ident: etree._Element, context: _Context) -> tuple[list[str], list[str], list[str]]:
-    """(free keywords, category URIs, values to map to EU themes)."""
-    keywords: list[str] = []
-    categories: list[str] = []
-    theme_sources: list[str] = []
+class _Keywords:
+    """What the descriptive keywords and topic categories give."""
+
+    def __init__(self) -> None:
+        self.keywords: list[str] = []
+        self.translations: dict[str, list[str]] = {}
+        self.categories: list[str] = []
+        self.labels: dict[str, str] = {}
+        self.theme_sources: list[str] = []
+        self.hvd: list[str] = []
+        self.legislation: list[str] = []
+        self.service_categories: list[str] = []
+
+    def concept(self, iri: str, label: str | None) -> None:
+        if iri not in self.categories:
+            self.categories.append(iri)
+        if label and label != iri:
+            self.labels.setdefault(iri, label)
+
+
+_HVD_THESAURUS = re.compile(r"high.value|asd487ae75|high-value-dataset-category", re.I)
+
+
+def _keywords(ident: etree._Element, context: _Context) -> _Keywords:
+    found = _Keywords()
     for block in _KEYWORD_BLOCKS(ident):
         thesaurus_el = _first(_THESAURUS_TITLE(block))
         thesaurus = (_value(thesaurus_el) or "") + " " + (_href(thesaurus_el) or "")
         inspire_themes = "inspire" in thesaurus.lower() and ("theme" in thesaurus.lower() or "thème" in thesaurus)
         service_classification = "1205/2008" in thesaurus or "/2008/1205" in thesaurus
+        hvd = bool(_HVD_THESAURUS.search(thesaurus))
         for keyword in _KEYWORDS(block):
-            text = _value(keyword)
+            text, translations = context.text(keyword)
             href = _href(keyword)
             if not text and not href:
                 continue
-            inspire = vocab.inspire_theme_uri(href or text) if (inspire_themes or (href and "/theme/" in href)) \
-                else None
+            if service_classification:  # INSPIRE service categories describe the service, they are no keywords
+                code = (href or "").rstrip("/").rsplit("/", 1)[-1] or (text or "")
+                if re.fullmatch(r"[A-Za-z]+", code):
+                    found.service_categories.append(href or INSPIRE_SERVICE_CATEGORY + code)
+                continue
+            inspire = vocab.inspire_theme_uri(href or text or "") \
+                if (inspire_themes or (href and "/theme/" in href)) else None
             if inspire:
-                categories.append(inspire)
-                theme_sources.append(inspire)
+                found.concept(inspire, text)
+                found.theme_sources.append(inspire)
             elif href:
-                categories.append(href)
-                if text and not service_classification:
-                    theme_sources.append(text)
-            elif service_classification:
-                continue  # INSPIRE service categories describe the service, they are no keywords
+                found.concept(href, text)
+                if href.startswith("http://data.europa.eu/eli/"):
+                    found.legislation.append(href)
+                elif hvd or href.startswith("http://data.europa.eu/bna/c_"):
+                    found.hvd.append(href)
+                elif text:
+                    found.theme_sources.append(text)
             elif text:
-                keywords.append(text)
+                found.keywords.append(text)
+                for lang, value in translations.items():
+                    if lang != context.language and value != text:
+                        found.translations.setdefault(lang, []).append(value)
                 if thesaurus.strip():
-                    theme_sources.append(text)
+                    found.theme_sources.append(text)
     for topic in _TOPICS(ident):
         code = (topic.text or "").strip()
         if code:
-            categories.append(INSPIRE_TOPIC + code)
-            theme_sources.append(code)
-    return _unique(keywords), _unique(categories), theme_sources
+            found.concept(INSPIRE_TOPIC + code, None)
+            found.theme_sources.append(code)
+    found.keywords = _unique(found.keywords)
+    found.translations = {lang: _unique(values) for lang, values in found.translations.items()}
+    found.hvd, found.legislation = _unique(found.hvd), _unique(found.legislation)
+    found.service_categories = _unique(found.service_categories)
+    return found
 
 
-def _constraints(ident: etree._Element, context: _Context) -> tuple[str | None, str | None, str | None, str | None]:
-    """(licence URI, licence label, access-rights URI, rights text) from the resource constraints."""
+class _Constraints:
+    def __init__(self) -> None:
+        self.licence: str | None = None
+        self.licence_label: str | None = None
+        self.access_rights: str | None = None
+        self.limitation_uri: str | None = None  # the source's INSPIRE LimitationsOnPublicAccess IRI
+        self.rights: str | None = None
+
+
+def _constraints(ident: etree._Element, context: _Context) -> _Constraints:
+    """Licence, EU access rights and rights text from the resource constraints."""
     use: list[tuple[str | None, str | None]] = []  # (text, href)
     access: list[tuple[str | None, str | None]] = []
     for block in _CONSTRAINTS(ident):
@@ -434,41 +580,105 @@ def _constraints(ident: etree._Element, context: _Context) -> tuple[str | None, 
             use.extend(others)
         if access_codes:
             access.extend(others)
-            access.extend((code, None) for code in access_codes if code != "otherRestrictions")
-    licence_uri, licence_label = None, None
+            access.extend((code, None) for code in access_codes if code not in ("otherRestrictions", "license"))
+    out = _Constraints()
     for text, href in use:
         uri = vocab.licence(href)[0] if href else None
         if uri is None and text:
             uri = vocab.licence(text)[0]
         if uri:
-            licence_uri, licence_label = uri, text or href
+            out.licence, out.licence_label = uri, text or href
             break
-    rights = "\n".join(_unique(text for text, _ in use if text)) or None
-    access_rights = None
+    out.rights = "\n".join(_unique(text for text, _ in use if text)) or None
     for text, href in access:
-        access_rights = (vocab.access_rights(href) if href else None) or (vocab.access_rights(text) if text else None)
-        if access_rights:
-            break
-    return licence_uri, licence_label, access_rights, rights
+        if href and "LimitationsOnPublicAccess/" in href:
+            out.limitation_uri = out.limitation_uri or href
+        out.access_rights = out.access_rights or (vocab.access_rights(href) if href else None) or \
+            (vocab.access_rights(text) if text else None)
+    return out
 
 
-def _conformity(md: etree._Element, context: _Context) -> list[str]:
-    out: list[str] = []
+def _conformity(md: etree._Element, context: _Context) -> list[Conformity]:
+    """Every conformity report, whatever its degree (GeoDCAT-AP's prov:wasUsedBy keeps them all)."""
+    out: list[Conformity] = []
     for result in _CONFORMANCE(md):
-        if _PASS(result).strip().lower() not in ("true", "1"):
-            continue
+        passed = _PASS(result).strip().lower()
+        degree = "conformant" if passed in ("true", "1") else "notConformant" if passed in ("false", "0") \
+            else "notEvaluated"
         title_el = _first(_SPEC_TITLE(result))
-        href = _href(title_el)
         title = context.text(title_el)[0]
-        if href:
-            out.append(href)
-        elif title and _REGULATION.search(title) and (match := _REGULATION_NUMBER.search(title)):
+        href = _href(title_el)
+        if href is None and title and _REGULATION.search(title) and (match := _REGULATION_NUMBER.search(title)):
             number, year = match.groups()
             if len(year) == 4 and len(number) <= 4:
-                out.append(f"http://data.europa.eu/eli/reg/{year}/{int(number)}")
-        elif title:
-            out.append(title)
+                href = f"http://data.europa.eu/eli/reg/{year}/{int(number)}"
+        explanation, explanation_tr = context.text(_first(_EXPLANATION(result)))
+        item = Conformity(specification=href, title=title, title_language=context.language,
+                          date=vocab.iso_datetime(_SPEC_DATE(result).strip()), degree=degree,
+                          explanation=explanation, explanation_translations=explanation_tr)
+        if (href or title) and item not in out:
+            out.append(item)
+    return out
+
+
+def _conforms_to(conformity: list[Conformity]) -> list[str]:
+    """The specifications the resource passes: their IRI, else their title."""
+    return _unique(c.specification or c.title or "" for c in conformity if c.degree == "conformant")
+
+
+_EPSG = re.compile(r"(?:EPSG|urn:ogc:def:crs:EPSG:[\d.]*)[:/ ]*(\d{4,6})\b", re.I)
+
+
+def _reference_systems(md: etree._Element) -> list[str]:
+    """Coordinate reference systems as IRIs: the anchor's, or the OGC IRI of an EPSG code ("EPSG:2154")."""
+    out = []
+    for code in _REFERENCE_SYSTEMS(md):
+        href, text = _href(code), _value(code)
+        if href:
+            out.append(href)
+        elif text and (match := _EPSG.search(text)):
+            out.append(f"http://www.opengis.net/def/crs/EPSG/0/{match.group(1)}")
+        elif text and text.startswith(("http://", "https://")):
+            out.append(text)
     return _unique(out)
+
+
+def _scale(ident: etree._Element) -> int | None:
+    try:
+        value = int(_SCALE(ident).strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+_TO_METRES = {"m": 1.0, "meter": 1.0, "metre": 1.0, "meters": 1.0, "metres": 1.0, "km": 1000.0, "cm": 0.01,
+              "mm": 0.001}
+
+
+def _distance(ident: etree._Element) -> float | None:
+    element = _first(_DISTANCE(ident))
+    if element is None:
+        return None
+    unit = (element.get("uom") or "m").rsplit("#", 1)[-1].rsplit("/", 1)[-1].strip().lower()
+    try:
+        value = float((element.text or "").strip()) * _TO_METRES[unit]
+    except (ValueError, KeyError):
+        return None
+    return value if value > 0 else None
+
+
+def _metadata_record(md: etree._Element, native_id: str, context: _Context) -> MetadataRecord | None:
+    modified = vocab.iso_datetime(_DATESTAMP(md).strip())
+    parties = _md_parties(md, context)
+    language = _first(_MD_LANGUAGE(md))
+    record = MetadataRecord(
+        identifier=_FILE_ID(md).strip() or None, modified=modified,
+        language=vocab.language(_code(language) or (language.text if language is not None else None)),
+        contact_points=_contacts(parties, any_role=True), attributions=_attributions(parties),
+        standard=_STANDARD_NAME(md).strip() or None, standard_version=_STANDARD_VERSION(md).strip() or None,
+        character_encoding=CHARACTER_SETS.get(_code(_first(_CHARACTER_SET(md))) or ""),
+    )
+    return record if record.identifier or record.modified else None
 
 
 # -- extents ------------------------------------------------------------------------------------------------------
@@ -483,10 +693,7 @@ def _spatial(ident: etree._Element, context: _Context) -> list[Spatial]:
             if bbox is None:
                 continue
             departements, regions = territory.for_bbox(bbox)
-            west, south, east, north = bbox
-            polygon = {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north],
-                                                           [west, north], [west, south]]]}
-            out.append(Spatial(label=label, bbox=bbox, geometry=polygon, departements=list(departements),
+            out.append(Spatial(label=label, bbox=bbox, geometry=box_geojson(bbox), departements=list(departements),
                                regions=list(regions)))
         for code_el in _GEO_CODES(extent):
             text, href = _value(code_el), _href(code_el)
@@ -541,24 +748,52 @@ def _temporal(ident: etree._Element) -> list[PeriodOfTime]:
 # -- online resources ---------------------------------------------------------------------------------------------
 
 
-def _links(distributions: list[etree._Element], context: _Context) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every online resource of the distribution info as a dict, and the declared format names."""
+def _links(distributions: list[etree._Element], context: _Context) -> list[dict[str, Any]]:
+    """Every online resource of the distribution info, with the formats that apply to it (its distributor's own,
+    else the record's) and the transfer size of its transfer options."""
     links: list[dict[str, Any]] = []
-    formats: list[str] = []
-    for dist in distributions:
-        formats.extend(f for f in (_value(el) for el in _FORMAT_NAMES(dist)) if f)
-        for resource in _ONLINE_RESOURCES(dist):
+
+    def add(transfer: etree._Element, formats: list[dict[str, str | None]]) -> None:
+        try:
+            size = float(_TRANSFER_SIZE(transfer).strip())
+        except ValueError:
+            size = None
+        for resource in _ON_LINE(transfer):
             link = _link(resource, context)
             if link is not None:
+                link["formats"] = formats
+                link["byte_size"] = round(size * 1_000_000) if size is not None and size >= 0 else None
                 links.append(link)
-    return links, _unique(formats)
+
+    for dist in distributions:
+        record_formats = _formats(_FORMAT_NAMES(dist))
+        for transfer in _TRANSFERS(dist):
+            add(transfer, record_formats)
+        for distributor in _DISTRIBUTORS(dist):
+            own = _formats(_DISTRIBUTOR_FORMATS(distributor)) or record_formats
+            for transfer in _DISTRIBUTOR_TRANSFERS(distributor):
+                add(transfer, own)
+    return links
+
+
+def _formats(names: list[etree._Element]) -> list[dict[str, str | None]]:
+    out: list[dict[str, str | None]] = []
+    for name in names:
+        text, href = _value(name), _href(name)
+        if (text or href) and {"label": text, "href": href} not in out:
+            out.append({"label": text, "href": href})
+    return out
 
 
 def _link(resource: etree._Element, context: _Context) -> dict[str, Any] | None:
     protocol_el = _first(_PROTOCOL(resource))
-    return make_link(_LINKAGE(resource), " ".join(filter(None, (_value(protocol_el), _href(protocol_el)))),
-                     context.text(_first(_NAME(resource)))[0], context.text(_first(_DESCRIPTION(resource)))[0],
-                     _code(_first(_FUNCTION(resource))) or "")
+    name, name_tr = context.text(_first(_NAME(resource)))
+    description, description_tr = context.text(_first(_DESCRIPTION(resource)))
+    link = make_link(_LINKAGE(resource), " ".join(filter(None, (_value(protocol_el), _href(protocol_el)))),
+                     name, description, _code(_first(_FUNCTION(resource))) or "")
+    if link is not None:
+        link["name_translations"], link["description_translations"] = name_tr, description_tr
+    return link
 
 
 def make_link(url: str, protocol: str | None, name: str | None = None, description: str | None = None,
@@ -576,7 +811,7 @@ def _service_type(url: str, protocol: str) -> str | None:
     """wms, wfs, wmts, wcs, csw, sos, wps, ogcapi, atom or esri-rest when the link is a service endpoint."""
     text = protocol.upper()
     for kind in ("WMTS", "WMS", "WFS", "WCS", "CSW", "SOS", "WPS"):
-        if re.search(rf"(?<![A-Z]){kind}(?![A-Z])", text):
+        if re.search(rf"(?<![A-Z]){kind}(?![A-Z])", text) or f"WEB {_SERVICE_NAMES[kind]}" in text:
             return kind.lower()
     if "OGC API" in text or "OGCAPI" in text or "OGC:API" in text:
         return "ogcapi"
@@ -591,6 +826,11 @@ def _service_type(url: str, protocol: str) -> str | None:
     return service if service in SERVICE_STANDARDS else None
 
 
+_SERVICE_NAMES = {"WMTS": "MAP TILE SERVICE", "WMS": "MAP SERVICE", "WFS": "FEATURE SERVICE",
+                  "WCS": "COVERAGE SERVICE", "CSW": "CATALOGUE SERVICE", "SOS": "SENSOR OBSERVATION",
+                  "WPS": "PROCESSING SERVICE"}
+
+
 def _endpoint(url: str) -> str:
     """The service endpoint of an OGC request URL: the URL without its request/service/version parameters."""
     parts = urlsplit(url)
@@ -599,17 +839,41 @@ def _endpoint(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+_DOWNLOAD_FUNCTIONS = ("download", "offlineAccess", "order")
+_PAGE_FUNCTIONS = ("information", "search", "browsing", "browseGraphic", "fileAccess", "completeMetadata")
+
+
 def _is_download(link: dict[str, Any]) -> bool:
     protocol = link["protocol"].upper()
-    if link["function"] == "download" or "DOWNLOAD" in protocol or protocol.startswith("FILE"):
+    if link["function"] in _DOWNLOAD_FUNCTIONS or "DOWNLOAD" in protocol or protocol.startswith("FILE"):
         return True
     return vocab.file_format(url=link["url"])[0] is not None and "LINK" not in protocol
 
 
+def _is_page(link: dict[str, Any]) -> bool:
+    return link["function"] in _PAGE_FUNCTIONS and not link["service"] and not _is_download(link)
+
+
+def _declared(link: dict[str, Any], formats: list[str]) -> tuple[str | None, str | None, str | None]:
+    """(EU file type, IANA media type, label) of the one format declared for a link, if there is exactly one."""
+    declared = link.get("formats") or [{"label": f, "href": None} for f in formats]
+    if len(declared) != 1:
+        return None, None, None
+    label, href = declared[0]["label"], declared[0]["href"]
+    file_type, media = vocab.file_format(href) if href else (None, None)
+    if file_type is None and media is None:
+        file_type, media = vocab.file_format(label)
+    return file_type, media, label or href
+
+
 def distributions_from_links(links: list[dict[str, Any]], formats: list[str],
                              dataset: Dataset) -> tuple[list[Distribution], str | None]:
-    """(distributions, landing page) of a dataset from its online resources (see :func:`make_link`)."""
-    declared = formats[0] if len(formats) == 1 else None
+    """(distributions, landing page) of a dataset from its online resources (see :func:`make_link`).
+
+    Download, offline access and order links are distributions with their file; service links distributions with an
+    access service; information and search pages are documentation (see :func:`documentation_from_links`), the first
+    plain link without a function the landing page.
+    """
     out: list[Distribution] = []
     landing: str | None = None
     seen: set[str] = set()
@@ -617,8 +881,14 @@ def distributions_from_links(links: list[dict[str, Any]], formats: list[str],
         if link["url"] in seen:
             continue
         seen.add(link["url"])
-        common = {"title": link["name"], "description": link["description"], "licence": dataset.licence,
-                  "licence_label": dataset.licence_label, "rights": dataset.rights}
+        common: dict[str, Any] = {
+            "title": link["name"], "description": link["description"], "licence": dataset.licence,
+            "licence_label": dataset.licence_label, "rights": dataset.rights,
+            "title_translations": link.get("name_translations") or {},
+            "description_translations": link.get("description_translations") or {},
+            "byte_size": link.get("byte_size"),
+        }
+        declared_type, declared_media, declared_label = _declared(link, formats)
         if link["service"] == "csw":
             continue  # a catalogue link (typically this very record's GetRecordById): metadata, not the data
         if link["service"]:
@@ -626,25 +896,37 @@ def distributions_from_links(links: list[dict[str, Any]], formats: list[str],
             file_type, media = vocab.file_format(kind.upper())
             description = link["url"] if "getcapabilities" in link["url"].lower() else None
             out.append(Distribution(
-                **common, access_url=link["url"], format=file_type, format_label=kind.upper(), media_type=media,
+                **common, access_url=link["url"], format=declared_type or file_type,
+                format_label=declared_label or kind.upper(), media_type=declared_media or media,
                 access_service=AccessService(  # DCAT-AP wants a title: the dataset's, when the link has none
-                    title=link["name"] or f"{kind.upper()} : {dataset.title}",
+                    title=link["name"] or link["description"] or f"{kind.upper()} : {dataset.title}",
                     endpoint_url=_endpoint(link["url"]) if kind != "atom" else link["url"],
                     endpoint_description=description or (link["url"] if kind == "atom" else None),
-                    service_type=kind, conforms_to=[SERVICE_STANDARDS[kind]] if kind in SERVICE_STANDARDS else []),
+                    service_type=kind, conforms_to=[SERVICE_STANDARDS[kind]] if kind in SERVICE_STANDARDS else [],
+                    protocol=SERVICE_PROTOCOLS.get(kind)),
             ))
         elif _is_download(link):
-            label = declared or _format_hint(link)
-            file_type, media = vocab.file_format(label, url=link["url"])
+            label = declared_label or _format_hint(link)
+            file_type, media = (declared_type, declared_media) if declared_type or declared_media else \
+                vocab.file_format(label, url=link["url"])
             out.append(Distribution(**common, access_url=link["url"], download_url=link["url"], format=file_type,
                                     format_label=label, media_type=media))
-        elif link["function"] in ("information", "search", "") and "LINK" in link["protocol"].upper():
+        elif _is_page(link):
+            continue  # documentation
+        elif link["function"] == "" and "LINK" in link["protocol"].upper():
             landing = landing or link["url"]
         else:
             file_type, media = vocab.file_format(_format_hint(link), url=link["url"])
             out.append(Distribution(**common, access_url=link["url"], format=file_type,
                                     format_label=_format_hint(link), media_type=media))
+    if landing is None:  # MQA's landing page: an information page will do
+        landing = next((link["url"] for link in links if _is_page(link)), None)
     return out, landing
+
+
+def documentation_from_links(links: list[dict[str, Any]], landing: str | None = None) -> list[str]:
+    """The information and search pages of a record (foaf:page), but the one already given as landing page."""
+    return _unique(link["url"] for link in links if _is_page(link) and link["url"] != landing)
 
 
 def _format_hint(link: dict[str, Any]) -> str | None:
@@ -657,15 +939,16 @@ def _format_hint(link: dict[str, Any]) -> str | None:
 # -- services -----------------------------------------------------------------------------------------------------
 
 
-def _service(md: etree._Element, ident: etree._Element, distributions: list[etree._Element],
-             common: dict[str, Any], source_id: str) -> DataService:
-    context = _Context(md)
-    links, _ = _links(distributions, context)
+def _service(ident: etree._Element, distributions: list[etree._Element], common: dict[str, Any], source_id: str,
+             categories: list[str], context: _Context) -> DataService:
+    """A service record: its distribution links are its endpoints (its operations' connect points when it has
+    none), the GetCapabilities one its description as SEMIC writes it, else the endpoint itself."""
+    links = _links(distributions, context)
     connect = [link for link in (_link(r, context) for r in _CONNECT_POINTS(ident)) if link]
     endpoints = _unique(link["url"] for link in (links or connect))
     kinds = [link["service"] for link in links + connect if link["service"]]
     declared = _SERVICE_TYPE(ident).strip()
-    description = next((link["url"] for link in links + connect
+    description = next((link["url"] for link in links or connect
                         if "getcapabilities" in link["url"].lower() or link["service"] == "atom"), None)
     served = []
     for operates in _OPERATES_ON(ident):
@@ -675,12 +958,17 @@ def _service(md: etree._Element, ident: etree._Element, distributions: list[etre
             served.append(entry_id(source_id, ref.strip()))
         elif href and href.startswith(("http://", "https://")):
             served.append(href.strip())
+    service_type = kinds[0] if kinds else (declared.lower().split(":")[-1] or None)
+    type_code = declared.split(":")[-1].strip()
     service = DataService(
         **common,
         endpoint_urls=endpoints,
-        endpoint_description=description,
-        service_type=kinds[0] if kinds else (declared.lower().split(":")[-1] or None),
+        endpoint_description=description or (endpoints[0] if endpoints else None),
+        service_type=service_type,
         serves_datasets=_unique(served),
+        service_type_uri=INSPIRE_SERVICE_TYPE + type_code if re.fullmatch(r"[A-Za-z]+", type_code) else None,
+        service_categories=categories,
+        protocol=SERVICE_PROTOCOLS.get(service_type or ""),
     )
     gaps = [name for name, value in (("dct:description", service.description),
                                      ("dcat:endpointURL", service.endpoint_urls),

@@ -23,6 +23,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 
+class Address(_Model):
+    """A postal address (vcard:Address of a contact point, locn:Address of an agent)."""
+
+    street: str | None = None
+    locality: str | None = None
+    postal_code: str | None = None
+    region: str | None = None
+    country: str | None = None
+
+
 class Agent(_Model):
     """A foaf:Agent: publisher or creator. ``siren`` is the French company register id, the key to match bodies."""
 
@@ -32,6 +42,45 @@ class Agent(_Model):
     type: str | None = None  # ADMS publisher type URI (http://purl.org/adms/publishertype/...)
     email: str | None = None
     homepage: str | None = None
+    # -- GeoDCAT-AP fidelity (issue 19): what ISO 19139 responsible parties and DCAT agents say besides the name
+    name_translations: dict[str, str] = Field(default_factory=dict)
+    phone: str | None = None
+    address: Address | None = None
+
+
+class Attribution(_Model):
+    """A prov:Attribution: an agent and the role it has for the resource (INSPIRE ResponsiblePartyRole code, e.g.
+    "owner", "custodian"), so that every responsible party a record names is kept with its role."""
+
+    role: str
+    agent: Agent
+
+
+class Conformity(_Model):
+    """A conformity statement (ISO 19139 DQ_ConformanceResult): the specification, by IRI or by title and date, and
+    the degree (INSPIRE DegreeOfConformity code: conformant, notConformant, notEvaluated)."""
+
+    specification: str | None = None  # IRI of the specification, when the record gives one
+    title: str | None = None
+    title_language: str | None = None
+    date: str | None = None
+    degree: str = "notEvaluated"
+    explanation: str | None = None
+    explanation_translations: dict[str, str] = Field(default_factory=dict)
+
+
+class MetadataRecord(_Model):
+    """The source's own metadata record (an ISO 19139 MD_Metadata): its identifier, date, language and contacts, as
+    GeoDCAT-AP describes it with a dcat:CatalogRecord."""
+
+    identifier: str | None = None
+    modified: str | None = None
+    language: str | None = None  # EU language URI
+    contact_points: list[ContactPoint] = Field(default_factory=list)
+    attributions: list[Attribution] = Field(default_factory=list)
+    standard: str | None = None  # metadataStandardName
+    standard_version: str | None = None
+    character_encoding: str | None = None
 
 
 class ContactPoint(_Model):
@@ -41,6 +90,9 @@ class ContactPoint(_Model):
     email: str | None = None
     phone: str | None = None
     url: str | None = None
+    # -- GeoDCAT-AP fidelity (issue 19)
+    name_translations: dict[str, str] = Field(default_factory=dict)
+    address: Address | None = None
 
 
 class Spatial(_Model):
@@ -78,6 +130,8 @@ class AccessService(_Model):
     endpoint_description: str | None = None
     conforms_to: list[str] = Field(default_factory=list)
     service_type: str | None = None  # wms | wfs | wmts | wcs | ogcapi | api | sparql | ...
+    # -- GeoDCAT-AP fidelity (issue 19): the protocol as GeoDCAT-AP names it (http://www.opengeospatial.org/standards/wms)
+    protocol: str | None = None
 
 
 class Distribution(_Model):
@@ -107,6 +161,15 @@ class Distribution(_Model):
     access_service: AccessService | None = None
     status: str | None = None
     metrics: dict[str, int] = Field(default_factory=dict)
+    # -- GeoDCAT-AP and ckanext-dcat fidelity (issue 19)
+    title_translations: dict[str, str] = Field(default_factory=dict)
+    description_translations: dict[str, str] = Field(default_factory=dict)
+    representation_technique: str | None = None  # INSPIRE SpatialRepresentationType URI (adms:representationTechnique)
+    character_encoding: str | None = None  # cnt:characterEncoding ("UTF-8")
+    documentation: list[str] = Field(default_factory=list)  # foaf:page
+    applicable_legislation: list[str] = Field(default_factory=list)  # ELI IRIs (dcatap:applicableLegislation)
+    temporal_resolution: str | None = None  # xsd:duration
+    spatial_resolution_m: float | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -144,6 +207,22 @@ class _Entry(_Model):
     # Mandatory or recommended DCAT-AP properties the source could not provide (e.g. "dct:description"):
     # the record says what is missing instead of inventing it; scoring reads this.
     gaps: list[str] = Field(default_factory=list)
+    # -- GeoDCAT-AP and ckanext-dcat fidelity (issue 19): what ISO 19139, GeoDCAT-AP and CKAN records say that the
+    # fields above cannot hold. See normalise/rdf.py for the properties they become.
+    created: str | None = None  # dct:created (ISO creation date)
+    keyword_translations: dict[str, list[str]] = Field(default_factory=dict)  # other languages' keywords
+    category_labels: dict[str, str] = Field(default_factory=dict)  # concept IRI of ``categories`` -> its label
+    rights_holders: list[Agent] = Field(default_factory=list)  # dct:rightsHolder (ISO role owner)
+    attributions: list[Attribution] = Field(default_factory=list)  # every responsible party with its role
+    resource_type: str | None = None  # INSPIRE ResourceType URI (geodcatap:resourceType)
+    reference_systems: list[str] = Field(default_factory=list)  # CRS IRIs (geodcatap:referenceSystem)
+    purpose: str | None = None
+    purpose_translations: dict[str, str] = Field(default_factory=dict)
+    conformity: list[Conformity] = Field(default_factory=list)  # every conformity statement (prov:wasUsedBy)
+    applicable_legislation: list[str] = Field(default_factory=list)  # ELI IRIs (dcatap:applicableLegislation)
+    documentation: list[str] = Field(default_factory=list)  # foaf:page: documentation, information and search pages
+    is_referenced_by: list[str] = Field(default_factory=list)  # dct:isReferencedBy
+    metadata_record: MetadataRecord | None = None  # the source's metadata record (foaf:isPrimaryTopicOf)
 
 
 class Dataset(_Entry):
@@ -158,6 +237,10 @@ class Dataset(_Entry):
     in_series: list[str] = Field(default_factory=list)
     hvd_categories: list[str] = Field(default_factory=list)
     spatial_resolution_m: float | None = None
+    # -- GeoDCAT-AP and ckanext-dcat fidelity (issue 19)
+    provenance_translations: dict[str, str] = Field(default_factory=dict)
+    spatial_resolution_scale: int | None = None  # equivalent scale denominator (1:25000 -> 25000)
+    temporal_resolution: str | None = None  # xsd:duration (dcat:temporalResolution)
 
 
 class DataService(_Entry):
@@ -168,6 +251,10 @@ class DataService(_Entry):
     endpoint_description: str | None = None
     service_type: str | None = None
     serves_datasets: list[str] = Field(default_factory=list)
+    # -- GeoDCAT-AP fidelity (issue 19)
+    service_type_uri: str | None = None  # INSPIRE SpatialDataServiceType URI (geodcatap:serviceType)
+    service_categories: list[str] = Field(default_factory=list)  # INSPIRE SpatialDataServiceCategory URIs
+    protocol: str | None = None  # geodcatap:serviceProtocol
 
 
 Entry = Annotated[Dataset | DataService, Field(discriminator="kind")]

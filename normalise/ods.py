@@ -230,15 +230,16 @@ def _distributions(data: dict[str, Any], default: dict[str, Any], portal: str, d
                                     format=file_type, format_label=fmt, media_type=media_type, licence=licence,
                                     licence_label=licence_label, modified=modified))
     for kind in ("attachments", "alternative_exports"):
-        for item in data.get(kind) or []:
-            if not isinstance(item, dict) or not text(item.get("id")):
+        items = data.get(kind)
+        for item in items if isinstance(items, list) else []:  # anything else is a defect: that element is lost
+            if not isinstance(item, dict) or not (item_id := text(item.get("id"))):
                 continue
-            url = f"{api}/{kind}/{quote(item['id'])}"
+            url = f"{api}/{kind}/{quote(item_id)}"
             filename = (text(item.get("url")) or "").removeprefix("odsfile://")
             mimetype = text(item.get("mimetype"))
             file_type, media_type = vocab.file_format(media_type=mimetype, url=filename or None)
-            out.append(Distribution(native_id=f"{kind[:-1]}:{item['id']}", uri=url,
-                                    title=text(item.get("title")) or filename or item["id"],
+            out.append(Distribution(native_id=f"{kind[:-1]}:{item_id}", uri=url,
+                                    title=text(item.get("title")) or filename or item_id,
                                     description=text(item.get("description")), access_url=url, download_url=url,
                                     format=file_type, format_label=_extension(filename) or mimetype,
                                     media_type=media_type, licence=licence, licence_label=licence_label,

@@ -38,13 +38,18 @@ import orjson
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 
 from normalise import vocab
+from normalise.geometry import box_wkt
 from normalise.model import (
     AccessService,
+    Address,
     Agent,
+    Attribution,
+    Conformity,
     ContactPoint,
     DataService,
     Dataset,
     Distribution,
+    MetadataRecord,
     PeriodOfTime,
     SchemaRef,
     Spatial,
@@ -93,10 +98,20 @@ PREFIXES: dict[str, Namespace] = {
     "rdfs": Namespace("http://www.w3.org/2000/01/rdf-schema#"), "xsd": Namespace("http://www.w3.org/2001/XMLSchema#"),
     "hydra": Namespace("http://www.w3.org/ns/hydra/core#"), "igeo": Namespace("http://rdf.insee.fr/def/geo#"),
     "rdf": Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    "geodcatap": Namespace("http://data.europa.eu/930/"), "dqv": Namespace("http://www.w3.org/ns/dqv#"),
+    "cnt": Namespace("http://www.w3.org/2011/content#"), "eli": Namespace("http://data.europa.eu/eli/ontology#"),
 }
 ADMS, DCAT, DCATAP, DCTERMS, FOAF, GSP, HYDRA, IGEO, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD, XSD = (
     Terms(str(PREFIXES[p])) for p in ("adms", "dcat", "dcatap", "dct", "foaf", "gsp", "hydra", "igeo", "locn", "owl",
                                       "rdf", "rdfs", "skos", "spdx", "vcard", "xsd"))
+CNT, DQV, ELI, GEODCATAP, PROV = (Terms(str(PREFIXES[p])) for p in ("cnt", "dqv", "eli", "geodcatap", "prov"))
+GEODCAT_AP = URIRef("http://data.europa.eu/930/")
+INSPIRE_ROLE = "http://inspire.ec.europa.eu/metadata-codelist/ResponsiblePartyRole/"
+INSPIRE_DEGREE = "http://inspire.ec.europa.eu/metadata-codelist/DegreeOfConformity/"
+INSPIRE_TOPIC = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
+# Roles GeoDCAT-AP gives a property of their own (besides prov:qualifiedAttribution, which every role gets).
+ROLE_PROPERTIES = {role: GEODCATAP[role] for role in ("custodian", "distributor", "originator", "principalInvestigator",
+                                                        "processor", "resourceProvider", "user")}
 
 DEFAULT_BASE = "http://localhost:8000"
 
@@ -251,16 +266,32 @@ def _common(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
     b.texts(s, DCTERMS.description, e.description, e.description_translations)
     for keyword in e.keywords:
         b.text(s, DCAT.keyword, keyword)
+    for lang, words in e.keyword_translations.items():
+        for keyword in words:
+            b.text(s, DCAT.keyword, keyword, _lang(lang))
     for theme in e.themes:
         if (node := _iri(theme)) is not None:
             _concept(b, node)
             b.add(s, DCAT.theme, node)
-    for category in e.categories:  # ISO topic categories, INSPIRE themes...: as GeoDCAT-AP does, dct:subject
-        b.add(s, DCTERMS.subject, _iri(category) or Literal(_clean(category)))
+    # Other classifications as GeoDCAT-AP writes them: ISO topic categories geodcatap:topicCategory, concepts of any
+    # other scheme (INSPIRE themes, GEMET, HVD categories...) dcat:theme, labelled with the source's words.
+    for category in e.categories:
+        if (node := _iri(category)) is None:
+            b.text(s, DCTERMS.subject, category)
+        elif category.startswith(INSPIRE_TOPIC):
+            _concept(b, node)
+            b.add(s, GEODCATAP.topicCategory, node)
+        else:
+            _concept(b, node, e.category_labels.get(category))
+            b.add(s, DCAT.theme, node)
     if e.publisher is not None:
         b.add(s, DCTERMS.publisher, _agent(b, e.publisher))
     for creator in e.creators:
         b.add(s, DCTERMS.creator, _agent(b, creator))
+    for holder in e.rights_holders:
+        b.add(s, DCTERMS.rightsHolder, _agent(b, holder))
+    for attribution in e.attributions:
+        _attribution(b, s, attribution)
     for contact in e.contact_points:
         if (node := _contact(b, contact)) is not None:
             b.add(s, DCAT.contactPoint, node)
@@ -276,10 +307,27 @@ def _common(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
     for language in e.languages:
         b.resource(s, DCTERMS.language, language, DCTERMS.LinguisticSystem, label_when_text=False)
     for standard in e.conforms_to:
-        b.resource(s, DCTERMS.conformsTo, standard, DCTERMS.Standard)
+        _standard(b, s, standard, e.conformity)
     b.document(s, DCAT.landingPage, e.landing_page)
     for identifier in e.identifiers:
         b.text(s, DCTERMS.identifier, identifier)
+    # GeoDCAT-AP and ckanext-dcat fidelity (issue 19)
+    b.date(s, DCTERMS.created, e.created)
+    _coded(b, s, GEODCATAP.resourceType, e.resource_type)
+    for system in e.reference_systems:
+        b.resource(s, GEODCATAP.referenceSystem, system, DCTERMS.Standard)
+    b.texts(s, GEODCATAP.purpose, e.purpose, e.purpose_translations)
+    for conformity in e.conformity:
+        _conformity(b, s, conformity)
+    for legislation in e.applicable_legislation:
+        b.resource(s, DCATAP.applicableLegislation, legislation, ELI.LegalResource, label_when_text=False)
+    for page in e.documentation:
+        b.document(s, FOAF.page, page)
+    for reference in e.is_referenced_by:
+        if (node := _iri(reference)) is not None:
+            b.add(s, DCTERMS.isReferencedBy, node)
+    if e.metadata_record is not None:
+        _metadata_record(b, s, e.metadata_record)
 
 
 def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:
@@ -289,15 +337,26 @@ def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:
     _common(b, s, d)
     b.resource(s, DCTERMS.accrualPeriodicity, d.frequency, DCTERMS.Frequency, label_when_text=False)
     b.text(s, DCAT.version, d.version)
-    b.resource(s, DCTERMS.provenance, d.provenance, DCTERMS.ProvenanceStatement)
+    if d.provenance:  # GeoDCAT-AP: the lineage as the statement's dct:description, in each language given
+        node = b.bnode("provenance")
+        b.add(node, RDF.type, DCTERMS.ProvenanceStatement)
+        b.texts(node, DCTERMS.description, d.provenance, d.provenance_translations)
+        b.add(s, DCTERMS.provenance, node)
     for series in d.in_series:
         b.add(s, DCAT.inSeries, _iri(series) or moisson_iri(series, b.base))
     for category in d.hvd_categories:
         if (node := _iri(category)) is not None:
             b.add(s, DCATAP.hvdCategory, node)
     if d.spatial_resolution_m is not None:
-        resolution = format(Decimal(repr(float(d.spatial_resolution_m))), "f")
-        b.add(s, DCAT.spatialResolutionInMeters, Literal(resolution, datatype=XSD.decimal, normalize=False))
+        b.add(s, DCAT.spatialResolutionInMeters, _decimal(d.spatial_resolution_m))
+    if d.spatial_resolution_scale:  # GeoDCAT-AP: an equivalent scale is a quality measurement (1:50000 -> 0.00002)
+        measure = b.bnode("measure")
+        b.add(measure, RDF.type, DQV.QualityMeasurement)
+        b.add(measure, DQV.isMeasurementOf, b.typed(GEODCATAP.spatialResolutionAsScale, DQV.Metric))
+        b.add(measure, DQV.value, _decimal(1 / d.spatial_resolution_scale))
+        b.add(s, DQV.hasQualityMeasurement, measure)
+    if d.temporal_resolution:
+        b.add(s, DCAT.temporalResolution, Literal(d.temporal_resolution, datatype=XSD.duration))
     for index, dist in enumerate(d.distributions):
         b.add(s, DCAT.distribution, _distribution(b, s, dist, index, d))
 
@@ -312,13 +371,17 @@ def _data_service(b: _Builder, s: URIRef, d: DataService) -> None:
         b.add(s, DCAT.endpointDescription, b.typed(node, RDFS.Resource))
     for dataset in d.serves_datasets:
         b.add(s, DCAT.servesDataset, _iri(dataset) or moisson_iri(dataset, b.base))
+    _coded(b, s, GEODCATAP.serviceType, d.service_type_uri)
+    for category in d.service_categories:
+        _coded(b, s, GEODCATAP.serviceCategory, category)
+    b.resource(s, GEODCATAP.serviceProtocol, d.protocol, DCTERMS.Standard, label_when_text=False)
 
 
 def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int, owner: Dataset) -> Any:
     node = _iri(d.uri) or URIRef(f"{_strip_fragment(dataset)}#distribution-{index + 1}")
     b.add(node, RDF.type, DCAT.Distribution)
-    b.text(node, DCTERMS.title, d.title)
-    b.text(node, DCTERMS.description, d.description)
+    b.texts(node, DCTERMS.title, d.title, d.title_translations)
+    b.texts(node, DCTERMS.description, d.description, d.description_translations)
     # DCAT-AP: accessURL is mandatory; for a file it is the download URL itself (the model's documented fallback).
     access = _iri(d.access_url) or _iri(d.download_url)
     if access is not None:
@@ -353,13 +416,29 @@ def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int, own
     if d.status and (status := _iri(d.status)) is not None:
         _concept(b, status)
         b.add(node, ADMS.status, status)
+    _coded(b, node, ADMS.representationTechnique, d.representation_technique)
+    if d.character_encoding:
+        b.add(node, CNT.characterEncoding, Literal(d.character_encoding, datatype=XSD.string))
+    for page in d.documentation:
+        b.document(node, FOAF.page, page)
+    for legislation in d.applicable_legislation:
+        b.resource(node, DCATAP.applicableLegislation, legislation, ELI.LegalResource, label_when_text=False)
+    if d.temporal_resolution:
+        b.add(node, DCAT.temporalResolution, Literal(d.temporal_resolution, datatype=XSD.duration))
+    if d.spatial_resolution_m is not None:
+        b.add(node, DCAT.spatialResolutionInMeters, _decimal(d.spatial_resolution_m))
     return node
 
 
 def _agent(b: _Builder, a: Agent) -> Any:
     node = _iri(a.uri) or b.bnode("agent")
     b.typed(node, FOAF.Agent)
-    b.text(node, FOAF.name, a.name)
+    if a.name != a.uri:  # an agent known only by its IRI has no name to give (the record's gaps say so)
+        b.texts(node, FOAF.name, a.name, a.name_translations)
+    if a.phone and (digits := re.sub(r"[^\d+]", "", a.phone)):
+        b.add(node, FOAF.phone, URIRef(f"tel:{digits}"))
+    if a.address is not None:
+        _locn_address(b, node, a.address)
     if a.siren:
         b.text(node, DCTERMS.identifier, a.siren)
         ident = b.bnode("id")
@@ -381,7 +460,15 @@ def _contact(b: _Builder, c: ContactPoint) -> Any | None:
         return None
     node = b.bnode("contact")
     b.add(node, RDF.type, VCARD.Kind)
-    b.text(node, VCARD.fn, c.name)
+    b.texts(node, VCARD.fn, c.name, c.name_translations)
+    if c.address is not None:
+        address = b.bnode("address")
+        b.add(address, RDF.type, VCARD.Address)
+        for prop, value in ((VCARD["street-address"], c.address.street), (VCARD.locality, c.address.locality),
+                            (VCARD["postal-code"], c.address.postal_code), (VCARD.region, c.address.region),
+                            (VCARD["country-name"], c.address.country)):
+            b.text(address, prop, value)
+        b.add(node, VCARD.hasAddress, address)
     if c.email and (mbox := _mailto(c.email)) is not None:
         b.add(node, VCARD.hasEmail, mbox)
     if c.phone and (digits := re.sub(r"[^\d+]", "", c.phone)):
@@ -478,19 +565,137 @@ def _access_service(b: _Builder, a: AccessService) -> Any:
         b.add(node, DCAT.endpointDescription, b.typed(description, RDFS.Resource))
     for standard in a.conforms_to:
         b.resource(node, DCTERMS.conformsTo, standard, DCTERMS.Standard)
+    b.resource(node, GEODCATAP.serviceProtocol, a.protocol, DCTERMS.Standard, label_when_text=False)
     return node
 
 
-def _concept(b: _Builder, node: URIRef) -> None:
+def _locn_address(b: _Builder, node: Any, address: Address) -> None:
+    """An agent's address as GeoDCAT-AP writes it (ISA Core Location: locn:Address)."""
+    out = b.bnode("address")
+    b.add(out, RDF.type, LOCN.Address)
+    for prop, value in ((LOCN.thoroughfare, address.street), (LOCN.postName, address.locality),
+                        (LOCN.postCode, address.postal_code), (LOCN.adminUnitL2, address.region),
+                        (LOCN.adminUnitL1, address.country)):
+        b.text(out, prop, value)
+    b.add(node, LOCN.address, out)
+
+
+def _attribution(b: _Builder, s: Any, attribution: Attribution) -> None:
+    """prov:qualifiedAttribution with the agent's INSPIRE role; GeoDCAT-AP's role properties (custodian, user...)
+    besides. Publisher, owner, author and point of contact have DCAT properties of their own (see _common)."""
+    node = b.bnode("attribution")
+    agent = _agent(b, attribution.agent)
+    b.add(node, RDF.type, PROV.Attribution)
+    b.add(node, PROV.agent, agent)
+    role = URIRef(INSPIRE_ROLE + attribution.role)
+    b.add(node, DCAT.hadRole, b.typed(role, DCAT.Role))
+    b.add(s, PROV.qualifiedAttribution, node)
+    if attribution.role in ROLE_PROPERTIES:
+        b.add(s, ROLE_PROPERTIES[attribution.role], agent)
+
+
+def _standard(b: _Builder, s: Any, standard: str, conformity: list[Conformity]) -> None:
+    """dct:conformsTo: an IRI, or a dct:Standard with the title (and date) a conformity statement gives."""
+    if (node := _iri(standard)) is not None:
+        b.add(s, DCTERMS.conformsTo, b.typed(node, DCTERMS.Standard))
+        return
+    statement = next((c for c in conformity if c.title == standard), None)
+    node = b.bnode("standard")
+    b.add(node, RDF.type, DCTERMS.Standard)
+    b.text(node, DCTERMS.title, standard, _lang(statement.title_language or "") if statement else None)
+    if statement is not None:
+        b.date(node, DCTERMS.issued, statement.date)
+    b.add(s, DCTERMS.conformsTo, node)
+
+
+def _conformity(b: _Builder, s: Any, c: Conformity) -> None:
+    """A conformity statement as GeoDCAT-AP writes it: the activity of testing the resource against a plan derived
+    from the specification, which generated a result of an INSPIRE degree of conformity."""
+    activity, result, association, plan = (b.bnode(r) for r in ("activity", "result", "association", "plan"))
+    b.add(activity, RDF.type, PROV.Activity)
+    b.add(activity, PROV.used, s)
+    b.add(result, RDF.type, PROV.Entity)
+    degree = URIRef(INSPIRE_DEGREE + c.degree)
+    _concept(b, degree)
+    b.add(result, DCTERMS.type, degree)
+    b.texts(result, DCTERMS.description, c.explanation, c.explanation_translations)
+    b.add(activity, PROV.generated, result)
+    b.add(association, RDF.type, PROV.Association)
+    b.add(plan, RDF.type, PROV.Plan)
+    if (spec := _iri(c.specification)) is not None:
+        b.add(plan, PROV.wasDerivedFrom, b.typed(spec, DCTERMS.Standard))
+    else:
+        spec_node = b.bnode("specification")
+        b.add(spec_node, RDF.type, PROV.Entity)
+        b.text(spec_node, DCTERMS.title, c.title, _lang(c.title_language or ""))
+        b.date(spec_node, DCTERMS.issued, c.date)
+        b.add(plan, PROV.wasDerivedFrom, spec_node)
+    b.add(association, PROV.hadPlan, plan)
+    b.add(activity, PROV.qualifiedAssociation, association)
+    b.add(s, PROV.wasUsedBy, activity)
+
+
+def _metadata_record(b: _Builder, s: Any, m: MetadataRecord) -> None:
+    """The source's metadata record as a dcat:CatalogRecord (foaf:isPrimaryTopicOf), the original ISO record as its
+    dct:source. Written only with the date DCAT-AP requires of a catalogue record."""
+    if not m.modified or date_literal(m.modified) is None:
+        return
+    record = b.bnode("record")
+    b.add(record, RDF.type, DCAT.CatalogRecord)
+    b.add(record, FOAF.primaryTopic, b.typed(s, DCAT.Resource))  # DCAT-AP's shape checks the class, not subclasses
+    b.add(record, DCTERMS.conformsTo, b.typed(GEODCAT_AP, DCTERMS.Standard))
+    b.text(record, DCTERMS.identifier, m.identifier)
+    b.date(record, DCTERMS.modified, m.modified)
+    b.resource(record, DCTERMS.language, m.language, DCTERMS.LinguisticSystem, label_when_text=False)
+    for contact in m.contact_points:
+        if (node := _contact(b, contact)) is not None:
+            b.add(record, DCAT.contactPoint, node)
+    for attribution in m.attributions:
+        node = b.bnode("attribution")
+        b.add(node, RDF.type, PROV.Attribution)
+        b.add(node, PROV.agent, _agent(b, attribution.agent))
+        b.add(node, DCAT.hadRole, b.typed(URIRef(INSPIRE_ROLE + attribution.role), DCAT.Role))
+        b.add(record, PROV.qualifiedAttribution, node)
+    source = b.bnode("source")  # the ISO record itself: a catalogue record of the same resource, as DCAT-AP wants
+    b.add(source, RDF.type, DCAT.CatalogRecord)
+    b.add(source, FOAF.primaryTopic, s)
+    b.date(source, DCTERMS.modified, m.modified[:10])
+    if m.character_encoding:
+        b.add(source, CNT.characterEncoding, Literal(m.character_encoding, datatype=XSD.string))
+    if m.standard:
+        standard = b.bnode("standard")
+        b.add(standard, RDF.type, DCTERMS.Standard)
+        b.text(standard, DCTERMS.title, m.standard)
+        b.text(standard, OWL.versionInfo, m.standard_version)
+        b.add(source, DCTERMS.conformsTo, standard)
+    b.add(record, DCTERMS.source, source)
+    b.add(s, FOAF.isPrimaryTopicOf, record)
+
+
+def _coded(b: _Builder, s: Any, p: URIRef, value: str | None) -> None:
+    """A code list value (INSPIRE resource type, service type, representation...) as a labelled skos:Concept."""
+    if value and (node := _iri(value)) is not None:
+        _concept(b, node)
+        b.add(s, p, node)
+
+
+def _decimal(value: float) -> Literal:
+    return Literal(format(Decimal(repr(float(value))), "f"), datatype=XSD.decimal, normalize=False)
+
+
+def _concept(b: _Builder, node: URIRef, label: str | None = None) -> None:
     """A skos:Concept with the prefLabel DCAT-AP requires: the official labels of EU data themes (from
-    :mod:`normalise.vocab`), else the IRI's last segment in words (ADMS publisher types: "LocalAuthority")."""
+    :mod:`normalise.vocab`), else the label the source gave, else the IRI's last segment in words (ADMS publisher
+    types: "LocalAuthority")."""
     if (node, SKOS.Concept) in b._typed:
         return
     b.typed(node, SKOS.Concept)
     labels = [(lang, label) for lang in ("en", "fr") if (label := vocab.theme_label(str(node), lang))]
     for lang, label in labels:
         b.add(node, SKOS.prefLabel, Literal(label, lang=lang))
-    if not labels:
+    if not labels and label and (clean := _clean(label)):
+        b.add(node, SKOS.prefLabel, Literal(clean))
+    elif not labels:
         code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
         b.add(node, SKOS.prefLabel, Literal(_CAMEL.sub(" ", code).replace("_", " ") or str(node)))
 
@@ -816,9 +1021,9 @@ def date_literal(value: str) -> Literal | None:
 
 
 def bbox_to_wkt(bbox: tuple[float, float, float, float] | list[float]) -> str:
+    """WKT of a box; one across the antimeridian (west > east) is a MULTIPOLYGON of its two halves."""
     west, south, east, north = (float(v) for v in bbox)
-    ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
-    return "POLYGON((" + ",".join(f"{_num(x)} {_num(y)}" for x, y in ring) + "))"
+    return box_wkt((west, south, east, north))
 
 
 def geojson_to_wkt(geometry: dict[str, Any]) -> str | None:

@@ -75,7 +75,7 @@ def normalise_udata(raw: RawRecord, hint: PublisherHint | None = None) -> list[D
         uri=page,
         title=title,
         description=text(data.get("description")),
-        keywords=[t for t in (text(tag) for tag in data.get("tags") or []) if t],
+        keywords=[t for t in (text(tag) for tag in _items(data.get("tags"))) if t],
         publisher=_publisher(data, portal) or publisher_from_hint(hint),
         contact_points=_contacts(data),
         licence=licence,
@@ -87,7 +87,7 @@ def normalise_udata(raw: RawRecord, hint: PublisherHint | None = None) -> list[D
         landing_page=page,
         identifiers=list(dict.fromkeys(i for i in (text(harvest.get("uri")), text(harvest.get("remote_url"))) if i)),
         frequency=vocab.frequency(frequency) if frequency else None,
-        distributions=[d for d in (_distribution(r, page, licence, licence_id) for r in data.get("resources") or [])
+        distributions=[d for d in (_distribution(r, page, licence, licence_id) for r in _items(data.get("resources")))
                        if d is not None],
         metrics=_counts(data.get("metrics"), DATASET_METRICS),
     )
@@ -96,11 +96,16 @@ def normalise_udata(raw: RawRecord, hint: PublisherHint | None = None) -> list[D
     return [dataset]
 
 
+def _items(value: Any) -> list[Any]:
+    """A list the record gives, or none: anything else in its place is a defect, and that element is lost."""
+    return value if isinstance(value, list) else []
+
+
 def _publisher(data: dict[str, Any], portal: str) -> Agent | None:
     org = data.get("organization")
-    if isinstance(org, dict) and text(org.get("name")):
+    if isinstance(org, dict) and (name := text(org.get("name"))):
         number = text(org.get("business_number_id"))
-        return Agent(name=org["name"], uri=text(org.get("page")) or text(org.get("uri")),
+        return Agent(name=name, uri=text(org.get("page")) or text(org.get("uri")),
                      siren=vocab.siren(number) if number else None, homepage=text(org.get("url")))
     owner = data.get("owner")
     if isinstance(owner, dict):
@@ -111,8 +116,8 @@ def _publisher(data: dict[str, Any], portal: str) -> Agent | None:
 
 
 def _contacts(data: dict[str, Any]) -> list[ContactPoint]:
-    found = data.get("contact_points") or ([data["contact_point"]] if isinstance(data.get("contact_point"), dict)
-                                           else [])
+    single = data.get("contact_point")
+    found = _items(data.get("contact_points")) or ([single] if isinstance(single, dict) else [])
     out = []
     for contact in found:
         if not isinstance(contact, dict):
@@ -127,7 +132,7 @@ def _contacts(data: dict[str, Any]) -> list[ContactPoint]:
 def _spatial(spatial: Any) -> list[Spatial]:
     if not isinstance(spatial, dict):
         return []
-    zones = [z for z in spatial.get("zones") or [] if isinstance(z, str)]
+    zones = [z for z in _items(spatial.get("zones")) if isinstance(z, str)]
     codes = []
     for zone in zones:
         parts = zone.split("@")[0].split(":")  # "fr:commune:69123" (older ids end with "@1942-01-01")
@@ -152,9 +157,8 @@ def _temporal(coverage: Any) -> list[PeriodOfTime]:
 
 
 def _distribution(resource: Any, page: str | None, licence: str | None, licence_id: str | None) -> Distribution | None:
-    if not isinstance(resource, dict) or not text(resource.get("url")):
+    if not isinstance(resource, dict) or not (url := text(resource.get("url"))):
         return None
-    url = resource["url"].strip()
     rid = text(resource.get("id"))
     fmt, mime = text(resource.get("format")), text(resource.get("mime"))
     file_type, media_type = vocab.file_format(fmt, media_type=mime, url=url)

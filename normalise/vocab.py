@@ -6,10 +6,13 @@ a theme written "Transports, Déplacements". DCAT-AP 3 (and data.europa.eu's MQA
 "from a vocabulary") wants one URI for each. This module is the one place that mapping happens, so that every source
 type gets the same answer for the same wording.
 
-The tables are data, not code: they live in ``config/vocabularies/`` with a header naming where the values come
-from. They are read once, on first use, into plain dicts keyed by a *folded* form of the text (lower case, accents
-and punctuation removed: see :func:`fold`), so a lookup is a dict access; normalisers must sustain thousands of
-records per second.
+The tables are data, not code. The official ones (EU authority tables, the INSPIRE theme register and SEMIC's
+alignments, data.europa.eu's MQA format lists, IANA's media types, data.gouv.fr's licences) are generated from the
+official files by :mod:`normalise.vocab_build` into ``config/vocabularies/generated/``, each with its version;
+moisson's own additions (the wordings portals actually write, French words, the licence flags of décret 2017-638) are
+the hand-kept YAML files beside them, and only ever point at codes the official tables hold. Everything is read once,
+on first use, into plain dicts keyed by a *folded* form of the text (lower case, accents and punctuation removed: see
+:func:`fold`), so a lookup is a dict access; normalisers must sustain thousands of records per second.
 
 Choices worth knowing:
 
@@ -28,7 +31,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import csv
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -96,6 +99,13 @@ def _load_yaml(name: str) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+@cache
+def generated(name: str) -> dict[str, Any]:
+    """One table written by :mod:`normalise.vocab_build` (``media_types``, ``file_types``, ``licences``...)."""
+    with open(VOCAB_DIR / "generated" / f"{name}.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
 def _url_key(url: str) -> str:
     """A URL reduced to what identifies it: no scheme, no "www.", no query, no trailing slash or index suffix."""
     url = url.strip().lower()
@@ -123,13 +133,20 @@ _URL_IN_TEXT = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
 
 
 class _Licences:
-    """The licence table, indexed by folded id, URL key and canonical URI."""
+    """The licence table, indexed by folded id, URL key and canonical URI.
+
+    Built from the EU licence table (labels, alternative labels such as "Etalab-2.0", the licence pages it declares
+    as skos:exactMatch), data.gouv.fr's licence list (its ids, titles, alternate titles and URLs, resolved to the EU
+    URI through those pages) and moisson's ``licences.yaml`` (openness, décret 2017-638, further wordings).
+    """
 
     def __init__(self) -> None:
         data = _load_yaml("licences.yaml")
+        official = generated("licences")
         self.by_id: dict[str, str] = {}
         self.by_url: dict[str, str] = {}
         self.info: dict[str, dict[str, Any]] = {}
+        self.titles: dict[str, str] = {}
         for entry in data["licences"]:
             uri = entry.get("uri") or LICENCE_BASE + entry["code"]
             self.info[uri] = {"label": entry["label"], "open": entry["open"], "french_admin": entry["french_admin"]}
@@ -138,6 +155,26 @@ class _Licences:
             for url in entry.get("urls", []):
                 self.by_url.setdefault(_url_key(url), uri)
             self.by_url.setdefault(_url_key(uri), uri)
+        # current concepts first: the deprecated CC_BY carries the label of CC BY 4.0, which now has its own code
+        for code, concept in sorted(official["concepts"].items(), key=lambda item: item[1]["deprecated"]):
+            uri = LICENCE_BASE + code
+            self.titles[uri] = concept["labels"].get("en") or code
+            self.by_url.setdefault(_url_key(uri), uri)
+            for page in concept.get("exact_match", []):
+                self.by_url.setdefault(_url_key(page), uri)
+            names = [*concept["labels"].values(), *concept.get("alt_labels", {}).values()]
+            for name in names:
+                if len(fold(name)) >= 4:  # "CC" or "MIT"-like short labels stay the YAML's business
+                    self.by_id.setdefault(fold(name), uri)
+        for ident, item in official["datagouv"].items():
+            uri = next(filter(None, (self.by_url.get(_url_key(u)) for u in [item["url"] or "",
+                                                                              *item["alternate_urls"]] if u)), None)
+            if uri is None:
+                continue  # "notspecified", "other-open"...: no licence named; see `unnamed` in licences.yaml
+            for name in (ident, item["title"], *item["alternate_titles"]):
+                self.by_id.setdefault(fold(name), uri)
+            for url in item["alternate_urls"]:
+                self.by_url.setdefault(_url_key(url), uri)
         self.unnamed: dict[str, str] = {}
         for kind, values in data["unnamed"].items():
             for value in values:
@@ -335,7 +372,7 @@ def licence_title(uri: str | None) -> str | None:
         names = {"NC": "NonCommercial", "SA": "ShareAlike", "ND": "NoDerivatives"}
         parts = ["Attribution"] + [names[elements[i : i + 2]] for i in range(2, len(elements), 2)]
         return "Creative Commons " + "-".join(parts) + (" " + version.replace("_", ".") if version else "")
-    return None
+    return _licences().titles.get(uri)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -344,15 +381,32 @@ def licence_title(uri: str | None) -> str | None:
 
 
 class _Formats:
+    """File types: the EU table (codes, labels, extensions, media types IANA registers), MQA's machine-readable and
+    non-proprietary lists, and moisson's ``file_types.yaml`` (the wordings portals write, the media type of a format
+    the EU table gives none for, aliases of wrong media types and codes).
+
+    Where several EU file types claim the same extension or label (".json": JSON and GEOJSON; ".tiff": TIFF and
+    GEOTIFF), the YAML decides; a claim nobody settles is left out rather than given to whichever comes first.
+    """
+
     def __init__(self) -> None:
         data = _load_yaml("file_types.yaml")
+        official = generated("file_types")["formats"]
+        self.registered: set[str] = set(generated("media_types")["media_types"])
         self.info: dict[str, dict[str, Any]] = {}
         self.by_label: dict[str, str] = {}
         self.by_ext: dict[str, str] = {}
         self.by_media: dict[str, str] = {}
-        for code, entry in data["formats"].items():
-            code = str(code)
-            self.info[code] = entry
+        own = {str(code): entry or {} for code, entry in data["formats"].items()}
+        for code, entry in official.items():
+            extra = own.get(code, {})
+            media = entry["media_type"] or (extra.get("media") if extra.get("media") in self.registered else None)
+            self.info[code] = {"media": media, "mr": entry["mqa_machine_readable"],
+                               "np": entry["mqa_non_proprietary"], "label": entry["labels"].get("en")}
+        # moisson's wordings first: they settle the shared extensions and labels
+        for code, entry in own.items():
+            if code not in self.info:
+                continue  # only official codes; tests/normalise/test_vocab_build.py keeps the YAML to them
             self.by_label.setdefault(fold(code), code)
             for alias in entry.get("aliases") or []:
                 self.by_label.setdefault(fold(str(alias)), code)
@@ -360,15 +414,25 @@ class _Formats:
                 self.by_ext.setdefault(str(ext).lower(), code)
                 self.by_label.setdefault(fold(str(ext)), code)
             if entry.get("media"):
-                self.by_media.setdefault(entry["media"], code)
+                self.by_media.setdefault(str(entry["media"]), code)
+        claims: dict[str, dict[str, set[str]]] = {"ext": {}, "label": {}, "media": {}}
+        for code, entry in official.items():
+            labels = [code, *entry["labels"].values(), *entry.get("alt_labels", {}).values()]
+            for kind, values in (("ext", entry["extensions"]), ("label", [fold(x) for x in labels]),
+                                 ("media", [entry["media_type"]] if entry["media_type"] else [])):
+                for value in values:
+                    claims[kind].setdefault(value, set()).add(code)
+        for kind, table in (("ext", self.by_ext), ("label", self.by_label), ("media", self.by_media)):
+            for value, codes in claims[kind].items():
+                own_code = next((c for c in codes if fold(c) == fold(value)), None)
+                if len(codes) == 1 or own_code:
+                    table.setdefault(value, own_code or next(iter(codes)))
         # GeoTIFF and TIFF share image/tiff; the plain image is the safer reading.
         self.by_media["image/tiff"] = "TIFF"
         self.media_aliases: dict[str, str | None] = data["media_aliases"]
         for media, code in data["media_formats"].items():
             self.by_media.setdefault(media, code)
         self.code_aliases: dict[str, str] = data["code_aliases"]
-        self.registered = {e["media"] for e in self.info.values() if e.get("media")}
-        self.registered.update(v for v in self.media_aliases.values() if v)
 
 
 @cache
@@ -391,12 +455,10 @@ def _media_type(value: str) -> tuple[str | None, str | None]:
     table = _formats()
     if text in table.media_aliases:
         return table.media_aliases[text], text
-    top, sub = text.split("/", 1)
+    top, _ = text.split("/", 1)
     if top not in _TOP_LEVEL:
         return None, None
-    if sub.startswith(("x-", "x.")):
-        return None, text
-    return text, text
+    return (text if text in table.registered else None), text
 
 
 def _format_code_from_label(value: str) -> str | None:
@@ -404,7 +466,8 @@ def _format_code_from_label(value: str) -> str | None:
     text = value.strip()
     if "publications.europa.eu/resource/authority/file-type/" in text:
         code = text.rstrip("/").rsplit("/", 1)[1].upper()
-        return table.code_aliases.get(code, code)
+        code = table.code_aliases.get(code, code)
+        return code if code in table.info else None
     folded = fold(text)
     if not folded:
         return None
@@ -531,9 +594,15 @@ def format_label(uri: str | None) -> str | None:
 
 
 class _Themes:
+    """EU data themes (official labels), INSPIRE themes mapped to them by SEMIC's alignment, ISO 19115 topic
+    categories mapped through the INSPIRE Metadata Regulation's topic -> theme alignment, and moisson's
+    ``themes.yaml`` (portal theme labels, words, French INSPIRE labels)."""
+
     def __init__(self) -> None:
         data = _load_yaml("themes.yaml")
-        self.labels: dict[str, dict[str, str]] = data["themes"]
+        official = generated("data_themes")["concepts"]
+        inspire = generated("inspire_themes")
+        self.labels: dict[str, dict[str, str]] = {code: c["labels"] for code, c in official.items()}
         self.by_key: dict[str, list[str]] = {}
 
         def add(key: str, codes: list[str]) -> None:
@@ -541,19 +610,28 @@ class _Themes:
 
         for code, names in self.labels.items():
             add(code, [code])
-            add(names["en"], [code])
-            add(names["fr"], [code])
-        for topic, codes in data["iso_topics"].items():
+            for name in names.values():
+                add(name, [code])
+        self.inspire: dict[str, list[str]] = {}
+        self.inspire_labels: dict[str, dict[str, str]] = {}
+        french = data["inspire_fr"]
+        for ident, entry in inspire["themes"].items():
+            codes = entry.get("data_themes", [])
+            self.inspire[ident] = [THEME_BASE + c for c in codes]
+            labels = {**entry["labels"], **({"fr": french[ident]} if ident in french else {})}
+            self.inspire_labels[ident] = labels
+            for label in labels.values():
+                add(label, codes)
+        self.iso_topics: dict[str, list[str]] = {}
+        for topic, matches in inspire["iso_topics"].items():
+            # related themes only when the topic has no closer match (economy: energy and mineral resources)
+            themes = [t for kind in ("exact", "close", "narrow", "broad") for t in matches.get(kind, [])]
+            codes = _unique(c for t in (themes or matches.get("related", [])) for c in
+                            inspire["themes"].get(t, {}).get("data_themes", []))
+            self.iso_topics[fold(topic)] = [THEME_BASE + c for c in codes]
             add(topic, codes)
             # ISO topic written as in some catalogues: "planningCadastre_Planning", "planning cadastre"
             add(re.sub(r"(?<!^)(?=[A-Z])", " ", topic), codes)
-        self.iso_topics = {fold(k): v for k, v in data["iso_topics"].items()}
-        self.inspire: dict[str, list[str]] = {}
-        for ident, entry in data["inspire"].items():
-            uris = [THEME_BASE + c for c in entry["themes"]]
-            self.inspire[ident] = uris
-            add(entry["en"], entry["themes"])
-            add(entry["fr"], entry["themes"])
         for label, codes in data["labels"].items():
             add(label, codes)
         self.words: dict[str, str] = {}
@@ -565,6 +643,10 @@ class _Themes:
                     self.phrases.append((f" {key} ", THEME_BASE + code))
                 else:
                     self.words.setdefault(key, THEME_BASE + code)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
 
 
 @cache
@@ -652,11 +734,10 @@ def inspire_theme_uri(value: str) -> str | None:
 
 @cache
 def _inspire_by_label() -> dict[str, str]:
-    data = _load_yaml("themes.yaml")["inspire"]
     out: dict[str, str] = {}
-    for ident, entry in data.items():
-        out[fold(entry["en"])] = INSPIRE_THEME_BASE + ident
-        out[fold(entry["fr"])] = INSPIRE_THEME_BASE + ident
+    for ident, labels in _themes().inspire_labels.items():
+        for label in labels.values():
+            out.setdefault(fold(label), INSPIRE_THEME_BASE + ident)
     return out
 
 
@@ -667,15 +748,21 @@ def _inspire_by_label() -> dict[str, str]:
 
 @cache
 def _languages() -> dict[str, str]:
+    """Folded code or name -> EU language URI: the official table's codes first (ISO 639-1, 639-2/B, 639-2/T, the
+    authority code), then its labels, then moisson's extra names; a current concept wins over a deprecated one."""
+    official = generated("languages")["concepts"]
+    extra = _load_yaml("languages.yaml")["names"]
+    ordered = sorted(official.items(), key=lambda item: item[1]["deprecated"])
     table: dict[str, str] = {}
-    with open(VOCAB_DIR / "languages.csv", encoding="utf-8") as fh:
-        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
-        for row in rows:
-            uri = LANGUAGE_BASE + row["code"]
-            keys = [row["code"], row["iso1"], row["iso2b"], *row["names"].split("|")]
-            for key in keys:
-                if key:
-                    table.setdefault(fold(key), uri)
+    for code, concept in ordered:
+        for key in [code, *concept["iso639_1"], *concept["iso639_2b"], *concept["iso639_2t"]]:
+            table.setdefault(fold(key), LANGUAGE_BASE + code)
+    for code, concept in ordered:
+        for label in concept["labels"].values():
+            table.setdefault(fold(label), LANGUAGE_BASE + code)
+    for code, names in extra.items():
+        for name in names:
+            table.setdefault(fold(str(name)), LANGUAGE_BASE + code)
     return table
 
 
@@ -696,16 +783,25 @@ def language(value: Any) -> str | None:
 
 
 @cache
-def _keyword_table(name: str, key: str) -> tuple[str, dict[str, str]]:
+def _keyword_table(name: str, key: str, table_name: str) -> tuple[str, dict[str, str], set[str]]:
+    """(base URI, folded word -> URI, official codes) of a table whose codes come from an EU authority table and
+    whose words are moisson's: the words of ``name`` first, then the official labels and the codes themselves."""
     data = _load_yaml(name)
     base = data["eu_base"]
+    official = generated(table_name)["concepts"]
     table: dict[str, str] = {}
     for code, words in data[key].items():
-        uri = base + code
-        table.setdefault(fold(code), uri)
+        if code not in official:
+            continue  # tests/normalise/test_vocab_build.py keeps the YAML to official codes
         for word in words:
-            table.setdefault(fold(str(word)), uri)
-    return base, table
+            table.setdefault(fold(str(word)), base + code)
+    for code, concept in official.items():
+        table.setdefault(fold(code), base + code)
+        for label in concept["labels"].values():
+            table.setdefault(fold(label), base + code)
+        for match in concept.get("exact_match", []):  # Dublin Core frequencies: purl.org/cld/freq/annual
+            table.setdefault(fold(match.rstrip("/").rsplit("/", 1)[1]), base + code)
+    return base, table, set(official)
 
 
 _DURATION = re.compile(r"^R/P(?:(\d+(?:\.\d+)?)([YMWD])|T(\d+(?:\.\d+)?)([HMS]))$", re.IGNORECASE)
@@ -717,11 +813,11 @@ def frequency(value: Any) -> str | None:
     text = _clean(value)
     if not text:
         return None
-    base, table = _keyword_table("frequencies.yaml", "frequencies")
+    base, table, codes = _keyword_table("frequencies.yaml", "frequencies", "frequencies")
     if text.startswith("http"):
         last = text.rstrip("/").rsplit("/", 1)[1].rsplit("#", 1)[-1]
         if "/authority/frequency/" in text:
-            return base + last.upper()
+            return base + last.upper() if last.upper() in codes else None
         text = last  # e.g. Dublin Core / ISO code list URIs ending in the code
     folded = fold(text)
     if folded in table:
@@ -737,20 +833,64 @@ def frequency(value: Any) -> str | None:
 
 
 def access_rights(value: Any) -> str | None:
-    """EU access-right URI (PUBLIC / RESTRICTED / NON_PUBLIC) from words, an INSPIRE LimitationsOnPublicAccess
-    URI ("noLimitations" is public; the Article 13 grounds restrict access) or an access-right URI."""
+    """EU access-right URI (PUBLIC, RESTRICTED, NON_PUBLIC, CONFIDENTIAL, SENSITIVE) from words (English or French:
+    "accès libre", "diffusion restreinte", "données non communicables"), an INSPIRE LimitationsOnPublicAccess URI
+    ("noLimitations" is public; the Article 13 grounds restrict access) or an access-right URI.
+
+    A sentence is read for the longest known phrase it contains ("Pas de restriction d'accès public selon INSPIRE"
+    is public); a single word must be the whole value, since inside a sentence it may mean anything."""
     text = _clean(value)
     if not text:
         return None
-    base, table = _keyword_table("access_rights.yaml", "access_rights")
+    base, table, codes = _keyword_table("access_rights.yaml", "access_rights", "access_rights")
     if "/authority/access-right/" in text:
-        return base + text.rstrip("/").rsplit("/", 1)[1].upper()
+        code = text.rstrip("/").rsplit("/", 1)[1].upper()
+        return base + code if code in codes else None
     if "LimitationsOnPublicAccess/" in text:
         code = text.rstrip("/").rsplit("/", 1)[1]
         return base + ("PUBLIC" if code.lower() == "nolimitations" else "RESTRICTED")
     if text.startswith("http"):
         text = text.rstrip("/").rsplit("/", 1)[1]
-    return table.get(fold(text)) or table.get(fold(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)))
+    folded = fold(text)
+    found = table.get(folded) or table.get(fold(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)))
+    if found or " " not in folded:
+        return found
+    padded = f" {folded} "
+    for phrase, uri in _access_phrases():
+        if f" {phrase} " in padded:
+            return uri
+    return None
+
+
+@cache
+def _access_phrases() -> list[tuple[str, str]]:
+    """The access-right wordings of several words, longest first ("pas de restriction" before "restriction")."""
+    _, table, _ = _keyword_table("access_rights.yaml", "access_rights", "access_rights")
+    return sorted(((k, v) for k, v in table.items() if " " in k), key=lambda kv: -len(kv[0]))
+
+
+DISTRIBUTION_STATUS_BASE = EU_AUTHORITY + "distribution-status/"
+# ADMS status (what DCAT-AP 2 used for a distribution's adms:status) -> the EU distribution status DCAT-AP 3 takes
+_ADMS_STATUS = {"completed": "COMPLETED", "deprecated": "DEPRECATED", "underdevelopment": "DEVELOP",
+                "withdrawn": "WITHDRAWN"}
+
+
+def distribution_status(value: Any) -> str | None:
+    """EU distribution-status URI (COMPLETED, DEPRECATED, DEVELOP, WITHDRAWN...) from an EU URI, an ADMS status URI
+    (http://purl.org/adms/status/Completed, as ckanext-dcat's DCAT-AP 2 fields hold), a code or an official label."""
+    text = _clean(value)
+    if not text:
+        return None
+    concepts = generated("distribution_statuses")["concepts"]
+    last = text.rstrip("/").rsplit("/", 1)[-1]
+    if "purl.org/adms/status/" in text:
+        code = _ADMS_STATUS.get(last.lower())
+        return DISTRIBUTION_STATUS_BASE + code if code else None
+    if last.upper() in concepts:
+        return DISTRIBUTION_STATUS_BASE + last.upper()
+    folded = fold(text)
+    return next((DISTRIBUTION_STATUS_BASE + code for code, concept in concepts.items()
+                 if folded in {fold(label) for label in concept["labels"].values()}), None)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -929,6 +1069,7 @@ def siren(value: Any) -> str | None:
 
 __all__ = [
     "access_rights",
+    "distribution_status",
     "file_format",
     "fold",
     "format_is_machine_readable",

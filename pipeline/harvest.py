@@ -48,6 +48,7 @@ class JobResult:
     duration: float = 0.0
     error: str | None = None
     errors: list[RecordError] = field(default_factory=list)
+    warnings: list[RecordError] = field(default_factory=list)  # defects worked around (see RecordError.warning)
 
 
 Progress = Callable[[str, int], None]  # (source id, records processed so far)
@@ -191,6 +192,10 @@ def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since
             log.exception("harvest of %s crashed", source.id)
             status, error, complete = "failed", f"internal error: {type(exc).__name__}: {exc}", False
             break
+        if isinstance(item, RecordError) and item.warning:  # a defect worked around: said, not counted as failed
+            result.warnings.append(item)
+            store.add_job_error(job_id, RecordError(f"warning: {item.reason}", item.native_id, item.url))
+            continue
         if isinstance(item, RecordError):
             complete = complete and not item.page_level
             _record_failure(store, job_id, item, counts, result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -364,13 +365,108 @@ def test_unreachable_later_page_is_a_page_error(server: PortalServer, fixtures: 
 # -- failures of the whole source ------------------------------------------------------------------------------------
 
 
-def test_invalid_turtle_fails_the_source_with_the_parser_message(server: PortalServer, fixtures: Path) -> None:
+def test_invalid_turtle_keeps_every_readable_statement_and_names_the_broken_one(server: PortalServer,
+                                                                              fixtures: Path) -> None:
+    """SEMIC's own invalid example: one statement has a prefixed name with a '/'. The page used to fail the whole
+    source; now every other statement is read and the broken one is a page-level error saying where and why."""
     base, _ = serve(server, {"/bees.ttl": fixtures / DCAT_DIR / INVALID_TURTLE})
-    with pytest.raises(SourceError) as caught:
-        run(f"{base}/bees.ttl")
-    message = str(caught.value)
-    assert message.startswith(f"{base}/bees.ttl: not valid Turtle: line 32, column 31: '/' is not allowed")
-    assert "near 'example-dist:BeePopulation2023/biojson a dcat:Distribution .'" in message  # the line itself
+    records, errors = run(f"{base}/bees.ttl")
+    assert {r.native_id.rsplit("/", 1)[-1] for r in records} >= {"BeePopulationLive", "BeePopulation2023",
+                                                                "BeePopulation2022", "BeePopulation2000"}
+    assert [e.reason.split(":")[0] for e in errors] == ["lines 32-32", "lines 34-34"]  # the two broken statements
+    error = errors[0]
+    assert error.page_level and not error.warning and error.url == f"{base}/bees.ttl"
+    assert error.reason.startswith("lines 32-32: '/' is not allowed at the beginning of a prefix name")
+    assert "example-dist:BeePopulation2023/biojson a dcat:Distribution ." in error.reason  # the statement itself
+    assert "this part of the page was not harvested" in error.reason
+
+
+# -- pages the fast parser refuses: read piece by piece --------------------------------------------------------------
+
+GEONETWORK_DCAT = "udata_geonetwork_GetRecords_outputSchema-dcat_page-1.xml"
+THEME = ('<dcat:theme rdf:resource="https://www.geo2france.fr/geonetwork/srv/resources/registries/vocabularies/'
+         'R%C3%A9gion/concepts/HAUTS-DE-FRANCE" />')
+
+
+def geonetwork_page(fixtures: Path) -> str:
+    """A GeoNetwork DCAT page made of a real GeoNetwork 4 answer (geo2france.fr): its two records' rdf:RDF blocks,
+    as its CSW wraps them one per record, in one rdf:RDF as its DCAT catalogue endpoint writes them."""
+    text = (fixtures / "csw" / GEONETWORK_DCAT).read_text("utf-8")
+    blocks = re.findall(r"<rdf:RDF[^>]*>(.*?)</rdf:RDF>", text, re.S)
+    opening = re.search(r"<rdf:RDF[^>]*>", text).group(0)
+    assert len(blocks) == 2
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + opening + "".join(blocks) + "</rdf:RDF>\n"
+
+
+def test_geonetwork_page_with_an_element_oxigraph_refuses_keeps_every_record(server: PortalServer,
+                                                                             fixtures: Path) -> None:
+    """Acceptance: a GeoNetwork export writing text inside a dcat:theme that has rdf:resource (as geo-ide and
+    datARA exports do) is refused by pyoxigraph; every dataset of the page is still harvested, and the job is told
+    what was wrong and where."""
+    clean = geonetwork_page(fixtures)
+    assert clean.count(THEME) >= 1
+    broken = clean.replace(THEME, THEME.replace(" />", ">Hauts-de-France</dcat:theme>"), 1)
+    base, _ = serve(server, {"/clean.rdf": clean.encode(), "/broken.rdf": broken.encode()})
+    expected, none = run(f"{base}/clean.rdf")
+    assert none == [] and len(expected) == 2
+    records, problems = run(f"{base}/broken.rdf")
+    assert [r.native_id for r in records] == [r.native_id for r in expected]
+    [warning] = problems
+    assert warning.warning and not warning.page_level and warning.url == f"{base}/broken.rdf"
+    assert warning.native_id == expected[0].native_id  # the dataset holding the defect
+    line = broken[:broken.index(">Hauts-de-France<")].count("\n") + 1
+    dataset_line = broken[:broken.index('<dcat:Dataset rdf:about="' + expected[0].native_id)].count("\n") + 1
+    assert warning.reason.startswith(f"line {dataset_line}, Dataset <{expected[0].native_id}>: ")
+    assert "Hauts-de-France" in warning.reason and "lenient parser" in warning.reason
+    assert line > dataset_line
+    # the defective element lost its text only: the dataset says everything else it said, theme included
+    assert records[1].content == expected[1].content
+    assert THEME.split('"')[1].encode() in records[0].content
+    assert len(records[0].content.splitlines()) == len(expected[0].content.splitlines())
+
+
+def test_a_dataset_no_parser_can_read_is_an_error_of_that_record_only(server: PortalServer, fixtures: Path) -> None:
+    clean = geonetwork_page(fixtures)
+    first_dataset = clean.index("<dcat:Dataset ")
+    after_title = clean.index("</dct:identifier>", first_dataset) + len("</dct:identifier>")
+    broken = clean[:after_title] + "<rdf:Description/>" + clean[after_title:]  # a node where a property must be
+    base, _ = serve(server, {"/broken.rdf": broken.encode()})
+    records, errors = run(f"{base}/broken.rdf")
+    assert len(records) == 1
+    [error] = errors
+    assert not error.warning and not error.page_level
+    assert error.native_id.endswith("04bcec79-5b25-4b16-b635-73115f7456e4")
+    assert "Invalid property element" in error.reason and "not harvested" in error.reason
+
+
+def test_broken_xml_is_repaired_and_the_repair_reported(server: PortalServer, fixtures: Path) -> None:
+    clean = geonetwork_page(fixtures)
+    broken = clean.replace("<dct:identifier>", "<dct:identifier>A & B ", 1)  # a bare ampersand: not XML
+    base, _ = serve(server, {"/broken.rdf": broken.encode()})
+    records, problems = run(f"{base}/broken.rdf")
+    assert len(records) == 2
+    assert problems and all(p.warning for p in problems)
+    assert any("XML repaired" in p.reason and p.reason.startswith("line ") for p in problems)
+
+
+def test_ntriples_and_jsonld_pages_keep_their_readable_parts(server: PortalServer) -> None:
+    a_dataset = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .\n"
+    nt = (b"<http://x.test/a> " + a_dataset + b'<http://x.test/a> <http://purl.org/dc/terms/title> "A" .\n'
+          b'<http://x.test/b> <http://purl.org/dc/terms/title> "B .\n' + b"<http://x.test/c> " + a_dataset)
+    jsonld = orjson.dumps({"@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/"},
+                           "@graph": [{"@id": "http://x.test/a", "@type": "dcat:Dataset", "dct:title": "A"},
+                                      {"@id": "http://x.test/b", "@type": "dcat:Dataset",
+                                       "dct:issued": {"@value": "x", "@type": "@id", "@language": "fr"}},
+                                      {"@id": "http://x.test/c", "@type": "dcat:Dataset", "dct:title": "C"}]})
+    base, _ = serve(server, {"/page.nt": nt, "/page.jsonld": jsonld})
+    records, errors = run(f"{base}/page.nt")
+    assert [r.native_id for r in records] == ["http://x.test/a", "http://x.test/c"]
+    assert len(errors) == 1 and errors[0].reason.startswith("line 3") and errors[0].native_id == "http://x.test/b"
+    records, errors = run(f"{base}/page.jsonld")  # rdflib reads what oxigraph refuses in b: kept, with a warning
+    assert [r.native_id for r in records] == ["http://x.test/a", "http://x.test/b", "http://x.test/c"]
+    [warning] = errors
+    assert warning.warning and warning.native_id == "http://x.test/b"
+    assert warning.reason.startswith("@graph[1] <http://x.test/b>: @type and @language cannot be used together")
 
 
 def test_html_page_is_not_a_catalog(server: PortalServer) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from demo.portals.ogcapi_records import PygeoapiError, PygeoapiServer, build_features
 from demo.server import PortalServer, Request, Response
 from harvesters.ogcapi_records import OgcApiRecordsHarvester
 from index.store import Store
 from kernel.config import HttpSettings, SourceConfig
 from kernel.http import HttpClient
 from kernel.records import RawRecord, RecordError, SourceError
+from normalise import normalise
 from normalise.model import DataService, Dataset
 from pipeline.harvest import run_harvest
 from tests.conftest import make_config
@@ -130,6 +134,17 @@ def test_page_failure_is_reported_and_first_failure_fails_the_source(records_api
         _harvest(url, collections=["nope"])
 
 
+def test_incremental_on_a_server_that_ignores_sortby_reads_every_page(records_api: tuple[RecordsApp, str]) -> None:
+    app, url = records_api  # the hand-written server declares no sorting and ignores sortby
+    app.features = [app.features[1], app.features[0], *app.features[2:]]  # updated 2, 1, 3, 4, 5 (May 2024)
+    items = _harvest_since(url, "2024-05-03T00:00:00Z", page_size=2)  # page 1 (2, 1) looks sorted and old
+    assert [i.native_id for i in items if isinstance(i, RawRecord)] == ["rec-2", "rec-1", "rec-3", "rec-4", "rec-5"]
+
+
+def _harvest_since(url: str, since: str, **options: object) -> list[RawRecord | RecordError]:
+    source = SourceConfig(id="records", type="ogcapi-records", url=url, options=options)
+    return list(OgcApiRecordsHarvester(source, HttpClient(FAST, allow_private=True)).harvest(since=since))
+
 def test_pipeline_stores_datasets_and_services(records_api: tuple[RecordsApp, str], store: Store) -> None:
     _, url = records_api
     config = make_config(f"""
@@ -155,3 +170,91 @@ def test_pipeline_stores_datasets_and_services(records_api: tuple[RecordsApp, st
     service = entries["rec-5"]
     assert isinstance(service, DataService) and service.service_type == "wms"
     assert service.endpoint_urls == ["https://geo.example.fr/wms?SERVICE=WMS&REQUEST=GetCapabilities"]
+
+
+# -- against a real server: pygeoapi (TinyDB catalogue) with records made from the ISO fixtures -----------------------
+
+
+@pytest.fixture(scope="module")
+def pygeoapi(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PygeoapiServer]:
+    features = build_features(sorted((fixtures / "csw").glob("*.xml")), tmp_path_factory.mktemp("records"),
+                              variants=40)
+    server = PygeoapiServer(features, tmp_path_factory.mktemp("pygeoapi"))
+    try:
+        server.start()
+    except PygeoapiError as exc:
+        pytest.fail(f"{exc}")
+    yield server
+    server.stop()
+
+
+def _harvester(url: str, **options: object) -> OgcApiRecordsHarvester:
+    source = SourceConfig(id="pygeoapi", type="ogcapi-records", url=url, options=options)
+    return OgcApiRecordsHarvester(source, HttpClient(FAST, allow_private=True))
+
+
+def _records(items: list[RawRecord | RecordError]) -> list[RawRecord]:
+    assert not [i for i in items if isinstance(i, RecordError)]
+    return [i for i in items if isinstance(i, RawRecord)]
+
+
+def test_pygeoapi_every_record_once_along_next_links(pygeoapi: PygeoapiServer) -> None:
+    harvester = _harvester(pygeoapi.url, page_size=7)
+    records = _records(list(harvester.harvest()))
+    assert len(records) == len(pygeoapi.features) >= 50
+    assert len({r.native_id for r in records}) == len(records)
+    assert {r.native_id for r in records} == {f["id"] for f in pygeoapi.features}
+    pages = -(-len(records) // 7)
+    assert harvester.http.stats.requests == 1 + pages  # /collections, then one request per page
+    entries = [e for r in records for e in normalise(r)]
+    lyon = next(e for e in entries if e.title.startswith("Données de Lyon (69)"))
+    assert lyon.spatial and "69" in lyon.spatial[0].departements  # the geometry came through
+    assert any(isinstance(e, DataService) for e in entries) and any(isinstance(e, Dataset) for e in entries)
+
+
+def test_pygeoapi_bbox_filter(pygeoapi: PygeoapiServer) -> None:
+    around_lyon = (4.6, 45.6, 5.0, 45.9)
+    records = _records(list(_harvester(pygeoapi.url, bbox=around_lyon).harvest()))
+    expected = {f["id"] for f in pygeoapi.features if _meets(f["geometry"], around_lyon)}
+    assert expected and {r.native_id for r in records} == expected
+    assert len(records) < len(pygeoapi.features)
+
+
+def test_pygeoapi_datetime_filter_on_updated(pygeoapi: PygeoapiServer) -> None:
+    records = _records(list(_harvester(pygeoapi.url, datetime="2024-02-01T00:00:00Z/..").harvest()))
+    expected = {f["id"] for f in pygeoapi.features if f["properties"]["updated"] >= "2024-02-01T00:00:00Z"}
+    assert expected and {r.native_id for r in records} == expected
+
+
+def test_pygeoapi_incremental_asks_newest_first_and_stops_at_the_last_harvest(pygeoapi: PygeoapiServer) -> None:
+    since = "2024-02-05T00:00:00+00:00"
+    harvester = _harvester(pygeoapi.url, page_size=5)
+    records = _records(list(harvester.harvest(since=since)))
+    changed = sorted(f["properties"]["updated"] for f in pygeoapi.features if f["properties"]["updated"] >= since)
+    assert len(records) == len(changed) and 0 < len(records) < len(pygeoapi.features)
+    assert all(orjson.loads(r.content)["properties"]["updated"] >= "2024-02-05" for r in records)
+    # /collections, /conformance (sorting declared), then no page past the last harvest
+    assert harvester.http.stats.requests <= 2 + len(changed) // 5 + 1
+    nothing = _harvester(pygeoapi.url, page_size=5)
+    assert _records(list(nothing.harvest(since="2030-01-01T00:00:00Z"))) == []
+    assert nothing.http.stats.requests == 3  # /collections, /conformance and the first page
+
+
+def test_pygeoapi_incremental_through_the_pipeline(pygeoapi: PygeoapiServer, store: Store) -> None:
+    config = make_config(f"""
+        - id: pygeoapi
+          type: ogcapi-records
+          url: {pygeoapi.url}
+          options: {{page_size: 20}}
+    """, http="{per_host_rps: 200, retries: 0}")
+    full = run_harvest(store, config.sources[0], config, index_after=False)
+    assert (full.status, full.counts.new) == ("succeeded", len(pygeoapi.features))
+    again = run_harvest(store, config.sources[0], config, mode="incremental", index_after=False)
+    assert again.status == "succeeded" and again.counts.new == 0 and again.counts.withdrawn == 0
+    assert store.count(source_id="pygeoapi") == len(pygeoapi.features)
+
+
+def _meets(geometry: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    xs = [p[0] for p in geometry["coordinates"][0]]
+    ys = [p[1] for p in geometry["coordinates"][0]]
+    return min(xs) <= box[2] and max(xs) >= box[0] and min(ys) <= box[3] and max(ys) >= box[1]

@@ -32,7 +32,8 @@ def packages(fixtures: Path) -> dict[str, dict[str, Any]]:
 
 
 def raw(package: Any, source_id: str = "test-ckan") -> RawRecord:
-    native = package.get("id", "x") if isinstance(package, dict) else "x"
+    native = package.get("id") if isinstance(package, dict) else None
+    native = native if isinstance(native, str) and native else "x"  # the harvester's id is always text
     return RawRecord(source_id=source_id, native_id=native, url=f"{PORTAL}/api/3/action/package_show?id={native}",
                      profile="ckan", content=orjson.dumps(package))
 
@@ -102,7 +103,7 @@ def test_dkan_french_record_with_french_dates(packages: dict[str, dict[str, Any]
     assert dataset.modified == "2019-09-30T22:00:00"
     assert dataset.description == "Liste et coordonnées des antennes de proximité du conseil régional Hauts-de-France."
     assert dataset.languages == [f"{EU}/language/FRA"]  # metadata-language "fre"
-    assert dataset.frequency == f"{EU}/frequency/IRREG"  # ISO "asNeeded"
+    assert dataset.frequency == f"{EU}/frequency/AS_NEEDED"  # ISO "asNeeded" (an EU concept since 2026)
     assert dataset.identifiers == ["4b5f8e1b-de37-47cd-9203-37a59f318b09"]  # the INSPIRE guid
     assert dataset.licence is not None and "etalab" in dataset.licence.lower()  # license_title is the Etalab URL
     assert dataset.publisher is not None and dataset.publisher.name == "Région Hauts-de-France"  # DKAN group
@@ -153,7 +154,7 @@ def test_legacy_spatial_harvest_extras(packages: dict[str, dict[str, Any]]) -> N
     assert dataset.issued == "2012-05-10" and dataset.modified == "2012-05-10T21:04:00"  # dcat_* over metadata_*
     assert [(p.start, p.end) for p in dataset.temporal] == [("1982", "1986")]  # '["1982"]' JSON lists
     assert dataset.languages == [f"{EU}/language/{code}" for code in ("ENG", "SPA", "CAT")]  # "en,es,ca"
-    assert dataset.frequency == f"{EU}/frequency/NEVER"  # ISO "notPlanned"
+    assert dataset.frequency == f"{EU}/frequency/NOT_PLANNED"  # ISO "notPlanned" (an EU concept since 2026)
     assert dataset.identifiers == ["9df8df51-63db-37a8-e044-0003ba9b0d98"]
     assert dataset.rights == "Subject to a licence fee. Subject to usual BGS terms and conditions."
     assert dataset.spatial[0].bbox == (25.0, -22.0, 33.0, -15.0)
@@ -237,8 +238,7 @@ def test_publisher_siren_from_organisation_extras_or_hint(packages: dict[str, di
 @pytest.mark.parametrize(("content", "reason"), [
     (b"not json", "not valid JSON"),
     (b'["a", "list"]', "expected a JSON object"),
-    (orjson.dumps({"id": "x", "title": "T", "resources": "oops"}), "'resources' is a str, not a list"),
-    (orjson.dumps({"id": "x", "title": 42}), "'title' is a int, not text"),
+    (orjson.dumps({"id": "x", "title": 42}), "neither a title nor a name"),  # the bad title lost, nothing left
     (orjson.dumps({"id": "x", "title": "", "name": ""}), "neither a title nor a name"),
 ])
 def test_malformed_packages_raise_a_plain_reason(content: bytes, reason: str) -> None:
@@ -246,6 +246,13 @@ def test_malformed_packages_raise_a_plain_reason(content: bytes, reason: str) ->
                        profile="ckan", content=content)
     with pytest.raises(NormaliseError, match=reason):
         normalise_ckan(record)
+
+
+def test_a_defective_element_loses_that_element_not_the_package() -> None:
+    dataset = one({"id": "x", "title": 42, "name": "arbres", "resources": "oops", "tags": 7,
+                   "notes": ["not", "text"], "groups": {"a": 1}, "extras": 3.5})
+    assert dataset.title == "arbres" and dataset.distributions == [] and dataset.keywords == []
+    assert dataset.description is None and "dct:description" in dataset.gaps
 
 
 def test_minimal_package_lists_its_gaps() -> None:
@@ -260,3 +267,12 @@ def test_resource_without_url_is_reached_through_its_portal_page() -> None:
     dataset = one({"id": "abc", "title": "T", "resources": [{"id": "r1", "name": "upload", "format": "CSV"}]})
     (dist,) = dataset.distributions
     assert dist.access_url == f"{PORTAL}/dataset/abc/resource/r1" and dist.download_url is None
+
+
+def test_no_element_of_a_real_package_crashes_the_normaliser_or_loses_the_record(
+        packages: dict[str, dict[str, Any]]) -> None:
+    from tests.normalise.defects import crashes
+
+    package = packages[DATASUD_CANISPACES]
+    # only the title (and the name it falls back on) cannot be done without
+    assert crashes(package, one, lambda path: path[0] in ("title", "name")) == []

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from demo.portals.static import StaticFiles
 from demo.server import PortalServer
@@ -13,7 +15,7 @@ from harvesters.dcat import DcatHarvester
 from kernel.config import PublisherHint, SourceConfig
 from kernel.http import HttpClient
 from kernel.records import RawRecord
-from normalise import NormaliseError, normalise
+from normalise import NormaliseError, normalise, rdf
 from normalise.dcat import normalise_dcat, parse_geometry, read_ntriples
 from normalise.model import DataService, Dataset, content_hash, entry_from_json, entry_id, entry_to_json
 from scoring.shacl import validate_entries
@@ -372,3 +374,75 @@ def test_geometry_literals() -> None:
     assert multi is not None and multi[0] == (1.0, 1.0, 4.0, 4.0)
     assert multi[1] is not None and len(multi[1]["coordinates"]) == 2
     assert parse_geometry("{not json", "http://www.opengis.net/ont/geosparql#geoJSONLiteral") is None
+
+
+# -- DCAT details (issue 19): abstract, a publisher named only by its IRI, boxes across the antimeridian ------------
+
+DS = "<https://example.fr/ds/1>"
+A_DATASET = f"{DS} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .\n"
+TITLE = f'{DS} <http://purl.org/dc/terms/title> "Arbres"@fr .\n'
+
+
+def test_abstract_is_the_description_when_there_is_none() -> None:
+    [entry] = normalise_dcat(nt(A_DATASET + TITLE + f'{DS} <http://purl.org/dc/terms/abstract> "Les arbres"@fr .\n'))
+    assert entry.description == "Les arbres" and entry.description_translations == {"fr": "Les arbres"}
+    assert "dct:description" not in entry.gaps
+    both = A_DATASET + TITLE + (f'{DS} <http://purl.org/dc/terms/abstract> "Résumé" .\n'
+                                f'{DS} <http://purl.org/dc/terms/description> "Description" .\n')
+    assert normalise_dcat(nt(both))[0].description == "Description"
+
+
+def test_publisher_named_only_by_its_iri_is_kept_as_that_agent() -> None:
+    publisher = "https://example.fr/org/ville"
+    record = A_DATASET + TITLE + f"{DS} <http://purl.org/dc/terms/publisher> <{publisher}> .\n"
+    [entry] = normalise_dcat(nt(record))
+    assert entry.publisher is not None and entry.publisher.uri == publisher and entry.publisher.name == publisher
+    assert "foaf:Agent/foaf:name" in entry.gaps and "dct:publisher" not in entry.gaps
+    graph = Graph()
+    for triple in rdf.triples(entry):
+        graph.add(triple)
+    assert (URIRef(entry.uri), DCTERMS.publisher, URIRef(publisher)) in graph
+    assert graph.value(URIRef(publisher), FOAF.name) is None  # no invented name
+    report = validate_entries([entry])[entry.id]
+    assert {v.gap for v in report.violations if v.severity == "violation"} <= set(entry.gaps)
+
+
+def test_publisher_iri_described_elsewhere_in_the_page_gets_its_name(server_for_page: str) -> None:
+    records = [i for i in DcatHarvester(SourceConfig(id="src", type="dcat", url=server_for_page),
+                                        HttpClient(allow_private=True)).harvest() if isinstance(i, RawRecord)]
+    [entry] = normalise(records[0])
+    assert entry.publisher is not None and entry.publisher.name == "Ville d'Exemple"
+    assert entry.publisher.uri == "https://example.fr/org/ville" and "foaf:Agent/foaf:name" not in entry.gaps
+
+
+@pytest.fixture
+def server_for_page() -> Iterator[str]:
+    page = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+    @prefix foaf: <http://xmlns.com/foaf/0.1/> .
+    <https://example.fr/ds/1> a dcat:Dataset ; dct:title "Arbres"@fr ; dct:publisher <https://example.fr/org/ville> .
+    <https://example.fr/org/ville> a foaf:Organization ; foaf:name "Ville d'Exemple" .
+    """
+    with PortalServer() as server:
+        yield server.mount("/dcat", StaticFiles({"/catalog.ttl": page})) + "/catalog.ttl"
+
+
+@pytest.mark.parametrize("literal", [
+    "POLYGON((170 -20,-170 -20,-170 -10,170 -10,170 -20))",
+    "ENVELOPE(170, -170, -10, -20)",
+    '<gml:Envelope srsName="http://www.opengis.net/def/crs/OGC/1.3/CRS84"><gml:lowerCorner>170 -20</gml:lowerCorner>'
+    "<gml:upperCorner>-170 -10</gml:upperCorner></gml:Envelope>",
+])
+def test_box_across_the_antimeridian_covers_the_pacific_side(literal: str) -> None:
+    box, shape = parse_geometry(literal)
+    assert box == (170, -20, -170, -10)
+    assert shape is not None and shape["type"] == "MultiPolygon"
+    lons = sorted({x for polygon in shape["coordinates"] for ring in polygon for x, _ in ring})
+    assert lons == [-180, -170, 170, 180]  # two halves, none covering Greenwich
+    escaped = literal.replace('"', '\\"')
+    record = A_DATASET + TITLE + (f"{DS} <http://purl.org/dc/terms/spatial> _:where .\n"
+                                  f'_:where <http://www.w3.org/ns/dcat#bbox> "{escaped}" .\n')
+    [entry] = normalise_dcat(nt(record))
+    assert entry.spatial[0].bbox == (170, -20, -170, -10)
+    wkt = {str(o) for _, p, o in rdf.triples(entry) if p == DCAT.bbox}
+    assert wkt == {"MULTIPOLYGON(((170 -20,180 -20,180 -10,170 -10,170 -20)),((-180 -20,-170 -20,-170 -10,-180 -10,"
+                   "-180 -20)))"}

@@ -121,3 +121,13 @@ def test_publisher_hint_and_missing_title() -> None:
 def test_not_a_json_object() -> None:
     with pytest.raises(NormaliseError):
         normalise_dcat_us(raw([1, 2]))  # type: ignore[arg-type]
+
+
+def test_no_element_of_a_real_dataset_crashes_the_normaliser_or_loses_the_record(fixtures: Path) -> None:
+    from tests.normalise.defects import crashes
+
+    catalog = orjson.loads((fixtures / "dcat" / EVIAN).read_bytes())
+    problems = []
+    for dataset in catalog["dataset"][:3]:
+        problems += crashes(dataset, lambda d: normalise_dcat_us(raw(d))[0], lambda path: False)
+    assert problems == [], problems[:10]

@@ -23,8 +23,8 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 SERVICE_IRI = URIRef("https://cuzk.cz/CZ-00025712-CUZK_ATOM_DATA50")
 
 
-def _raw(content: bytes, native_id: str = "x") -> RawRecord:
-    return RawRecord(source_id="iso", native_id=native_id, url="http://127.0.0.1/csw", profile="iso19139",
+def _raw(content: bytes, native_id: str = "x", source_id: str = "iso") -> RawRecord:
+    return RawRecord(source_id=source_id, native_id=native_id, url="http://127.0.0.1/csw", profile="iso19139",
                      content=content, media_type="application/xml")
 
 
@@ -38,8 +38,9 @@ def records(fixtures: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def entries(records: dict[str, bytes]) -> dict[str, Dataset | DataService]:
     out = {}
-    for name, xml in records.items():
-        result = normalise(_raw(xml, name))
+    for index, (name, xml) in enumerate(records.items()):
+        # a source each: two fixtures hold the same record (geo-ide), which one source could not
+        result = normalise(_raw(xml, name, source_id=f"iso{index}"))
         assert len(result) == 1, name
         out[name] = result[0]
     return out
@@ -119,11 +120,11 @@ def test_golden_keywords_and_themes(golden: tuple[DataService, Graph]) -> None:
     keywords = {str(o) for o in graph.objects(SERVICE_IRI, ns.DCAT.keyword) if o.language == "cs"}
     assert set(entry.keywords) == keywords
     themes = {str(o) for o in graph.objects(SERVICE_IRI, ns.DCAT.theme)}
-    assert themes <= set(entry.categories)  # INSPIRE themes and thesaurus concepts, as dct:subject here
+    assert themes <= set(entry.categories)  # INSPIRE themes and thesaurus concepts, dcat:theme as SEMIC writes them
     inspire = sorted(t for t in themes if t.startswith("http://inspire.ec.europa.eu/theme/"))
     assert len(inspire) == 6 and set(entry.themes) == set(vocab.themes(inspire))
     category = graph.value(SERVICE_IRI, URIRef("http://data.europa.eu/930/serviceCategory"))
-    assert str(category) in entry.categories
+    assert entry.service_categories == [str(category)] and str(category) not in entry.categories
 
 
 def test_golden_bbox_dates_rights_and_endpoints(golden: tuple[DataService, Graph]) -> None:
@@ -198,4 +199,49 @@ def test_service_record_operates_on_datasets(entries: dict[str, Dataset | DataSe
     zamg = entries["owslib_inspire-getrecords-response_1"]
     assert isinstance(zamg, DataService) and zamg.service_type == "csw"
     assert zamg.endpoint_urls and zamg.serves_datasets
-    assert all(s.startswith("iso.") for s in zamg.serves_datasets)  # moisson ids of the datasets it serves
+    assert all(s.startswith(f"{zamg.source_id}.") for s in zamg.serves_datasets)  # moisson ids of its datasets
+
+
+def _minimal(extent: str = "", extra: str = "") -> bytes:
+    return f"""<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">
+      <gmd:fileIdentifier><gco:CharacterString>rec-1</gco:CharacterString></gmd:fileIdentifier>
+      <gmd:identificationInfo><gmd:MD_DataIdentification>
+        <gmd:citation><gmd:CI_Citation><gmd:title><gco:CharacterString>Lagon</gco:CharacterString></gmd:title>
+        </gmd:CI_Citation></gmd:citation>
+        {extra}
+        <gmd:extent><gmd:EX_Extent>{extent}</gmd:EX_Extent></gmd:extent>
+      </gmd:MD_DataIdentification></gmd:identificationInfo>
+    </gmd:MD_Metadata>""".encode()
+
+
+def _box(west: str, east: str, south: str = "-20", north: str = "-10") -> str:
+    bounds = {"westBoundLongitude": west, "eastBoundLongitude": east, "southBoundLatitude": south,
+              "northBoundLatitude": north}
+    inner = "".join(f"<gmd:{k}><gco:Decimal>{v}</gco:Decimal></gmd:{k}>" for k, v in bounds.items())
+    return f"<gmd:geographicElement><gmd:EX_GeographicBoundingBox>{inner}</gmd:EX_GeographicBoundingBox>" \
+           "</gmd:geographicElement>"
+
+
+def test_box_across_the_antimeridian_is_two_halves() -> None:
+    [entry] = normalise_iso19139(_raw(_minimal(_box("170", "-170"))))
+    [spatial] = entry.spatial
+    assert spatial.bbox == (170, -20, -170, -10)
+    assert spatial.geometry is not None and spatial.geometry["type"] == "MultiPolygon"
+    [swapped] = normalise_iso19139(_raw(_minimal(_box("10", "-5")))).pop().spatial  # west/east swapped, not crossing
+    assert swapped.bbox == (-5, -20, 10, -10)
+
+
+def test_an_unreadable_element_loses_that_element_not_the_record() -> None:
+    dates = """<gmd:citation><gmd:CI_Citation><gmd:title><gco:CharacterString>Lagon</gco:CharacterString></gmd:title>
+      <gmd:date><gmd:CI_Date><gmd:date><gco:Date>le 32 du mois</gco:Date></gmd:date></gmd:CI_Date></gmd:date>
+      </gmd:CI_Citation></gmd:citation>"""
+    record = _minimal(_box("abc", "12") + _box("1", "2"), extra="""
+        <gmd:spatialResolution><gmd:MD_Resolution><gmd:equivalentScale><gmd:MD_RepresentativeFraction><gmd:denominator>
+        <gco:Integer>un sur mille</gco:Integer></gmd:denominator></gmd:MD_RepresentativeFraction></gmd:equivalentScale>
+        </gmd:MD_Resolution></gmd:spatialResolution>""").replace(
+        b"<gmd:citation><gmd:CI_Citation><gmd:title><gco:CharacterString>Lagon</gco:CharacterString></gmd:title>\n"
+        b"        </gmd:CI_Citation></gmd:citation>", dates.encode())
+    [entry] = normalise_iso19139(_raw(record))
+    assert isinstance(entry, Dataset) and entry.title == "Lagon"
+    assert [s.bbox for s in entry.spatial] == [(1, -20, 2, -10)]  # the unreadable box alone is lost
+    assert entry.issued is None and entry.created is None and entry.spatial_resolution_scale is None

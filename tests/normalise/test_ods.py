@@ -170,7 +170,7 @@ def test_metas_dcat(by_id: dict[str, dict[str, Any]]) -> None:
 def test_publisher_hint_only_when_the_record_names_none(by_id: dict[str, dict[str, Any]]) -> None:
     hint = PublisherHint(name="Ville de Démo", siren="219200755")
     nameless = copy.deepcopy(by_id["test-c"])
-    assert one(nameless, hint).publisher.model_dump(exclude_none=True) == {"name": "Ville de Démo",
+    assert one(nameless, hint).publisher.model_dump(exclude_defaults=True) == {"name": "Ville de Démo",
                                                                             "siren": "219200755"}
     named = one(by_id["campbelltown_garbage_runs"], hint).publisher
     assert named.name == "Campbelltown City Council" and named.siren is None
@@ -192,3 +192,19 @@ def test_html_to_text() -> None:
     assert text_from_html("<p>Un&nbsp;<b>jeu</b></p><p>Deux<br/>lignes</p>") == "Un jeu\n\nDeux\nlignes"
     assert text_from_html("sans balise") == "sans balise"
     assert text_from_html("<p> </p>") is None
+
+
+def test_no_element_of_a_real_dataset_crashes_the_normaliser_or_loses_the_record(
+        by_id: dict[str, dict[str, Any]]) -> None:
+    from tests.normalise.defects import crashes
+
+    def run(dataset: dict[str, Any]) -> Dataset:
+        (entry,) = normalise(raw(dataset, "fuzzed"))
+        return entry
+
+    problems = []
+    for dataset in by_id.values():
+        # the dataset's title lives in metas.default.title (v2), metas.title (v1): nothing else is indispensable
+        problems += crashes(dataset, run, lambda path: "title" in path or path[0] in ("metas", "dataset", "datasetid",
+                                                                                        "dataset_id"))
+    assert problems == [], problems[:10]

@@ -162,3 +162,17 @@ def test_bad_input_raises_normalise_error() -> None:
         normalise(RawRecord("s", "x", f"{PORTAL}/api/1/datasets/x/", "udata", b'{"id": "x", "title": " "}'))
     with pytest.raises(NormaliseError, match="JSON object"):
         normalise(RawRecord("s", "x", f"{PORTAL}/api/1/datasets/x/", "udata", b"[1, 2]"))
+
+
+def test_no_element_of_a_real_dataset_crashes_the_normaliser_or_loses_the_record(
+        datasets: dict[str, dict[str, Any]]) -> None:
+    from tests.normalise.defects import crashes
+
+    def run(data: dict[str, Any]) -> object:
+        return normalise(RawRecord("udata-test", "fuzzed", f"{PORTAL}/api/1/datasets/fuzzed/", "udata",
+                                   orjson.dumps(data)))[0]
+
+    problems = []
+    for key in (VANVES_VFE, GAP_CANISPACES):
+        problems += crashes(datasets[key], run, lambda path: path[0] in ("title", "id", "slug"))
+    assert problems == [], "\n".join(problems)

@@ -288,8 +288,10 @@ def test_every_resource_format_in_the_ckan_fixtures_is_recognised(fixtures: Path
 
 @pytest.mark.parametrize(
     ("code", "machine_readable", "non_proprietary"),
+    # data.europa.eu MQA's own lists (edp-machine-readable-format, edp-non-proprietary-format)
     [("CSV", True, True), ("GEOJSON", True, True), ("XLSX", True, False), ("SHP", True, False),
-     ("PDF", False, True), ("DOCX", False, False), ("WMS_SRVC", True, True), ("ODS", True, True)],
+     ("PDF", False, False), ("DOCX", False, False), ("WMS_SRVC", False, True), ("ODS", True, True),
+     ("GML", False, False), ("ZIP", False, True)],
 )
 def test_format_mqa_flags(code: str, machine_readable: bool, non_proprietary: bool) -> None:
     assert vocab.format_is_machine_readable(ft(code)) is machine_readable
@@ -339,23 +341,24 @@ def th(*codes: str) -> list[str]:
         (["Économie et finances", "Health"], th("ECON", "HEAL")),
         (["http://publications.europa.eu/resource/authority/data-theme/SOCI"], th("SOCI")),
         (["ECON"], th("ECON")),
-        # ISO 19115 topic categories as the CSW fixtures write them
-        (["planningCadastre"], th("REGI")),
-        (["planningCadastre_Planning"], th("REGI")),
+        # ISO 19115 topic categories as the CSW fixtures write them: through the INSPIRE Metadata Regulation's topic ->
+        # INSPIRE theme alignment, then SEMIC's INSPIRE theme -> data theme alignment (economy has only related themes)
+        (["planningCadastre"], th("ECON", "REGI")),
+        (["planningCadastre_Planning"], th("ECON", "REGI")),
         (["environment_EnvironmentalProtection"], th("ENVI")),
-        (["farming", "economy"], th("AGRI", "ECON")),
-        (["geoscientificInformation"], th("ENVI", "TECH")),
-        (["climatologyMeteorologyAtmosphere"], th("ENVI")),
-        # INSPIRE themes, by URI and by label (English and French)
+        (["farming", "economy"], th("AGRI", "ENER", "ECON", "ENVI")),
+        (["geoscientificInformation"], th("REGI", "TECH", "ENVI")),
+        (["climatologyMeteorologyAtmosphere"], th("ENVI", "TECH")),
+        # INSPIRE themes, by URI and by label (English and French), as SEMIC's alignment maps them
         (["http://inspire.ec.europa.eu/theme/tn"], th("TRAN")),
-        (["Hydrographie"], th("ENVI")),
-        (["Land use"], th("ENVI", "REGI")),
-        (["Unités administratives"], th("REGI", "GOVE")),
+        (["Hydrographie"], th("ENVI", "TECH")),
+        (["Land use"], th("ECON", "ENVI")),
+        (["Unités administratives"], th("GOVE")),
         # words in labels nothing else matched
         (["Pistes cyclables"], th("TRAN")),
         (["Qualité de l'eau"], th("ENVI")),
         # duplicates collapse, unknown values add nothing
-        (["Environnement", "Environment", "Hydrography"], th("ENVI")),
+        (["Environnement", "Environment", "Hydrography"], th("ENVI", "TECH")),
         (["geospatial", "zzz", ""], []),
     ],
 )
@@ -415,7 +418,7 @@ def test_language_unknown(value: str | None) -> None:
     ("value", "code"),
     [
         # ISO 19115 MD_MaintenanceFrequencyCode (CSW fixtures) and udata ids
-        ("annually", "ANNUAL"), ("continual", "CONT"), ("asNeeded", "IRREG"), ("notPlanned", "NEVER"),
+        ("annually", "ANNUAL"), ("continual", "CONT"), ("asNeeded", "AS_NEEDED"), ("notPlanned", "NOT_PLANNED"),
         ("irregular", "IRREG"), ("fortnightly", "BIWEEKLY"), ("biannually", "ANNUAL_2"), ("semiannual", "ANNUAL_2"),
         ("punctual", "NEVER"), ("unknown", "UNKNOWN"), ("threeTimesAYear", "ANNUAL_3"),
         # data.gov.au update_freq
@@ -449,7 +452,15 @@ def test_frequency_unknown(value: str | None) -> None:
         ("http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/INSPIRE_Directive_Article13_1e",
          "RESTRICTED"),
         ("no limitations", "PUBLIC"),
-        ("Pas de restriction d'accès public", None),
+        ("Pas de restriction d'accès public", "PUBLIC"),
+        ("Pas de restriction d’accès public selon les conditions de la directive INSPIRE", "PUBLIC"),
+        ("accès libre", "PUBLIC"),
+        ("Diffusion restreinte", "RESTRICTED"),
+        ("restreint", "RESTRICTED"),
+        ("Données non communicables", "NON_PUBLIC"),
+        ("confidentiel", "CONFIDENTIAL"),
+        ("http://publications.europa.eu/resource/authority/access-right/NOPE", None),
+        ("restriction", None),
         ("Accès restreint", "RESTRICTED"),
         ("non-public", "NON_PUBLIC"),
         ("private", "NON_PUBLIC"),

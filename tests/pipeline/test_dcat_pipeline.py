@@ -96,18 +96,47 @@ def test_dataset_gone_from_the_catalog_is_withdrawn(server: PortalServer, store:
     assert (second.counts.unchanged, second.counts.withdrawn) == (2, 1)
 
 
-def test_invalid_turtle_fails_the_job_and_keeps_the_records(server: PortalServer, store: Store,
+def test_unreadable_page_fails_the_job_and_keeps_the_records(server: PortalServer, store: Store,
                                                              fixtures: Path) -> None:
     app = StaticFiles({"/bees.ttl": fixtures / "dcat" /
                        "semic_dcat-ap-3.0.1_example-bee-population-dataset-series-modified.ttl"})
     base = server.mount("/dcat", app)
     assert harvest(store, f"{base}/bees.ttl").counts.new == 4
-    app.put("/bees.ttl", fixtures / "dcat" / INVALID_TURTLE)
+    app.put("/bees.ttl", b"@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<https://example.fr/ds/1> a dcat:Dataset ;")
     failed = harvest(store, f"{base}/bees.ttl")
     assert failed.status == "failed"
-    assert failed.error is not None and "not valid Turtle: line 32, column 31:" in failed.error
+    assert failed.error is not None and "not valid Turtle: line 2" in failed.error
     assert store.jobs(SOURCE)[0]["error"] == failed.error
     assert store.count(source_id=SOURCE) == 4  # the last good state stays
+
+
+def test_invalid_turtle_keeps_what_is_readable_and_withdraws_nothing(server: PortalServer, store: Store,
+                                                                     fixtures: Path) -> None:
+    app = StaticFiles({"/bees.ttl": fixtures / "dcat" /
+                       "semic_dcat-ap-3.0.1_example-bee-population-dataset-series-modified.ttl"})
+    base = server.mount("/dcat", app)
+    assert harvest(store, f"{base}/bees.ttl").counts.new == 4
+    app.put("/bees.ttl", fixtures / "dcat" / INVALID_TURTLE)  # the same datasets and more, two statements broken
+    result = harvest(store, f"{base}/bees.ttl")
+    assert result.status == "partial" and result.counts.withdrawn == 0
+    reasons = [e["reason"] for e in store.job(result.job_id)["errors"]]
+    assert len(reasons) == 2 and all(r.startswith(("lines 32-32: ", "lines 34-34: ")) for r in reasons)
+    assert store.count(source_id=SOURCE) >= 5
+
+
+def test_geonetwork_page_oxigraph_refuses_every_record_stored_the_job_says_what_and_where(
+        server: PortalServer, store: Store, fixtures: Path) -> None:
+    """Acceptance: the whole source no longer fails on one sloppy element of a real GeoNetwork export."""
+    from tests.harvesters.test_dcat import THEME, geonetwork_page
+
+    page = geonetwork_page(fixtures).replace(THEME, THEME.replace(" />", ">Hauts-de-France</dcat:theme>"), 1)
+    base = server.mount("/dcat", StaticFiles({"/geonetwork.rdf": page.encode()}))
+    result = harvest(store, f"{base}/geonetwork.rdf")
+    assert (result.status, result.counts.new, result.counts.failed) == ("succeeded", 2, 0)
+    [warning] = store.job(result.job_id)["errors"]
+    assert warning["reason"].startswith("warning: line ") and "Hauts-de-France" in warning["reason"]
+    assert warning["native_id"].startswith("https://www.geo2france.fr/") and warning["url"].endswith("geonetwork.rdf")
+    assert [w.native_id for w in result.warnings] == [warning["native_id"]]
 
 
 def test_one_malformed_record_is_listed_and_the_others_imported(server: PortalServer, store: Store) -> None:

@@ -73,8 +73,8 @@ def test_first_harvest_imports_every_package_and_indexes_it(store: Store, server
 def test_a_malformed_record_is_listed_and_all_the_others_imported(store: Store, server: PortalServer,
                                                                    portal: CkanPortal) -> None:
     """Acceptance (a): the job names the record and why, imports the rest, and is partial."""
-    portal.inject({"id": "broken-package", "name": "broken", "title": "Broken", "resources": "not a list",
-                   "metadata_modified": "2025-01-01T00:00:00"}, position=5)
+    portal.inject({"id": "broken-package", "name": "", "title": ["not", "text"], "resources": "not a list",
+                   "metadata_modified": "2025-01-01T00:00:00"}, position=5)  # no title, no name: unreadable
     result = harvest(store, server.mount("/ckan", portal))
     assert result.status == "partial"
     assert (result.counts.new, result.counts.failed) == (23, 1)
@@ -83,7 +83,7 @@ def test_a_malformed_record_is_listed_and_all_the_others_imported(store: Store, 
     (error,) = job["errors"]
     assert error["native_id"] == "broken-package"
     assert error["url"].endswith("/api/3/action/package_show?id=broken-package")
-    assert "'resources' is a str, not a list" in error["reason"]
+    assert "neither a title nor a name" in error["reason"]
     assert store.count(source_id=SOURCE) == 23
     assert store.raw(SOURCE, CANISPACES) is not None
 

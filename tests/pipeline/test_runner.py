@@ -241,7 +241,7 @@ def test_the_job_log_records_counts_errors_requests_bytes_and_duration(fixtures:
     config = ckan_config({"portal": server.mount("/ckan", portal)}, page_size=100)
     harvest_many(store, config, ["portal"], mode="full")
     portal.update(portal.packages[0]["id"], title="Nouveau titre")
-    portal.update(portal.packages[1]["id"], title={"fr": "pas un texte"})  # the normaliser refuses it
+    portal.update(portal.packages[1]["id"], title="", name="")  # neither title nor name: the normaliser refuses it
     portal.delete(portal.packages[2]["id"])
     portal.inject({"name": "sans-identifiant", "title": "Sans id"})  # the harvester refuses it (page-level)
     progress: list[tuple[str, int]] = []
@@ -255,6 +255,6 @@ def test_the_job_log_records_counts_errors_requests_bytes_and_duration(fixtures:
     assert job["requests"] == result.requests > 0 and job["bytes"] == result.bytes > 10_000
     assert job["duration"] > 0 and job["finished_at"] >= job["started_at"]
     reasons = {(e["native_id"], e["reason"]) for e in job["errors"]}
-    assert any(native == portal.packages[1]["id"] and "not text" in reason for native, reason in reasons)
+    assert any(native == portal.packages[1]["id"] and "neither a title" in reason for native, reason in reasons)
     assert any(native is None and "has no id" in reason for native, reason in reasons)
     assert progress[-1] == ("portal", 21)

@@ -111,7 +111,8 @@ def bare(**dist_fields) -> Dataset:
     ({}, {"format": FT + "CSV"}, {}, {"format": 20, "format_vocabulary": 10, "non_proprietary": 20,
                                       "machine_readable": 20}),
     ({}, {"format": FT + "XLS"}, {}, {"format": 20, "format_vocabulary": 10, "machine_readable": 20}),
-    ({}, {"format": FT + "PDF"}, {}, {"format": 20, "format_vocabulary": 10, "non_proprietary": 20}),
+    ({}, {"format": FT + "PDF"}, {}, {"format": 20, "format_vocabulary": 10}),  # on neither MQA list
+    ({}, {"format": FT + "ZIP"}, {}, {"format": 20, "format_vocabulary": 10, "non_proprietary": 20}),
     ({"licence_label": "voir le site"}, {}, {}, {"licence": 20}),
     ({"licence": ETALAB}, {}, {}, {"licence": 20, "licence_vocabulary": 10}),
     ({}, {"licence": ETALAB}, {}, {"licence": 20, "licence_vocabulary": 10}),  # on the distribution
