@@ -394,3 +394,25 @@ def test_a_forked_process_counts_facets_on_a_pool_of_its_own(filled: TantivyInde
         child.kill()
     assert not alive, "the forked child hung counting facets"
     assert queue.get(timeout=5) == (expected.total, sorted(expected.facets))
+
+
+# -- hostile queries (issue 13) -----------------------------------------------------------------------------------
+
+
+def test_deeply_nested_parentheses_do_not_kill_the_process(tmp_path: Path) -> None:
+    """Finding 1: 3,000 nested parentheses (a 6 KB URL) segfaulted the process inside tantivy's query parser. Run in
+    a child process: before the fix the child died of SIGSEGV (return code -11), which would have killed pytest."""
+    script = textwrap.dedent(f"""
+        from index.query import QueryError
+        from index.search import SearchQuery
+        from index.tantivy_index import TantivyIndex
+        index = TantivyIndex({str(tmp_path / "index")!r}, lock_wait=0)
+        try:
+            index.search(SearchQuery(q="(" * 3000 + "a" + ")" * 3000))
+            print("answered")
+        except QueryError as exc:
+            print("refused", exc.kind)
+    """)
+    child = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
+    assert child.stdout.strip() == "refused too_deep"
