@@ -23,7 +23,6 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 import socket
 import sys
@@ -40,8 +39,10 @@ import orjson
 import tantivy
 from tantivy import Filter, Occur, Order, Query, TextAnalyzerBuilder, Tokenizer
 
+from index import query as user_query
 from index.document import TEXT_FIELDS, facet_value
 from index.search import FACETS, FacetValue, IndexLockedError, SearchIndex, SearchQuery, SearchResult
+from index.tantivy_query import TantivyQueryBuilder
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,6 @@ def _new_facet_pool() -> None:
 
 _new_facet_pool()
 os.register_at_fork(after_in_child=_new_facet_pool)
-
-_QUERY_PIECES = re.compile(r'"[^"]*"?|\S+')
-_PLAIN_WORD = re.compile(r"[^\W\d_]+")
-
 
 BBOX_FIELDS = ("west", "south", "east", "north")
 
@@ -150,7 +147,7 @@ class TantivyIndex(SearchIndex):
         self._cache: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._reload_lock = threading.Lock()
-        self._analyzer = french_analyzer()
+        self._queries = TantivyQueryBuilder(self.schema, french_analyzer())
         self._index = self._open()
         self._seen_meta = self._meta_stamp()
 
@@ -348,7 +345,7 @@ class TantivyIndex(SearchIndex):
                             took_ms=(time.perf_counter() - started) * 1000, facets_exact=cached.facets_exact)
 
     def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
-        text = self._text_query(query.q)
+        text, scored = self._text_query(query.q)
         filters = {
             name: [facet_value(name, v) for v in values if v.strip()]
             for name, values in query.filters.items() if any(v.strip() for v in values)
@@ -358,7 +355,7 @@ class TantivyIndex(SearchIndex):
 
         page, size = max(query.page, 1), max(query.page_size, 0)
         sort = query.sort
-        if sort == "relevance" and text is None:
+        if sort == "relevance" and not scored:
             sort = "-modified"  # every document scores the same without words: newest first is the useful order
         limit, offset = max(size, 1), (page - 1) * size  # tantivy refuses a limit of 0: a count-only page asks 1
         if sort == "relevance":
@@ -369,7 +366,7 @@ class TantivyIndex(SearchIndex):
         hits = []
         for score, address in found.hits[:size]:
             summary = orjson.loads(searcher.doc(address)["summary"][0])
-            if query.sort == "relevance" and text is not None:
+            if sort == "relevance":
                 summary["score"] = round(float(score), 4)
             hits.append(summary)
         answers = [future.result() for future in counting]
@@ -378,38 +375,12 @@ class TantivyIndex(SearchIndex):
         return SearchResult(total=found.count, hits=hits, facets=ordered,
                             facets_exact=all(exact for _, exact in answers))
 
-    def _text_query(self, q: str) -> Query | None:
-        """Words are AND-ed over title, keywords, description and publisher (title weighs most); the query
-        syntax of tantivy works ("quoted phrases", -excluded, field:value) and a syntax slip is forgiven. A query
-        of stop words only is no query."""
-        q = q.strip()
-        if not q or not self._analyzer.analyze(q):
-            return None
-        parsed, _errors = self._index.parse_query_lenient(
-            self._with_plurals(q), default_field_names=list(TEXT_FIELDS), field_boosts=TEXT_FIELDS,
-            conjunction_by_default=True,
-        )
-        return parsed
-
-    def _with_plurals(self, q: str) -> str:
-        """Each plain word also matches its plural or singular form: the Snowball French stemmer keeps a final s
-        after a, i, o, u and a final x ("vélos" stays "velos", "jeux" stays "jeux"), so "vélo" would not find
-        "Vélos" otherwise. Quoted phrases, operators and field:value are left as written."""
-        out = []
-        for piece in _QUERY_PIECES.findall(q):
-            if not _PLAIN_WORD.fullmatch(piece) or piece in ("AND", "OR", "NOT") or len(piece) < 3:
-                out.append(piece)
-                continue
-            if piece[-1] in "sxSX":
-                forms = [piece, piece[:-1]]
-            else:
-                forms = [piece, piece + "s", piece + "x"] if piece[-2:].lower() in ("au", "eu", "ou") else \
-                    [piece, piece + "s"]
-            stems: dict[tuple[str, ...], str] = {}
-            for form in forms:
-                stems.setdefault(tuple(self._analyzer.analyze(form)), form)
-            out.append(piece if len(stems) == 1 else f"({' OR '.join(stems.values())})")
-        return " ".join(out)
+    def _text_query(self, q: str) -> tuple[Query | None, bool]:
+        """The user's words as a query (see index.query for the language and index.tantivy_query for how it is
+        searched), and whether it scores: a query of exclusions only matches without ranking anything. Raises
+        :class:`index.query.QueryError` when the words are over a limit."""
+        tree = user_query.parse(q)
+        return self._queries.build(tree), self._queries.ranks(tree)
 
     def _combine(self, text: Query | None, filters: dict[str, list[str]],
                  bbox: tuple[float, float, float, float] | None) -> Query:
