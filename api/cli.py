@@ -261,6 +261,7 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
     import orjson
 
     from index import open_index
+    from index.query import QueryError
     from index.search import FACETS, SearchQuery
 
     filters: dict[str, list[str]] = {}
@@ -270,8 +271,12 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
             err.print(f"[red]error:[/red] --facet takes k=v with k among: {', '.join(FACETS)}")
             raise typer.Exit(2)
         filters.setdefault(key, []).append(value)
-    result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
-                                                     sort=sort))  # type: ignore[arg-type]
+    try:
+        result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
+                                                         sort=sort))  # type: ignore[arg-type]
+    except QueryError as exc:  # over a limit of the search (issue 13): one clear line, no traceback
+        err.print(f"[red]error:[/red] search refused: {exc}", highlight=False)
+        raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(orjson.dumps(result, default=lambda o: o.__dict__).decode() + "\n")
         return

@@ -41,7 +41,15 @@ from tantivy import Filter, Occur, Order, Query, TextAnalyzerBuilder, Tokenizer
 
 from index import query as user_query
 from index.document import TEXT_FIELDS, facet_value
-from index.search import FACETS, FacetValue, IndexLockedError, SearchIndex, SearchQuery, SearchResult
+from index.search import (
+    FACETS,
+    FacetValue,
+    IndexLockedError,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    check_query,
+)
 from index.tantivy_query import TantivyQueryBuilder
 
 log = logging.getLogger(__name__)
@@ -323,11 +331,7 @@ class TantivyIndex(SearchIndex):
         """Answers to the same query on the same commit are kept (a few hundred): the landing page and the popular
         facet clicks are asked again and again, and counting facets over a million records costs ~0.2 s."""
         started = time.perf_counter()
-        unknown = set(query.filters) - set(FACETS)
-        if unknown:
-            raise ValueError(f"unknown facet {', '.join(sorted(unknown))}: facets are {', '.join(FACETS)}")
-        if query.sort != "relevance" and query.sort not in SORTS:
-            raise ValueError(f"unknown sort {query.sort!r}: sorts are relevance, {', '.join(SORTS)}")
+        check_query(query)
         searcher, stamp = self._searcher()
         key = (stamp, _query_key(query))
         with self._cache_lock:

@@ -19,6 +19,10 @@ from index.store import Store
 
 _index_lock = threading.Lock()
 
+# SQLite integers are 64-bit: a larger one in a path or a query raised OverflowError, answered with a 500 (issue 13).
+# Every integer that reaches SQL is bounded by this (or less) in its route's declaration.
+SQL_INT_MAX = 2**63 - 1
+
 
 def get_store(request: Request) -> Store:
     """The app's store (one SQLite connection per worker thread, opened by the store itself)."""

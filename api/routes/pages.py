@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.routes.deps import IndexDep, StoreDep
+from index.query import QueryError
 from index.search import SearchQuery
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -50,7 +51,13 @@ DCAT-AP 3.</p>{_form()}
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(index: IndexDep, q: str = "", page: Annotated[int, Query(ge=1, le=500)] = 1) -> HTMLResponse:
-    result = index.search(SearchQuery(q=q, page=page, page_size=20, facet_size=8))
+    try:
+        result = index.search(SearchQuery(q=q, page=page, page_size=20, facet_size=8))
+    except QueryError as exc:  # over a limit of the search (issue 13): say which, in French, and keep the form
+        response = _page("Recherche refusée — moisson", f"<h1><a href=/>moisson</a></h1>{_form(q[:200])}"
+                                                        f"<p role=alert>{escape(exc.french)}</p>")
+        response.status_code = 400
+        return response
     items = "".join(
         f"<li><a href='/api/datasets/{escape(h['id'], quote=True)}'>{escape(h.get('title') or h['id'])}</a>"
         f"<br><span class=muted>{escape(h.get('publisher') or h.get('source') or '')}"
