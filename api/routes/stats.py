@@ -6,7 +6,6 @@ The figures are :mod:`index.stats` (deltas between dated counter samples, resets
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict
 from html import escape
@@ -18,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.charts import bar_chart, line_chart, report_page
 from api.routes.deps import StoreDep
 from index import stats
+from kernel.spreadsheet import csv_text
 
 router = APIRouter(tags=["statistics"])
 
@@ -32,11 +32,7 @@ PERIOD_LABELS = {"day": "jour", "week": "semaine", "month": "mois", "year": "ann
 def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, name: str) -> Response:
     """Rows as CSV or Parquet (typed columns: strings and integers)."""
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+        return Response(csv_text(rows, columns), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     import pyarrow as pa
     import pyarrow.parquet as pq

