@@ -28,7 +28,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
-from kernel import ntriples
+from kernel import jsonpage, ntriples
 from kernel.ntriples import Term, is_blank, is_literal
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
@@ -199,7 +199,7 @@ class DcatHarvester(Harvester):
 
     def _dcat_us_page(self, body: bytes, url: str) -> Page:
         try:
-            catalog = orjson.loads(body)
+            catalog = jsonpage.loads(body)  # one record nested too deep must not cost the page
         except orjson.JSONDecodeError as exc:
             raise PageError(f"not valid JSON: {exc}") from None
         datasets = catalog.get("dataset") if isinstance(catalog, dict) else None
@@ -226,7 +226,7 @@ class DcatHarvester(Harvester):
         """JSON-LD with its remote contexts fetched through our HTTP layer (a JSON-LD processor would fetch them
         itself, bypassing the address guard, the rate limit and the size cap), then read by oxigraph."""
         try:
-            document = orjson.loads(body)
+            document = jsonpage.loads(body)
         except orjson.JSONDecodeError as exc:
             raise PageError(f"not valid JSON-LD: {exc}") from None
         document = self._inline_contexts(document, url, 0)
@@ -309,7 +309,7 @@ def sniff_syntax(body: bytes) -> Syntax | None:
 def _looks_dcat_us(body: bytes) -> bool:
     """DCAT-US data.json is plain JSON with a top-level "dataset" list (JSON-LD uses IRIs or @graph)."""
     try:
-        document = orjson.loads(body)
+        document = jsonpage.loads(body)
     except orjson.JSONDecodeError:
         return False
     return isinstance(document, dict) and isinstance(document.get("dataset"), list) and "@graph" not in document

@@ -46,6 +46,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
+from kernel import jsonpage
 from kernel.http import BlockedAddressError, check_address
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
@@ -259,7 +260,7 @@ def parse_jsonld_block(text: str) -> Any:
     cleaned = text.strip()
     cleaned = re.sub(r"^(<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)", "", cleaned).strip()
     cleaned = re.sub(r"(-->|//\s*\]\]>|\]\]>)$", "", cleaned).strip()
-    return json.loads(cleaned)
+    return jsonpage.loads(cleaned)  # a block nested too deep is cut, and its dataset refused by normalise.limits
 
 
 def dataset_key(data: dict[str, Any], page_url: str) -> str:
