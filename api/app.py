@@ -12,7 +12,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.docs import add_docs
 from api.routes import admin, catalog, datasets, history, obligations, pages, quality, sources, stats
+from api.security import SecurityMiddleware
 from index.store import Store
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
@@ -25,12 +27,16 @@ normalises every record to DCAT-AP 3 and serves them here.
 """
 
 
-def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: str | None = None) -> FastAPI:
+def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: str | None = None,
+               allowed_hosts: list[str] | None = None) -> FastAPI:
     """An API over the store at ``store_path`` (default: ``MOISSON_DB``, else var/moisson.db). ``base_url`` is
-    the public base of the IRIs and links it writes (default: ``MOISSON_BASE_URL``, else each request's own)."""
-    app = FastAPI(title="moisson", version="0.1.0", description=DESCRIPTION)
+    the public base of the IRIs and links it writes (default: ``MOISSON_BASE_URL``, else each request's own, whose
+    host must then be among ``allowed_hosts``: default ``MOISSON_ALLOWED_HOSTS``, else loopback names only)."""
+    app = FastAPI(title="moisson", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.store = Store(store_path)
     app.state.base_url = base_url
+    app.add_middleware(SecurityMiddleware, base_url=base_url, hosts=allowed_hosts)
+    add_docs(app)
     app.include_router(pages.router)
     app.include_router(datasets.router)
     app.include_router(sources.router)
