@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.docs import add_docs
+from api.ratelimit import RateLimits
 from api.routes import admin, catalog, datasets, history, obligations, pages, quality, sources, stats
 from api.security import SecurityMiddleware
 from index.store import Store
+from scoring.tableschema import ValidationCache
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
 normalises every record to DCAT-AP 3 and serves them here.
@@ -35,6 +37,8 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app = FastAPI(title="moisson", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.store = Store(store_path)
     app.state.base_url = base_url
+    app.state.validations = ValidationCache()  # ?validate=1 verdicts per file version (issue 13)
+    app.state.rate_limits = RateLimits()  # per client, on the expensive endpoints (issue 13)
     app.add_middleware(SecurityMiddleware, base_url=base_url, hosts=allowed_hosts)
     add_docs(app)
     app.include_router(pages.router)

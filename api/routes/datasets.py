@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from api.ratelimit import HEAVY_FILTER_VALUES, limit
 from api.routes.deps import (
     JSON,
     RDF_MEDIA_TYPES,
@@ -63,6 +64,8 @@ def search_datasets(request: Request, params: Annotated[SearchParams, Query()], 
     Limits (a 400 says which): 1,000 characters and 32 words of text, 4 levels of parentheses, 20 values per
     facet and 50 in all, page x page_size up to 10,000."""
     filters = {name: values for name in FACETS if (values := [v for v in getattr(params, f"f_{name}") if v.strip()])}
+    if sum(len(values) for values in filters.values()) > HEAVY_FILTER_VALUES:
+        limit(request, "search")
     try:
         query = SearchQuery(q=params.q, filters=filters, page=params.page, page_size=params.page_size,
                             sort=params.sort, bbox=parse_bbox(params.bbox) if params.bbox and params.bbox.strip()

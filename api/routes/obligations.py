@@ -9,9 +9,10 @@ from __future__ import annotations
 from html import escape
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api import ratelimit
 from api.charts import bar_chart, departement_map, line_chart, report_page
 from api.routes.deps import StoreDep
 from index import obligations
@@ -36,6 +37,7 @@ def _monitor(store: Any) -> obligations.Monitor:
 @router.get("/api/obligations", summary="Bodies under the open-data obligation and whether they publish",
             response_model=None)
 def list_obligations(
+    request: Request,
     store: StoreDep,
     region: Annotated[str | None, Query(description="INSEE région code, e.g. 84")] = None,
     departement: Annotated[str | None, Query(description="INSEE département code, e.g. 69")] = None,
@@ -52,6 +54,7 @@ def list_obligations(
     monitor = _monitor(store)
     bodies = monitor.filtered(region=region, departement=departement, type=type, status=status)
     if format == "csv":
+        ratelimit.limit(request, "export")
         return Response(obligations.to_csv(bodies), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=obligations.csv"})
     return {"computed_at": monitor.computed_at, "total": len(bodies), "offset": offset, "limit": limit,

@@ -11,9 +11,10 @@ from dataclasses import asdict
 from html import escape
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api import ratelimit
 from api.charts import bar_chart, line_chart, report_page
 from api.routes.deps import StoreDep
 from index import stats
@@ -47,6 +48,7 @@ def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, na
 @router.get("/api/stats/downloads", summary="Downloads by dimension and over time, across every portal",
             response_model=None)
 def downloads(
+    request: Request,
     store: StoreDep,
     by: Annotated[By, Query(description="national, or one value per source, publisher, theme, département, région, "
                                         "schema")] = "national",
@@ -63,6 +65,8 @@ def downloads(
     of ``by``, and the trend per period. The first sample of a counter is a baseline (not in any period); a counter
     that went down was reset (its new value counts). Parts of ``source`` and ``publisher`` add up to ``national``;
     a record with several themes/places/schemas counts under each."""
+    if format != "json":
+        ratelimit.limit(request, "export")
     aggregates = stats.aggregate(store, by, metric=metric, start=start, end=end, limit=limit)
     points = stats.trend(store, granularity=granularity, metric=metric, by=by, key=key, start=start, end=end)
     if format != "json":
@@ -77,10 +81,12 @@ def downloads(
 
 
 @router.get("/api/stats/top", summary="The most downloaded datasets over a period", response_model=None)
-def top(store: StoreDep, start: DateQ = None, end: DateQ = None,
+def top(request: Request, store: StoreDep, start: DateQ = None, end: DateQ = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 10,
         metric: Annotated[str, Query(pattern=r"^\w+$")] = "downloads",
         format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json") -> list[dict[str, Any]] | Response:
+    if format != "json":
+        ratelimit.limit(request, "export")
     items = [asdict(t) for t in stats.top_datasets(store, start=start, end=end, limit=limit, metric=metric)]
     if format != "json":
         return _table_response(items, ["id", "title", "publisher", "source", "downloads"], format, f"top-{metric}")

@@ -156,7 +156,7 @@ def test_repeated_validation_downloads_each_file_version_once(server: PortalServ
 
     def versioned(request: Request) -> Response:
         response = _files(request)
-        if request.headers.get("if-none-match") == etag:
+        if {k.lower(): v for k, v in request.headers.items()}.get("if-none-match") == etag:
             return Response(304, b"")
         response.headers["ETag"] = etag
         return response
