@@ -35,7 +35,8 @@ def _monitor(store: Any) -> obligations.Monitor:
 
 
 @router.get("/api/obligations", summary="Bodies under the open-data obligation and whether they publish",
-            response_model=None)
+            response_model=None, responses={200: {"content": {"application/json": {}, "text/csv": {}}},
+                                            429: {"description": "too many CSV exports from this client"}})
 def list_obligations(
     request: Request,
     store: StoreDep,

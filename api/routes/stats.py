@@ -27,6 +27,10 @@ Granularity = Literal["day", "week", "month", "year"]
 DateQ = Annotated[str | None, Query(description="ISO date or date-time; the period is [start, end)",
                                     pattern=r"^\d{4}-\d{2}-\d{2}")]
 PARQUET = "application/vnd.apache.parquet"
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {  # what format=csv|parquet answers (and its rate limit)
+    200: {"content": {"application/json": {}, "text/csv": {}, PARQUET: {}}},
+    429: {"description": "too many exports from this client: retry after Retry-After seconds"},
+}
 PERIOD_LABELS = {"day": "jour", "week": "semaine", "month": "mois", "year": "année"}
 
 
@@ -46,7 +50,7 @@ def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, na
 
 
 @router.get("/api/stats/downloads", summary="Downloads by dimension and over time, across every portal",
-            response_model=None)
+            response_model=None, responses=EXPORT_RESPONSES)
 def downloads(
     request: Request,
     store: StoreDep,
@@ -80,7 +84,8 @@ def downloads(
             "aggregates": [asdict(a) for a in aggregates], "trend": [asdict(p) for p in points]}
 
 
-@router.get("/api/stats/top", summary="The most downloaded datasets over a period", response_model=None)
+@router.get("/api/stats/top", summary="The most downloaded datasets over a period", response_model=None,
+            responses=EXPORT_RESPONSES)
 def top(request: Request, store: StoreDep, start: DateQ = None, end: DateQ = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 10,
         metric: Annotated[str, Query(pattern=r"^\w+$")] = "downloads",
