@@ -16,6 +16,7 @@ from api.docs import add_docs
 from api.ratelimit import RateLimits
 from api.routes import admin, catalog, datasets, history, obligations, pages, quality, sources, stats
 from api.security import SecurityMiddleware
+from index.search import SearchGate
 from index.store import Store
 from scoring.tableschema import ValidationCache
 
@@ -39,6 +40,7 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.state.base_url = base_url
     app.state.validations = ValidationCache()  # ?validate=1 verdicts per file version (issue 13)
     app.state.rate_limits = RateLimits()  # per client, on the expensive endpoints (issue 13)
+    app.state.search_gate = SearchGate()  # heavy searches one at a time, within a deadline (issue 13)
     app.add_middleware(SecurityMiddleware, base_url=base_url, hosts=allowed_hosts)
     add_docs(app)
     app.include_router(pages.router)

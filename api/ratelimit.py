@@ -18,11 +18,10 @@ from limits import RateLimitItem, parse, storage, strategies
 
 # What an expensive call is, and how many a client may make.
 LIMITS: dict[str, str] = {
-    "search": "60/minute",  # a search with more than HEAVY_FILTER_VALUES filter values
+    "search": "60/minute",  # a heavy search: more than index.search.HEAVY_FILTER_VALUES filter values
     "validate": "10/minute",  # ?validate=1: downloads and validates up to 5 files
     "export": "30/minute",  # CSV and Parquet of statistics and obligations
 }
-HEAVY_FILTER_VALUES = 8  # a person ticks a few values; more is a script (index.search caps them at 50 in all)
 
 
 class RateLimits:

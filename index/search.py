@@ -7,8 +7,10 @@ when one machine is outgrown; the API, the CLI and the pipeline only ever see :c
 from __future__ import annotations
 
 import math
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -83,6 +85,49 @@ def check_query(query: SearchQuery) -> None:
     if query.page * max(query.page_size, 1) > MAX_PAGE_DEPTH:
         raise QueryError("too_deep_page", f"page x page_size may not exceed {MAX_PAGE_DEPTH}: narrow the search "
                                           "with filters, or walk the whole aggregate with /api/catalog")
+
+
+# -- a deadline, and plain searches kept apart from heavy ones (issue 13) ------------------------------------------
+# Four clients repeating a many-filters search made a plain "eau" wait 36 s. A heavy search (many filter values: a
+# facet group counted per filtered facet, each over the whole result) takes one of HEAVY_SLOTS slots per process and
+# waits at most SEARCH_DEADLINE seconds for it; a plain search never waits for a slot. Inside a backend, facet counts
+# not done by the deadline end the search with SearchTimeoutError. The API answers both with a 503 and Retry-After.
+HEAVY_FILTER_VALUES = 8  # a person ticks a few values; more is a script (and the API rate-limits such searches)
+HEAVY_SLOTS = 1
+SEARCH_DEADLINE = 5.0  # seconds
+
+
+def is_heavy(query: SearchQuery) -> bool:
+    return sum(len(values) for values in query.filters.values()) > HEAVY_FILTER_VALUES
+
+
+class SearchBusyError(RuntimeError):
+    """Every heavy-search slot stayed busy until the deadline."""
+
+
+class SearchTimeoutError(RuntimeError):
+    """The search was not done by its deadline."""
+
+
+class SearchGate:
+    """Admission of searches in one process: heavy ones through :data:`HEAVY_SLOTS` slots, plain ones freely."""
+
+    def __init__(self, slots: int = HEAVY_SLOTS, deadline: float = SEARCH_DEADLINE) -> None:
+        self.slots = threading.BoundedSemaphore(slots)
+        self.deadline = deadline
+
+    @contextmanager
+    def admit(self, query: SearchQuery) -> Iterator[None]:
+        if not is_heavy(query):
+            yield
+            return
+        if not self.slots.acquire(timeout=self.deadline):
+            raise SearchBusyError(f"searches with more than {HEAVY_FILTER_VALUES} filter values run one at a time "
+                                  f"and none was free within {self.deadline:g} s: retry shortly")
+        try:
+            yield
+        finally:
+            self.slots.release()
 
 
 def parse_bbox(value: str) -> tuple[float, float, float, float]:

@@ -43,11 +43,13 @@ from index import query as user_query
 from index.document import TEXT_FIELDS, facet_value
 from index.search import (
     FACETS,
+    SEARCH_DEADLINE,
     FacetValue,
     IndexLockedError,
     SearchIndex,
     SearchQuery,
     SearchResult,
+    SearchTimeoutError,
     check_query,
 )
 from index.tantivy_query import TantivyQueryBuilder
@@ -349,6 +351,7 @@ class TantivyIndex(SearchIndex):
                             took_ms=(time.perf_counter() - started) * 1000, facets_exact=cached.facets_exact)
 
     def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
         text, scored = self._text_query(query.q)
         filters = {
             name: [facet_value(name, v) for v in values if v.strip()]
@@ -373,11 +376,23 @@ class TantivyIndex(SearchIndex):
             if sort == "relevance":
                 summary["score"] = round(float(score), 4)
             hits.append(summary)
-        answers = [future.result() for future in counting]
+        answers = self._wait(counting, started)
         facets = {name: values for counts, _ in answers for name, values in counts.items()}
         ordered = {name: facets[name] for name in query.facets if name in facets}
         return SearchResult(total=found.count, hits=hits, facets=ordered,
                             facets_exact=all(exact for _, exact in answers))
+
+    @staticmethod
+    def _wait(counting: list[Future[Any]], started: float) -> list[Any]:
+        """The facet groups' answers, within the search deadline (index.search.SEARCH_DEADLINE); past it, the groups
+        not started are cancelled and the search ends with SearchTimeoutError."""
+        try:
+            return [future.result(timeout=max(0.0, started + SEARCH_DEADLINE - time.perf_counter()))
+                    for future in counting]
+        except TimeoutError:
+            for future in counting:
+                future.cancel()
+            raise SearchTimeoutError(f"the search was not done within {SEARCH_DEADLINE:g} s") from None
 
     def _text_query(self, q: str) -> tuple[Query | None, bool]:
         """The user's words as a query (see index.query for the language and index.tantivy_query for how it is

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from api.ratelimit import HEAVY_FILTER_VALUES, limit
+from api.ratelimit import limit
 from api.routes.deps import (
     JSON,
     RDF_MEDIA_TYPES,
@@ -21,7 +21,16 @@ from api.routes.deps import (
 )
 from api.routes.models import Problem, RecordResponse, SearchResponse
 from index.query import QueryError
-from index.search import FACETS, SearchQuery, SortKey, parse_bbox
+from index.search import (
+    FACETS,
+    SearchBusyError,
+    SearchQuery,
+    SearchTimeoutError,
+    SortKey,
+    check_query,
+    is_heavy,
+    parse_bbox,
+)
 from normalise import rdf
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -56,7 +65,10 @@ SearchParams = create_model(  # type: ignore[call-overload]
 
 @router.get("", response_model=SearchResponse, summary="Search datasets, with facet counts",
             responses={400: {"model": Problem, "description": "the search is over a limit: words, nesting, "
-                                                                   "filter values, page depth, or a bad bbox"}})
+                                                                   "filter values, page depth, or a bad bbox"},
+                       429: {"model": Problem, "description": "too many heavy searches from this client"},
+                       503: {"model": Problem, "description": "a heavy search found no free slot, or the search "
+                                                              "passed its deadline: retry after Retry-After"}})
 def search_datasets(request: Request, params: Annotated[SearchParams, Query()], index: IndexDep) -> dict[str, Any]:
     """Full-text search over every harvested record, with filters on facets (values of one facet are OR-ed,
     facets AND-ed) and an optional bounding box. Facet counts follow the query and the other facets' filters.
@@ -64,15 +76,19 @@ def search_datasets(request: Request, params: Annotated[SearchParams, Query()], 
     Limits (a 400 says which): 1,000 characters and 32 words of text, 4 levels of parentheses, 20 values per
     facet and 50 in all, page x page_size up to 10,000."""
     filters = {name: values for name in FACETS if (values := [v for v in getattr(params, f"f_{name}") if v.strip()])}
-    if sum(len(values) for values in filters.values()) > HEAVY_FILTER_VALUES:
-        limit(request, "search")
     try:
         query = SearchQuery(q=params.q, filters=filters, page=params.page, page_size=params.page_size,
                             sort=params.sort, bbox=parse_bbox(params.bbox) if params.bbox and params.bbox.strip()
                             else None)
-        result = index.search(query)
+        check_query(query)
+        if is_heavy(query):
+            limit(request, "search")
+        with request.app.state.search_gate.admit(query):
+            result = index.search(query)
     except QueryError as exc:
         raise HTTPException(400, str(exc)) from None
+    except (SearchBusyError, SearchTimeoutError) as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
     base = public_base(request)
     hits = [{**hit, "url": f"{base}/api/datasets/{hit.get('id')}"} for hit in result.hits]
     return {

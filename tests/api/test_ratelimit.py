@@ -8,8 +8,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.ratelimit import HEAVY_FILTER_VALUES, RateLimits
+from api.ratelimit import RateLimits
 from index import close_indexes
+from index.search import HEAVY_FILTER_VALUES
 
 
 def test_expensive_calls_are_limited_per_client(tmp_path: Path) -> None:

@@ -431,3 +431,35 @@ def test_the_query_language_is_searched_as_its_tree_says(filled: TantivyIndex) -
     assert _ids(filled, q='"qualité eau"') == []  # the stop words keep their place in a phrase
     assert _ids(filled, q="titre:eau") == ["paris.3"] and _ids(filled, q="titre:bus") == []
     assert _ids(filled, q="motcle:bus") == ["lyon.1"]
+
+
+def test_heavy_searches_wait_their_turn_within_the_deadline(filled: TantivyIndex) -> None:
+    """Searches with many filter values take one slot at a time; one that finds no free slot by the deadline is
+    refused (SearchBusyError: the API's 503), while plain searches never wait for a slot."""
+    import threading
+
+    from index.search import HEAVY_FILTER_VALUES, SearchBusyError, SearchGate
+
+    gate = SearchGate(slots=1, deadline=0.2)
+    heavy = SearchQuery(filters={"keyword": [f"k{i}" for i in range(HEAVY_FILTER_VALUES + 1)]})
+    plain = SearchQuery(q="transport", filters={"theme": ["TRAN"]})
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_slot() -> None:
+        with gate.admit(heavy):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_slot)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(SearchBusyError, match="one at a time"), gate.admit(heavy):
+            pass
+        with gate.admit(plain):
+            assert _ids(filled, q="transport", filters={"theme": ["TRAN"]}) == ["lyon.1"]
+    finally:
+        release.set()
+        holder.join()
+    with gate.admit(heavy):  # free again
+        assert filled.search(heavy).total == 0
