@@ -51,6 +51,7 @@ from index.search import (
     SearchResult,
     SearchTimeoutError,
     check_query,
+    is_heavy,
 )
 from index.tantivy_query import TantivyQueryBuilder
 
@@ -92,13 +93,17 @@ FACET_EXACT_UP_TO = 30_000
 SAMPLE_BUCKETS = 64
 
 _FACET_POOL: ThreadPoolExecutor
+_HEAVY_FACET_POOL: ThreadPoolExecutor
 
 
 def _new_facet_pool() -> None:
     """Facet groups of one query are counted in parallel (see TantivyIndex._facets); threads start when first
-    needed. A forked child gets a pool of its own: the parent's worker threads do not exist there."""
-    global _FACET_POOL
+    needed. A forked child gets a pool of its own: the parent's worker threads do not exist there. Heavy searches
+    (index.search.is_heavy: one facet group per filtered facet) count theirs on a pool of one thread, so that plain
+    searches never queue behind them (issue 13: a plain search waited behind four heavy ones' groups)."""
+    global _FACET_POOL, _HEAVY_FACET_POOL
     _FACET_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="moisson-facets")
+    _HEAVY_FACET_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moisson-heavy-facets")
 
 
 _new_facet_pool()
@@ -446,7 +451,8 @@ class TantivyIndex(SearchIndex):
             if name in filters:
                 others = {k: v for k, v in filters.items() if k != name}
                 groups.append(([name], self._combine(text, others, query.bbox)))
-        return [_FACET_POOL.submit(self._count_facets, searcher, query, text, filters, names, scope)
+        pool = _HEAVY_FACET_POOL if is_heavy(query) else _FACET_POOL
+        return [pool.submit(self._count_facets, searcher, query, text, filters, names, scope)
                 for names, scope in groups]
 
     def _count_facets(self, searcher: tantivy.Searcher, query: SearchQuery, text: Query | None,
