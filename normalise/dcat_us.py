@@ -66,11 +66,16 @@ def normalise_dcat_us(raw: RawRecord, hint: PublisherHint | None = None) -> list
         landing_page=text(data.get("landingPage")),
         identifiers=[identifier] if identifier else [],
         frequency=vocab.frequency(text(data.get("accrualPeriodicity"))),
-        distributions=[d for item in data.get("distribution") or [] if (d := _distribution(item, licence,
-                                                                                          licence_label))],
+        distributions=[d for item in _items(data.get("distribution")) if (d := _distribution(item, licence,
+                                                                                             licence_label))],
     )
     dataset.gaps = ([] if title else ["dct:title"]) + recommended_gaps(dataset)
     return [dataset]
+
+
+def _items(value: Any) -> list[Any]:
+    """A list as is, one object as a list of one, anything else as nothing (found by fuzzing: a number crashed)."""
+    return value if isinstance(value, list) else [value] if isinstance(value, dict) else []
 
 
 def _strings(value: Any) -> list[str]:

@@ -121,3 +121,10 @@ def test_publisher_hint_and_missing_title() -> None:
 def test_not_a_json_object() -> None:
     with pytest.raises(NormaliseError):
         normalise_dcat_us(raw([1, 2]))  # type: ignore[arg-type]
+
+
+def test_a_distribution_that_is_not_a_list_or_object_is_no_distribution() -> None:
+    """Found by the fuzzing of issue 13: "distribution": 1 raised TypeError instead of being ignored."""
+    for value in (1, "x", None, {"downloadURL": "https://example.fr/a.csv"}):
+        (entry,) = normalise_dcat_us(raw({"identifier": "x", "title": "t", "distribution": value}))
+        assert len(entry.distributions) == (1 if isinstance(value, dict) else 0)
