@@ -7,6 +7,7 @@ Logs and progress go to stderr, data (tables of results, exports) to stdout, so 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -365,6 +366,11 @@ def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None 
         sched = Scheduler(store, _config())
         sched.start()
     err.print(banner or f"moisson API on [bold]http://{host}:{port}/[/bold] (OpenAPI: http://{host}:{port}/docs)")
+    from api.security import ALLOWED_HOSTS_ENV, BASE_URL_ENV, LOOPBACK_HOSTS
+
+    if host not in LOOPBACK_HOSTS and not (os.environ.get(BASE_URL_ENV) or os.environ.get(ALLOWED_HOSTS_ENV)):
+        err.print(f"[yellow]note:[/yellow] without {BASE_URL_ENV} (the public base of links) or {ALLOWED_HOSTS_ENV}, "
+                  "only requests to a loopback host name are answered (SECURITY.md)")
     try:
         uvicorn.run(create_app(store.path), host=host, port=port, log_level="warning")
     finally:
