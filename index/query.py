@@ -161,12 +161,16 @@ def to_text(node: Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, Term):
+        if node.text == "OR" and not node.field:  # the word itself (typed "OR" in quotes), not the operator
+            return '"OR"'
         return (f"{_field_name(node.field)}:" if node.field else "") + node.text
     if isinstance(node, Phrase):
         return (f"{_field_name(node.field)}:" if node.field else "") + '"' + " ".join(node.words) + '"'
     if isinstance(node, Not):
         inner = to_text(node.node)
-        return "-" + (f"({inner})" if isinstance(node.node, And | Or) else inner)
+        if isinstance(node.node, Term) and not node.node.field and node.node.text[:1].isdigit():
+            inner = f'"{node.node.text}"'  # -2024 is a negative number, -"2024" excludes the word
+        return "-" + (f"({inner})" if isinstance(node.node, And | Or | Not) else inner)
     joiner = " OR " if isinstance(node, Or) else " "
     parts = [f"({to_text(child)})" if isinstance(child, And | Or) else to_text(child) for child in node.nodes]
     return joiner.join(parts)
