@@ -55,4 +55,4 @@ def normalise(raw: RawRecord, hint: PublisherHint | None = None) -> list[Dataset
     from normalise import limits
 
     limits.check_raw(raw)
-    return [limits.check_entry(entry) for entry in normaliser_for(raw.profile)(raw, hint)]
+    return [limits.check_entry(entry, len(raw.content)) for entry in normaliser_for(raw.profile)(raw, hint)]

@@ -7,7 +7,7 @@ import json
 import orjson
 import pytest
 
-from kernel.jsonpage import CUT_DEPTH, CUT_MARK, cut, decodable, depth, loads
+from kernel.jsonpage import CUT_DEPTH, CUT_MARK, cut, decodable, deeper_than, loads
 
 
 def _page(levels: int) -> bytes:
@@ -15,9 +15,12 @@ def _page(levels: int) -> bytes:
             + b'},{"id":"b"}]}')
 
 
-def test_depth_counts_brackets_outside_strings() -> None:
-    assert depth(b'"[[["') == 0 and depth(b"[1, [2, {\"a\": [3]}]]") == 4
-    assert depth(_page(10)) == 3 + 10
+@pytest.mark.parametrize(("text", "levels"), [
+    (b'"[[["', 0), (b"[1, [2, {\"a\": [3]}]]", 4), (b'{"a": "]]]", "b": [[{}], {"c": [[1]]}]}', 5),
+    (b'[{"x": "\\"[["}, [[]]]', 3), (_page(10), 13), (_page(1000), 1003),
+])
+def test_depth_counts_brackets_outside_strings(text: bytes, levels: int) -> None:
+    assert not deeper_than(text, levels) and deeper_than(text, levels - 1) == (levels > 0)
 
 
 @pytest.mark.parametrize("levels", [10, 300, 1_100, 100_000])
