@@ -23,6 +23,11 @@ def test_depth_counts_brackets_outside_strings(text: bytes, levels: int) -> None
     assert not deeper_than(text, levels) and deeper_than(text, levels - 1) == (levels > 0)
 
 
+@pytest.mark.parametrize("text", [b"{oops", b"]]]]", b"[}" * 50, b'{"a": [1, 2}'])
+def test_text_that_is_not_json_is_not_called_deep(text: bytes) -> None:
+    assert not deeper_than(text, 1)  # its decoder says what is wrong with it
+
+
 @pytest.mark.parametrize("levels", [10, 300, 1_100, 100_000])
 def test_every_record_of_the_page_decodes_and_writes_back(levels: int) -> None:
     page = loads(_page(levels))
