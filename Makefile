@@ -11,7 +11,7 @@ PYCSW_STAMP := $(PYCSW_VENV)/.installed
 PYGEOAPI_VENV := .venv-pygeoapi
 PYGEOAPI_STAMP := $(PYGEOAPI_VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean venv browser screenshots
+.PHONY: demo test lint bench bench-quick fuzz clean venv browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,16 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+# The suite's property tests and API fuzzing with many more examples, new ones at each run (figures in the README's
+# "Fuzzing"). FUZZ_EXAMPLES per property test, FUZZ_API_EXAMPLES per API operation.
+FUZZ_EXAMPLES ?= 2000
+FUZZ_API_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	MOISSON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider --timeout=7200 --durations=0 \
+		tests/normalise/test_fuzz.py tests/index/test_query_properties.py
+	MOISSON_FUZZ_EXAMPLES=$(FUZZ_API_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider --timeout=7200 \
+		tests/api/test_openapi_fuzz.py
 
 clean:
 	rm -rf $(VENV) .venv-pycsw .venv-pygeoapi var .pytest_cache

@@ -13,8 +13,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import pages
+from api.docs import add_docs
+from api.ratelimit import RateLimits
 from api.routes import admin, catalog, datasets, history, obligations, quality, sources, stats
+from api.security import SecurityMiddleware
+from index.search import SearchGate
 from index.store import Store
+from scoring.tableschema import ValidationCache
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
 normalises every record to DCAT-AP 3 and serves them here.
@@ -26,12 +31,19 @@ normalises every record to DCAT-AP 3 and serves them here.
 """
 
 
-def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: str | None = None) -> FastAPI:
+def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: str | None = None,
+               allowed_hosts: list[str] | None = None) -> FastAPI:
     """An API over the store at ``store_path`` (default: ``MOISSON_DB``, else var/moisson.db). ``base_url`` is
-    the public base of the IRIs and links it writes (default: ``MOISSON_BASE_URL``, else each request's own)."""
-    app = FastAPI(title="moisson", version="0.1.0", description=DESCRIPTION)
+    the public base of the IRIs and links it writes (default: ``MOISSON_BASE_URL``, else each request's own, whose
+    host must then be among ``allowed_hosts``: default ``MOISSON_ALLOWED_HOSTS``, else loopback names only)."""
+    app = FastAPI(title="moisson", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.store = Store(store_path)
     app.state.base_url = base_url
+    app.state.validations = ValidationCache()  # ?validate=1 verdicts per file version (issue 13)
+    app.state.rate_limits = RateLimits()  # per client, on the expensive endpoints (issue 13)
+    app.state.search_gate = SearchGate()  # heavy searches one at a time, within a deadline (issue 13)
+    app.add_middleware(SecurityMiddleware, base_url=base_url, hosts=allowed_hosts)
+    add_docs(app)
     app.include_router(datasets.router)
     app.include_router(sources.router)
     app.include_router(catalog.router)

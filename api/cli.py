@@ -7,6 +7,7 @@ Logs and progress go to stderr, data (tables of results, exports) to stdout, so 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -289,6 +290,7 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
     import orjson
 
     from index import open_index
+    from index.query import QueryError
     from index.search import FACETS, SearchQuery
 
     filters: dict[str, list[str]] = {}
@@ -298,8 +300,12 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
             err.print(f"[red]error:[/red] --facet takes k=v with k among: {', '.join(FACETS)}")
             raise typer.Exit(2)
         filters.setdefault(key, []).append(value)
-    result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
-                                                     sort=sort))  # type: ignore[arg-type]
+    try:
+        result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
+                                                         sort=sort))  # type: ignore[arg-type]
+    except QueryError as exc:  # over a limit of the search (issue 13): one clear line, no traceback
+        err.print(f"[red]error:[/red] search refused: {exc}", highlight=False)
+        raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(orjson.dumps(result, default=lambda o: o.__dict__).decode() + "\n")
         return
@@ -388,6 +394,11 @@ def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None 
         sched = Scheduler(store, _config())
         sched.start()
     err.print(banner or f"moisson API on [bold]http://{host}:{port}/[/bold] (OpenAPI: http://{host}:{port}/docs)")
+    from api.security import ALLOWED_HOSTS_ENV, BASE_URL_ENV, LOOPBACK_HOSTS
+
+    if host not in LOOPBACK_HOSTS and not (os.environ.get(BASE_URL_ENV) or os.environ.get(ALLOWED_HOSTS_ENV)):
+        err.print(f"[yellow]note:[/yellow] without {BASE_URL_ENV} (the public base of links) or {ALLOWED_HOSTS_ENV}, "
+                  "only requests to a loopback host name are answered (SECURITY.md)")
     try:
         uvicorn.run(create_app(store.path), host=host, port=port, log_level="warning")
     finally:

@@ -47,6 +47,7 @@ from ckanapi.errors import (
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
+from kernel import jsonpage
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 ACTION_PATH = "api/3/action/"
@@ -94,7 +95,12 @@ class _RemoteCKAN(RemoteCKAN):
         self.last = None
         response = self.session.get(url, params=data_dict, headers=headers, **requests_kwargs)
         self.last = response
-        return response.status_code, response.text
+        # ckanapi decodes the text with Python's json, which dies of RecursionError near 1,000 levels, and a record
+        # is written back with orjson (254 levels): a page holding one package nested deeper is handed over with
+        # that package's too-deep values cut (kernel.jsonpage), so the page's other packages are harvested and this
+        # one is refused by normalise.limits for its depth.
+        body = jsonpage.decodable(response.content)
+        return response.status_code, response.text if body is response.content else body.decode("utf-8", "replace")
 
 
 class CkanHarvester(Harvester):

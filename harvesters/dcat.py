@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters import lenient_rdf
 from harvesters.base import Harvester
-from kernel import ntriples
+from kernel import jsonpage, ntriples
 from kernel.ntriples import Term, is_blank, is_literal
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
@@ -248,7 +248,7 @@ class DcatHarvester(Harvester):
 
     def _dcat_us_page(self, body: bytes, url: str) -> Page:
         try:
-            catalog = orjson.loads(body)
+            catalog = jsonpage.loads(body)  # one record nested too deep must not cost the page
         except orjson.JSONDecodeError as exc:
             raise PageError(f"not valid JSON: {exc}") from None
         datasets = catalog.get("dataset") if isinstance(catalog, dict) else None
@@ -275,7 +275,7 @@ class DcatHarvester(Harvester):
         """JSON-LD with its remote contexts fetched through our HTTP layer (a JSON-LD processor would fetch them
         itself, bypassing the address guard, the rate limit and the size cap), ready for oxigraph."""
         try:
-            document = orjson.loads(body)
+            document = jsonpage.loads(body)
         except orjson.JSONDecodeError as exc:
             raise PageError(f"not valid JSON-LD: {exc}") from None
         return orjson.dumps(self._inline_contexts(document, url, 0))
@@ -357,7 +357,7 @@ def sniff_syntax(body: bytes) -> Syntax | None:
 def _looks_dcat_us(body: bytes) -> bool:
     """DCAT-US data.json is plain JSON with a top-level "dataset" list (JSON-LD uses IRIs or @graph)."""
     try:
-        document = orjson.loads(body)
+        document = jsonpage.loads(body)
     except orjson.JSONDecodeError:
         return False
     return isinstance(document, dict) and isinstance(document.get("dataset"), list) and "@graph" not in document

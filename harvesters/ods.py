@@ -23,6 +23,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
+from kernel import jsonpage
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 WINDOW = 10_000  # the Explore API's limit on offset + limit
@@ -119,7 +120,7 @@ class OdsHarvester(Harvester):
     def _page(self, api: str, params: dict[str, Any], version: str) -> list[dict[str, Any]]:
         response = self.http.get(api, params=params)
         try:
-            body = response.json()
+            body = jsonpage.loads(response.content)  # one record nested too deep must not cost the page
         except ValueError:
             raise ValueError(f"{response.url} did not answer JSON") from None
         key = "results" if version == "v2.1" else "datasets"

@@ -31,6 +31,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
+from kernel import jsonpage
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 JSON = {"Accept": "application/geo+json, application/json;q=0.9"}
@@ -158,7 +159,7 @@ class OgcApiRecordsHarvester(Harvester):
     def _json(self, url: str, first: bool = False) -> dict[str, Any]:
         try:
             response = self.http.get(url, headers=JSON)
-            data = orjson.loads(response.content)
+            data = jsonpage.loads(response.content)  # one record nested too deep must not cost the page
         except (requests.RequestException, ValueError) as exc:
             if first:
                 raise SourceError(f"cannot read {url}: {exc}") from None

@@ -23,6 +23,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
+from kernel import jsonpage
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
 
@@ -56,7 +57,7 @@ class UdataHarvester(Harvester):
         while url:
             try:
                 response = self.http.get(url, params=params)
-                body = response.json()
+                body = jsonpage.loads(response.content)  # one record nested too deep must not cost the page
                 if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                     raise ValueError(f"{response.url}: no 'data' list, not a udata API v1 datasets page")
             except (requests.RequestException, ValueError) as exc:

@@ -11,7 +11,8 @@ The crawl (child side, :class:`CatalogSpider`):
   ``max_pages``; only the source's host and ``options.allowed_domains`` are crawled;
 - is polite: AutoThrottle on, per-domain concurrency and delay from the sources file's HTTP settings, our
   User-Agent; every request, robots.txt and redirects included, goes through :class:`AddressGuardMiddleware`, the
-  private-address guard of :mod:`kernel.http`, unless the config allows private networks;
+  private-address guard of :mod:`kernel.http`, unless the config allows private networks, and connects only to an
+  address that :mod:`harvesters.web_resolver` checked (no DNS rebinding);
 - extracts schema.org ``Dataset`` objects from ``<script type="application/ld+json">`` (plain, arrays, ``@graph``,
   nested in a WebPage, listed by a DataCatalog's ``dataset``). A dataset listed on one page but pointing (``url``) to
   its own in-site page is deferred to that page, which usually describes it best; it is emitted from the listing
@@ -46,6 +47,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from harvesters.base import Harvester
+from kernel import jsonpage
 from kernel.http import BlockedAddressError, check_address
 from kernel.records import HarvestItem, RawRecord, RecordError, SourceError
 
@@ -259,7 +261,7 @@ def parse_jsonld_block(text: str) -> Any:
     cleaned = text.strip()
     cleaned = re.sub(r"^(<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)", "", cleaned).strip()
     cleaned = re.sub(r"(-->|//\s*\]\]>|\]\]>)$", "", cleaned).strip()
-    return json.loads(cleaned)
+    return jsonpage.loads(cleaned)  # a block nested too deep is cut, and its dataset refused by normalise.limits
 
 
 def dataset_key(data: dict[str, Any], page_url: str) -> str:
@@ -535,6 +537,8 @@ def _crawl(spec_path: str, out_path: str) -> int:
         "LOG_LEVEL": "WARNING",
         "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 50},
     }
+    if not spec["allow_private"]:  # connect only to the address checked (see harvesters.web_resolver)
+        settings["TWISTED_DNS_RESOLVER"] = "harvesters.web_resolver.GuardedResolver"
     state = {"closed": False}
     process = CrawlerProcess(settings=settings)
     process.crawl(CatalogSpider)

@@ -24,8 +24,6 @@ commune or EPCI), and is cached per store until a record, a score or the overrid
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import threading
 from collections import defaultdict
@@ -43,6 +41,7 @@ from index.publishers import Match, match_publishers, overrides_path
 from index.quality import ensure_schema as ensure_quality_schema
 from index.store import Store
 from kernel.records import utcnow
+from kernel.spreadsheet import csv_text
 from normalise.territory import departement_name, region_name
 
 SOCLE_FILE = Path(__file__).resolve().parent.parent / "config" / "socle_commun.yaml"
@@ -411,12 +410,10 @@ def body_dict(body: BodyStatus) -> dict[str, Any]:
 
 def to_csv(bodies: list[BodyStatus]) -> str:
     """One row per body; list fields joined with " | "."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
+    rows = []
     for body in bodies:
         row = asdict(body)
         for key in ("sources", "shared_by", "publishers", "schemas", "registries", "registry_portals"):
             row[key] = " | ".join(row[key])
-        writer.writerow(row)
-    return buffer.getvalue()
+        rows.append(row)
+    return csv_text(rows, CSV_FIELDS)

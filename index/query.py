@@ -11,7 +11,8 @@ The language, as the search box's help says it:
 - words are all required (``budget lyon``); ``"mots entre guillemets"`` is a phrase;
 - ``-mot`` or ``-"une phrase"`` excludes; ``vélo OR trottinette`` wants either (``OR`` in capitals);
 - parentheses group: ``(vélo OR trottinette) -location``;
-- ``titre:mot``, ``description:mot``, ``motcle:mot``, ``editeur:mot`` look in one field (English names too).
+- ``titre:mot``, ``description:mot``, ``motcle:mot``, ``editeur:mot`` look in one field (English names too), for
+  the word as typed (no plural or singular form: a field filter is precise).
 
 Slips are forgiven (a quote or a parenthesis left open is closed at the end, a stray ``)`` or ``OR`` is dropped);
 what exceeds a limit is refused with :class:`QueryError`, which the API answers with a 400.
@@ -40,8 +41,10 @@ FIELDS: dict[str, str] = {
 
 
 class QueryError(ValueError):
-    """The query is over a limit. ``kind`` is one of ``too_long``, ``too_many_terms``, ``too_deep``; the message
-    says the limit in English (the API's language), :attr:`french` in French (the pages')."""
+    """The query is over a limit. ``kind`` is one of ``too_long``, ``too_many_terms``, ``too_deep`` here, and the
+    search limits of :mod:`index.search` add theirs (``too_many_values``, ``value_too_long``, ``bad_filter``,
+    ``bad_bbox``, ``too_deep_page``, ``bad_sort``); the message says the limit in English (the API's language),
+    :attr:`french` in French (the pages')."""
 
     FRENCH = {
         "too_long": f"La recherche dépasse {MAX_QUERY_CHARS} caractères : raccourcissez-la.",
@@ -158,12 +161,16 @@ def to_text(node: Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, Term):
+        if node.text == "OR" and not node.field:  # the word itself (typed "OR" in quotes), not the operator
+            return '"OR"'
         return (f"{_field_name(node.field)}:" if node.field else "") + node.text
     if isinstance(node, Phrase):
         return (f"{_field_name(node.field)}:" if node.field else "") + '"' + " ".join(node.words) + '"'
     if isinstance(node, Not):
         inner = to_text(node.node)
-        return "-" + (f"({inner})" if isinstance(node.node, And | Or) else inner)
+        if isinstance(node.node, Term) and not node.node.field and node.node.text[:1].isdigit():
+            inner = f'"{node.node.text}"'  # -2024 is a negative number, -"2024" excludes the word
+        return "-" + (f"({inner})" if isinstance(node.node, And | Or | Not) else inner)
     joiner = " OR " if isinstance(node, Or) else " "
     parts = [f"({to_text(child)})" if isinstance(child, And | Or) else to_text(child) for child in node.nodes]
     return joiner.join(parts)

@@ -6,10 +6,15 @@ when one machine is outgrown; the API, the CLI and the pipeline only ever see :c
 
 from __future__ import annotations
 
+import math
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from index.query import QueryError
 
 # Facets every backend computes; keys are also the filter parameters of the API and the CLI.
 FACETS: tuple[str, ...] = (
@@ -20,6 +25,26 @@ FACETS: tuple[str, ...] = (
 # A leading "-" sorts descending (newest, best first); "popularity" is most downloaded first; "relevance" without
 # words in the query lists the newest first.
 SortKey = Literal["relevance", "modified", "-modified", "title", "quality", "-quality", "popularity"]
+
+# -- limits of one search (issue 13): every backend checks a query with check_query() before it costs anything ---
+# A person selects a few values of a facet; one request with hundreds of values for each facet (a 66 KB URL) took
+# 10 s of engine time and made plain searches wait. Beyond these, the request is refused with a QueryError (a 400).
+MAX_VALUES_PER_FACET = 20
+MAX_FILTER_VALUES = 50  # over all facets together
+MAX_VALUE_CHARS = 200
+MAX_PAGE_DEPTH = 10_000  # page x page_size: deeper paging costs the engine more and more; /api/catalog walks all
+MAX_PAGE_SIZE = 1_000
+MAX_FACET_SIZE = 100
+
+QueryError.FRENCH.update({  # the search limits' messages for people, beside those of the query text
+    "too_many_values": f"Trop de filtres : au plus {MAX_VALUES_PER_FACET} valeurs par facette et "
+                       f"{MAX_FILTER_VALUES} en tout.",
+    "value_too_long": f"Une valeur de filtre dépasse {MAX_VALUE_CHARS} caractères.",
+    "bad_filter": "Filtre inconnu : les facettes sont " + ", ".join(FACETS) + ".",
+    "bad_bbox": "L’emprise (bbox) attend quatre nombres ouest,sud,est,nord en degrés WGS84.",
+    "too_deep_page": f"Page trop lointaine : au plus {MAX_PAGE_DEPTH} résultats parcourus ; affinez la recherche.",
+    "bad_sort": "Tri inconnu.",
+})
 
 
 @dataclass
@@ -34,6 +59,99 @@ class SearchQuery:
     sort: SortKey = "relevance"
     facets: tuple[str, ...] = FACETS
     facet_size: int = 20
+
+
+def check_query(query: SearchQuery) -> None:
+    """Refuse a query over the limits above with :class:`QueryError` (``kind`` says which, ``french`` for the
+    pages). The search words' own limits (length, words, nesting) are checked when they are parsed."""
+    unknown = set(query.filters) - set(FACETS)
+    if unknown:
+        raise QueryError("bad_filter", f"unknown facet {', '.join(sorted(unknown))}: facets are {', '.join(FACETS)}")
+    if query.sort not in get_args(SortKey):
+        raise QueryError("bad_sort", f"unknown sort {query.sort!r}: sorts are {', '.join(get_args(SortKey))}")
+    total = 0
+    for name, values in query.filters.items():
+        total += len(values)
+        if len(values) > MAX_VALUES_PER_FACET or total > MAX_FILTER_VALUES:
+            raise QueryError("too_many_values", f"at most {MAX_VALUES_PER_FACET} values per facet and "
+                                                f"{MAX_FILTER_VALUES} in all (facet {name} has {len(values)})")
+        if any(len(value) > MAX_VALUE_CHARS for value in values):
+            raise QueryError("value_too_long", f"a value of facet {name} is over {MAX_VALUE_CHARS} characters")
+    if query.bbox is not None:
+        check_bbox(query.bbox)
+    if not (query.page >= 1 and 0 <= query.page_size <= MAX_PAGE_SIZE and 0 <= query.facet_size <= MAX_FACET_SIZE):
+        raise QueryError("too_deep_page", f"page starts at 1, page_size is within 0..{MAX_PAGE_SIZE}, facet_size "
+                                          f"within 0..{MAX_FACET_SIZE}")
+    if query.page * max(query.page_size, 1) > MAX_PAGE_DEPTH:
+        raise QueryError("too_deep_page", f"page x page_size may not exceed {MAX_PAGE_DEPTH}: narrow the search "
+                                          "with filters, or walk the whole aggregate with /api/catalog")
+
+
+# -- a deadline, and plain searches kept apart from heavy ones (issue 13) ------------------------------------------
+# Four clients repeating a many-filters search made a plain "eau" wait 36 s. A heavy search (many filter values: a
+# facet group counted per filtered facet, each over the whole result) takes one of HEAVY_SLOTS slots per process and
+# waits at most SEARCH_DEADLINE seconds for it; a plain search never waits for a slot. Inside a backend, facet counts
+# not done by the deadline end the search with SearchTimeoutError. The API answers both with a 503 and Retry-After.
+HEAVY_FILTER_VALUES = 8  # a person ticks a few values; more is a script (and the API rate-limits such searches)
+HEAVY_SLOTS = 1
+SEARCH_DEADLINE = 5.0  # seconds
+
+
+def is_heavy(query: SearchQuery) -> bool:
+    return sum(len(values) for values in query.filters.values()) > HEAVY_FILTER_VALUES
+
+
+class SearchBusyError(RuntimeError):
+    """Every heavy-search slot stayed busy until the deadline."""
+
+
+class SearchTimeoutError(RuntimeError):
+    """The search was not done by its deadline."""
+
+
+class SearchGate:
+    """Admission of searches in one process: heavy ones through :data:`HEAVY_SLOTS` slots, plain ones freely."""
+
+    def __init__(self, slots: int = HEAVY_SLOTS, deadline: float = SEARCH_DEADLINE) -> None:
+        self.slots = threading.BoundedSemaphore(slots)
+        self.deadline = deadline
+
+    @contextmanager
+    def admit(self, query: SearchQuery) -> Iterator[None]:
+        if not is_heavy(query):
+            yield
+            return
+        if not self.slots.acquire(timeout=self.deadline):
+            raise SearchBusyError(f"searches with more than {HEAVY_FILTER_VALUES} filter values run one at a time "
+                                  f"and none was free within {self.deadline:g} s: retry shortly")
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    """"w,s,e,n" as four finite floats in WGS84 bounds, west <= east and south <= north; else QueryError."""
+    parts = [p.strip() for p in value.split(",")]
+    try:
+        if len(parts) != 4:
+            raise ValueError
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError:
+        raise QueryError("bad_bbox", "bbox takes four numbers: west,south,east,north") from None
+    return check_bbox((west, south, east, north))
+
+
+def check_bbox(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    west, south, east, north = bbox
+    if not all(math.isfinite(v) for v in bbox):
+        raise QueryError("bad_bbox", "bbox numbers must be finite")
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
+        raise QueryError("bad_bbox", "bbox is in WGS84 degrees: longitudes within [-180, 180], latitudes within "
+                                     "[-90, 90]")
+    if west > east or south > north:
+        raise QueryError("bad_bbox", "bbox must have west <= east and south <= north")
+    return bbox
 
 
 @dataclass

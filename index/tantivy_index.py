@@ -41,9 +41,22 @@ import orjson
 import tantivy
 from tantivy import Filter, Occur, Order, Query, TextAnalyzerBuilder, Tokenizer
 
+from index import query as user_query
 from index.document import TEXT_FIELDS, facet_value
-from index.query import QueryError, parse, positive_words
-from index.search import FACETS, FacetValue, IndexLockedError, SearchIndex, SearchQuery, SearchResult, Suggestion
+from index.search import (
+    FACETS,
+    SEARCH_DEADLINE,
+    FacetValue,
+    IndexLockedError,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    SearchTimeoutError,
+    Suggestion,
+    check_query,
+    is_heavy,
+)
+from index.tantivy_query import TantivyQueryBuilder
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +96,21 @@ FACET_EXACT_UP_TO = 30_000
 SAMPLE_BUCKETS = 64
 
 _FACET_POOL: ThreadPoolExecutor
+_HEAVY_FACET_POOL: ThreadPoolExecutor
 
 
 def _new_facet_pool() -> None:
     """Facet groups of one query are counted in parallel (see TantivyIndex._facets); threads start when first
-    needed. A forked child gets a pool of its own: the parent's worker threads do not exist there."""
-    global _FACET_POOL
+    needed. A forked child gets a pool of its own: the parent's worker threads do not exist there. Heavy searches
+    (index.search.is_heavy: one facet group per filtered facet) count theirs on a pool of one thread, so that plain
+    searches never queue behind them (issue 13: a plain search waited behind four heavy ones' groups)."""
+    global _FACET_POOL, _HEAVY_FACET_POOL
     _FACET_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="moisson-facets")
+    _HEAVY_FACET_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moisson-heavy-facets")
 
 
 _new_facet_pool()
 os.register_at_fork(after_in_child=_new_facet_pool)
-
-_QUERY_PIECES = re.compile(r'"[^"]*"?|\S+')
-_PLAIN_WORD = re.compile(r"[^\W\d_]+")
-
 
 BBOX_FIELDS = ("west", "south", "east", "north")
 
@@ -153,7 +166,7 @@ class TantivyIndex(SearchIndex):
         self._cache: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._reload_lock = threading.Lock()
-        self._analyzer = french_analyzer()
+        self._queries = TantivyQueryBuilder(self.schema, french_analyzer())
         self._index = self._open()
         self._seen_meta = self._meta_stamp()
 
@@ -329,11 +342,7 @@ class TantivyIndex(SearchIndex):
         """Answers to the same query on the same commit are kept (a few hundred): the landing page and the popular
         facet clicks are asked again and again, and counting facets over a million records costs ~0.2 s."""
         started = time.perf_counter()
-        unknown = set(query.filters) - set(FACETS)
-        if unknown:
-            raise ValueError(f"unknown facet {', '.join(sorted(unknown))}: facets are {', '.join(FACETS)}")
-        if query.sort != "relevance" and query.sort not in SORTS:
-            raise ValueError(f"unknown sort {query.sort!r}: sorts are relevance, {', '.join(SORTS)}")
+        check_query(query)
         searcher, stamp = self._searcher()
         key = (stamp, _query_key(query))
         with self._cache_lock:
@@ -351,7 +360,8 @@ class TantivyIndex(SearchIndex):
                             took_ms=(time.perf_counter() - started) * 1000, facets_exact=cached.facets_exact)
 
     def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
-        text = self._text_query(query.q)
+        started = time.perf_counter()
+        text, scored = self._text_query(query.q)
         filters = {
             name: [facet_value(name, v) for v in values if v.strip()]
             for name, values in query.filters.items() if any(v.strip() for v in values)
@@ -361,7 +371,7 @@ class TantivyIndex(SearchIndex):
 
         page, size = max(query.page, 1), max(query.page_size, 0)
         sort = query.sort
-        if sort == "relevance" and text is None:
+        if sort == "relevance" and not scored:
             sort = "-modified"  # every document scores the same without words: newest first is the useful order
         limit, offset = max(size, 1), (page - 1) * size  # tantivy refuses a limit of 0: a count-only page asks 1
         if sort == "relevance":
@@ -372,47 +382,33 @@ class TantivyIndex(SearchIndex):
         hits = []
         for score, address in found.hits[:size]:
             summary = orjson.loads(searcher.doc(address)["summary"][0])
-            if query.sort == "relevance" and text is not None:
+            if sort == "relevance":
                 summary["score"] = round(float(score), 4)
             hits.append(summary)
-        answers = [future.result() for future in counting]
+        answers = self._wait(counting, started)
         facets = {name: values for counts, _ in answers for name, values in counts.items()}
         ordered = {name: facets[name] for name in query.facets if name in facets}
         return SearchResult(total=found.count, hits=hits, facets=ordered,
                             facets_exact=all(exact for _, exact in answers))
 
-    def _text_query(self, q: str) -> Query | None:
-        """Words are AND-ed over title, keywords, description and publisher (title weighs most); the query
-        syntax of tantivy works ("quoted phrases", -excluded, field:value) and a syntax slip is forgiven. A query
-        of stop words only is no query."""
-        q = q.strip()
-        if not q or not self._analyzer.analyze(q):
-            return None
-        parsed, _errors = self._index.parse_query_lenient(
-            self._with_plurals(q), default_field_names=list(TEXT_FIELDS), field_boosts=TEXT_FIELDS,
-            conjunction_by_default=True,
-        )
-        return parsed
+    @staticmethod
+    def _wait(counting: list[Future[Any]], started: float) -> list[Any]:
+        """The facet groups' answers, within the search deadline (index.search.SEARCH_DEADLINE); past it, the groups
+        not started are cancelled and the search ends with SearchTimeoutError."""
+        try:
+            return [future.result(timeout=max(0.0, started + SEARCH_DEADLINE - time.perf_counter()))
+                    for future in counting]
+        except TimeoutError:
+            for future in counting:
+                future.cancel()
+            raise SearchTimeoutError(f"the search was not done within {SEARCH_DEADLINE:g} s") from None
 
-    def _with_plurals(self, q: str) -> str:
-        """Each plain word also matches its plural or singular form: the Snowball French stemmer keeps a final s
-        after a, i, o, u and a final x ("vélos" stays "velos", "jeux" stays "jeux"), so "vélo" would not find
-        "Vélos" otherwise. Quoted phrases, operators and field:value are left as written."""
-        out = []
-        for piece in _QUERY_PIECES.findall(q):
-            if not _PLAIN_WORD.fullmatch(piece) or piece in ("AND", "OR", "NOT") or len(piece) < 3:
-                out.append(piece)
-                continue
-            if piece[-1] in "sxSX":
-                forms = [piece, piece[:-1]]
-            else:
-                forms = [piece, piece + "s", piece + "x"] if piece[-2:].lower() in ("au", "eu", "ou") else \
-                    [piece, piece + "s"]
-            stems: dict[tuple[str, ...], str] = {}
-            for form in forms:
-                stems.setdefault(tuple(self._analyzer.analyze(form)), form)
-            out.append(piece if len(stems) == 1 else f"({' OR '.join(stems.values())})")
-        return " ".join(out)
+    def _text_query(self, q: str) -> tuple[Query | None, bool]:
+        """The user's words as a query (see index.query for the language and index.tantivy_query for how it is
+        searched), and whether it scores: a query of exclusions only matches without ranking anything. Raises
+        :class:`index.query.QueryError` when the words are over a limit."""
+        tree = user_query.parse(q)
+        return self._queries.build(tree), self._queries.ranks(tree)
 
     def _combine(self, text: Query | None, filters: dict[str, list[str]],
                  bbox: tuple[float, float, float, float] | None) -> Query:
@@ -459,7 +455,8 @@ class TantivyIndex(SearchIndex):
             if name in filters:
                 others = {k: v for k, v in filters.items() if k != name}
                 groups.append(([name], self._combine(text, others, query.bbox)))
-        return [_FACET_POOL.submit(self._count_facets, searcher, query, text, filters, names, scope)
+        pool = _HEAVY_FACET_POOL if is_heavy(query) else _FACET_POOL
+        return [pool.submit(self._count_facets, searcher, query, text, filters, names, scope)
                 for names, scope in groups]
 
     def _count_facets(self, searcher: tantivy.Searcher, query: SearchQuery, text: Query | None,
@@ -500,7 +497,6 @@ class TantivyIndex(SearchIndex):
                                    upper_bound=buckets - 1)
         return Query.boolean_query([(Occur.Must, scope), (Occur.Must, sample)]), SAMPLE_BUCKETS / buckets
 
-
     # -- spelling suggestions (issue 15) ----------------------------------------------------------------------
 
     def suggest(self, query: SearchQuery, limit: int = 3) -> list[Suggestion]:
@@ -509,14 +505,14 @@ class TantivyIndex(SearchIndex):
         titles, keywords and description excerpts are read back, and the words within 2 edits of the typed one
         (folded) are ranked by distance, then by how often they occur there."""
         try:
-            node = parse(query.q)
-        except QueryError:
+            node = user_query.parse(query.q)
+        except user_query.QueryError:
             return []
         if node is None:
             return []
         searcher = self._searcher()[0]
         options: dict[str, list[str]] = {}
-        for word in dict.fromkeys(positive_words(node)):
+        for word in dict.fromkeys(user_query.positive_words(node)):
             if (len(word) >= SUGGEST_MIN_LETTERS and word.isalpha() and not self._holds(searcher, word)
                     and (near := self._near_words(searcher, word))):
                 options[word] = near
@@ -536,14 +532,14 @@ class TantivyIndex(SearchIndex):
 
     def _holds(self, searcher: tantivy.Searcher, word: str) -> bool:
         """Whether any document holds the word (as analysed: folded, stemmed) in a text field."""
-        terms = self._analyzer.analyze(word)
+        terms = self._queries.analyzer.analyze(word)
         if not terms:
             return True  # a stop word: nothing to respell
         clauses = [(Occur.Should, Query.term_query(self.schema, name, term)) for name in TEXT_FIELDS for term in terms]
         return searcher.search(Query.boolean_query(clauses), limit=1, count=True).count > 0
 
     def _near_words(self, searcher: tantivy.Searcher, word: str) -> list[str]:
-        terms = self._analyzer.analyze(word)
+        terms = self._queries.analyzer.analyze(word)
         if len(terms) != 1:
             return []
         clauses = [(Occur.Should, Query.fuzzy_term_query(self.schema, name, terms[0], distance=2))
@@ -569,6 +565,7 @@ class TantivyIndex(SearchIndex):
 
 
 SUGGEST_MIN_LETTERS = 4
+_PLAIN_WORD = re.compile(r"[^\W\d_]+")  # letters only: the words a suggestion may replace
 SUGGEST_DOCUMENTS = 40  # documents read back per misspelt word
 SUGGEST_PER_WORD = 3
 SUGGEST_CANDIDATES = 9  # respelt queries counted at most

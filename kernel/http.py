@@ -62,8 +62,31 @@ class HttpStats:
                 self.events.append(event)
 
 
+# IPv6 forms that carry an IPv4 address (or reach one through a translator) and that Python's ipaddress may call
+# global whatever the IPv4 inside: ::127.0.0.1 (IPv4-compatible), ::ffff:127.0.0.1 (mapped), 64:ff9b::7f00:1
+# (NAT64), 2002:7f00:1:: (6to4), 2001:0::/32 (Teredo). None is needed to reach a public portal: all are refused.
+EMBEDDING_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "::/96", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32",
+))
+
+
+def is_public(address: str) -> bool:
+    """Whether an address is a public unicast one that a harvester may connect to."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and any(ip in network for network in EMBEDDING_NETWORKS):
+        return False
+    return ip.is_global and not ip.is_multicast
+
+
+def _blocked_message(host: str, address: str) -> str:
+    return (f"{host} resolves to {address}, a private or loopback address; set "
+            "settings.allow_private_networks: true in the sources file to harvest it")
+
+
 def check_address(url: str, allow_private: bool) -> None:
-    """Raise :class:`BlockedAddressError` if ``url``'s host is not a public address (unless allowed)."""
+    """Raise :class:`BlockedAddressError` if ``url``'s host is not a public address (unless allowed). A first
+    check that names the reason; the connection itself is made only to an address checked at that moment (see
+    :class:`GuardedHTTPConnection`), so a name that answers differently the second time gains nothing."""
     if allow_private:
         return
     host = urlsplit(url).hostname
@@ -74,12 +97,89 @@ def check_address(url: str, allow_private: bool) -> None:
     except socket.gaierror as exc:
         raise requests.exceptions.ConnectionError(f"cannot resolve {host}: {exc.strerror}") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise BlockedAddressError(
-                f"{host} resolves to {address}, a private or loopback address; set "
-                "settings.allow_private_networks: true in the sources file to harvest it"
-            )
+        if not is_public(str(info[4][0])):
+            raise BlockedAddressError(_blocked_message(host, str(info[4][0])))
+
+
+# -- connecting to the address that was checked (DNS rebinding) ---------------------------------------------------
+# A guard that resolves a name and lets the connection resolve it again can be fooled: a name answering a public
+# address first and 127.0.0.1 next reaches loopback (issue 13, finding 6). So the connection resolves once, checks
+# every address it got, and connects to those addresses only; the Host header, TLS SNI and the certificate check
+# still use the name, since urllib3 takes them from the connection's host, not from the address it connects to.
+
+
+class AddressBlockedError(urllib3.exceptions.NewConnectionError):
+    """A connection refused because the name resolved, this time, to a non-public address."""
+
+
+class NotPublicError(OSError):
+    """Raised by :func:`guarded_connection` before connecting anywhere."""
+
+
+def guarded_connection(host: str, port: int, timeout: Any, source_address: Any,
+                       socket_options: Any) -> socket.socket:
+    """Resolve ``host`` once, refuse if any address is not public, connect to the first that answers."""
+    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    for *_, sockaddr in infos:
+        if not is_public(str(sockaddr[0])):
+            raise NotPublicError(_blocked_message(host, str(sockaddr[0])))
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # type: ignore[attr-defined]
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error or OSError(f"no address for {host}")
+
+
+class _GuardedConnect:
+    """Mixin over urllib3's connections: the socket comes from :func:`guarded_connection`."""
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            return guarded_connection(self._dns_host, self.port, self.timeout,  # type: ignore[attr-defined]
+                                      self.source_address, self.socket_options)  # type: ignore[attr-defined]
+        except socket.gaierror as exc:
+            raise urllib3.exceptions.NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined]
+        except TimeoutError as exc:
+            raise urllib3.exceptions.ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})") from exc  # type: ignore[attr-defined]
+        except NotPublicError as exc:
+            raise AddressBlockedError(self, str(exc)) from exc  # type: ignore[arg-type]
+        except OSError as exc:
+            raise urllib3.exceptions.NewConnectionError(
+                self, f"Failed to establish a new connection: {exc}") from exc  # type: ignore[arg-type]
+
+
+class GuardedHTTPConnection(_GuardedConnect, urllib3.connection.HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardedConnect, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+def _blocked_reason(exc: BaseException) -> str | None:
+    """The guard's reason when a requests error comes from :class:`AddressBlockedError`."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return str(reason.args[-1] if reason.args else reason) if isinstance(reason, AddressBlockedError) else None
 
 
 class _HostGate:
@@ -129,6 +229,8 @@ class PoliteAdapter(HTTPAdapter):
         self.stats = stats
         self.allow_private = allow_private
         self.sleep = sleep
+        if not allow_private:  # direct connections go to checked addresses only (an operator's proxy is trusted)
+            self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
     def _gate(self, host: str) -> _HostGate:
         return _host_gate(host, self.settings.per_host_rps, self.settings.per_host_concurrency)
@@ -153,6 +255,9 @@ class PoliteAdapter(HTTPAdapter):
                 delay = self._delay(attempt, response)
                 reason = f"HTTP {response.status_code}"
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if (blocked := _blocked_reason(exc)) is not None:
+                    self.stats.log(f"{request.method} {request.url}: {blocked}")
+                    raise BlockedAddressError(blocked) from None
                 if isinstance(exc, BlockedAddressError) or attempt >= self.settings.retries:
                     self.stats.log(f"{request.method} {request.url}: {type(exc).__name__}, giving up")
                     raise

@@ -50,5 +50,9 @@ def normaliser_for(profile: str) -> Normaliser:
 
 
 def normalise(raw: RawRecord, hint: PublisherHint | None = None) -> list[Dataset | DataService]:
-    """Map one raw record to its entries; raises :class:`NormaliseError` with a reason when it cannot."""
-    return normaliser_for(raw.profile)(raw, hint)
+    """Map one raw record to its entries; raises :class:`NormaliseError` with a reason when it cannot. Every record
+    of every source type passes the limits of :mod:`normalise.limits` here, before and after its normaliser."""
+    from normalise import limits
+
+    limits.check_raw(raw)
+    return [limits.check_entry(entry, len(raw.content)) for entry in normaliser_for(raw.profile)(raw, hint)]

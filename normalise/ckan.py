@@ -40,6 +40,7 @@ from normalise.common import (
     recommended_gaps,
     text,
     text_from_html,
+    web_url,
 )
 from normalise.model import (
     AccessService,
@@ -87,7 +88,7 @@ def normalise_ckan(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
         id=entry_id(raw.source_id, raw.native_id),
         source_id=raw.source_id,
         native_id=raw.native_id,
-        uri=_http(fields.text("uri")) or f"{portal}/dataset/{quote(package_id, safe='')}",
+        uri=web_url(fields.text("uri")) or f"{portal}/dataset/{quote(package_id, safe='')}",
         title=title,
         title_translations=title_translations,
         description=text_from_html(data.get("notes")) or _preferred(description_translations),
@@ -107,7 +108,7 @@ def normalise_ckan(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
         modified=_date(fields.first("modified", "dcat_modified")) or _date(data.get("metadata_modified")),
         languages=_languages(fields),
         conforms_to=_strings(fields.value("conforms_to")),
-        landing_page=_http(text(data.get("url"))) or f"{portal}/dataset/{quote(name, safe='')}",
+        landing_page=web_url(text(data.get("url"))) or f"{portal}/dataset/{quote(name, safe='')}",
         identifiers=_identifiers(fields, package_id),
         frequency=_frequency(fields),
         version=text(data.get("version")) or fields.text("dcat_version"),
@@ -288,17 +289,17 @@ def _publisher(data: dict[str, Any], fields: _Fields, portal: str, hint: Publish
         if siren is None and hint and hint.siren and hint.name and fold(hint.name) == fold(name):
             siren = hint.siren
         return Agent(name=name, uri=f"{portal}/organization/{quote(slug, safe='')}" if slug else None, siren=siren,
-                     email=_email(_org_field(org, "email")), homepage=_http(_org_field(org, "url")))
+                     email=_email(_org_field(org, "email")), homepage=web_url(_org_field(org, "url")))
     # ckanext-dcat: a scheming publisher list, or legacy publisher_* extras
     scheming = fields.value("publisher")
     if isinstance(scheming, list):
         scheming = next((p for p in scheming if isinstance(p, dict)), None)
     if isinstance(scheming, dict) and (name := text(scheming.get("name"))):
-        return Agent(name=name, uri=_http(text(scheming.get("uri"))), email=_email(scheming.get("email")),
-                     homepage=_http(text(scheming.get("url"))), siren=_siren(scheming))
+        return Agent(name=name, uri=web_url(text(scheming.get("uri"))), email=_email(scheming.get("email")),
+                     homepage=web_url(text(scheming.get("url"))), siren=_siren(scheming))
     if name := fields.text("publisher_name"):
-        return Agent(name=name, uri=_http(fields.text("publisher_uri")), email=_email(fields.text("publisher_email")),
-                     homepage=_http(fields.text("publisher_url")))
+        return Agent(name=name, uri=web_url(fields.text("publisher_uri")), email=_email(fields.text("publisher_email")),
+                     homepage=web_url(fields.text("publisher_url")))
     # DKAN has no organisations: its groups are the publishers (their names read "group/<slug>")
     groups = [g for g in data.get("groups") or []
               if isinstance(g, dict) and str(g.get("name", "")).startswith("group/")]
@@ -364,10 +365,10 @@ def _contact_points(fields: _Fields) -> list[ContactPoint]:
     for contact in scheming if isinstance(scheming, list) else [scheming] if isinstance(scheming, dict) else []:
         if isinstance(contact, dict):
             people.append({"name": text(contact.get("name")), "email": _email(contact.get("email")),
-                           "url": _http(text(contact.get("url")))})
+                           "url": web_url(text(contact.get("url")))})
     name, mail = fields.text("contact_name"), _email(fields.text("contact_email", "contact-email"))
     if name or mail:  # ckanext-dcat's contact_* extras, ckanext-spatial's contact-email
-        people.append({"name": name, "email": mail, "url": _http(fields.text("contact_uri"))})
+        people.append({"name": name, "email": mail, "url": web_url(fields.text("contact_uri"))})
     if (point := fields.text("contact_point")) and "@" in point:  # data.gov.au: an email address
         people.append({"name": None, "email": _email(point)})
     if not people:  # no maintainer: the author is who to ask (ckanext-dcat does the same)
@@ -436,7 +437,7 @@ def _coverage(item: dict[str, Any]) -> Spatial | None:
     geometry = _geometry(item.get("geom")) or _geometry(item.get("bbox")) or _geometry(item.get("centroid"))
     box_shape = _geometry(item.get("bbox"))
     bbox = bbox_of(geojson_positions(box_shape or geometry)) if (box_shape or geometry) else None
-    label, uri = text(item.get("text")), _http(text(item.get("uri")))
+    label, uri = text(item.get("text")), web_url(text(item.get("uri")))
     if not (geometry or label or uri):
         return None
     communes: list[str] = []
@@ -465,7 +466,7 @@ def _legacy_spatial(fields: _Fields) -> list[Spatial]:
         west, south, east, north = bbox
         geometry = {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
                                                          [west, south]]]}
-    uri = _http(fields.text("spatial_uri"))
+    uri = web_url(fields.text("spatial_uri"))
     if not (geometry or label or uri):
         return []
     communes: list[str] = []
@@ -563,15 +564,15 @@ def _distributions(data: dict[str, Any], portal: str, package_id: str, licence: 
 
 def _distribution(resource: dict[str, Any], uri: str | None, page: str | None, licence: str | None,
                   licence_label: str | None) -> Distribution | None:
-    url = _http(text(resource.get("url")))
-    access_url = _http(text(resource.get("access_url"))) or url or page
+    url = web_url(text(resource.get("url")))
+    access_url = web_url(text(resource.get("access_url"))) or url or page
     if access_url is None:
         return None  # neither a link nor an id: nothing a user could reach
     fmt = text(resource.get("format"))
     mimetype = text(resource.get("mimetype"))
     file_type, media_type = vocab.file_format(fmt, media_type=mimetype, url=url)
     service = _service_type(fmt, url)
-    download = _http(text(resource.get("download_url")))
+    download = web_url(text(resource.get("download_url")))
     if download is None and url and service is None and _is_file(resource, fmt, file_type):
         download = url
     restricted = decode(resource.get("restricted"))  # EnviDat: {"level": "public", ...}
@@ -621,7 +622,7 @@ def _access_services(value: Any) -> list[AccessService]:
         endpoints = _urls(item.get("endpoint_url"))
         if endpoints:
             out.append(AccessService(title=text(item.get("title")), endpoint_url=endpoints[0],
-                                     endpoint_description=_http(text(item.get("endpoint_description")))))
+                                     endpoint_description=web_url(text(item.get("endpoint_description")))))
     return out
 
 
@@ -691,7 +692,7 @@ def _strings(value: Any) -> list[str]:
 
 
 def _urls(value: Any) -> list[str]:
-    return [u for u in (_http(v) for v in _strings(value)) if u]
+    return [u for u in (web_url(v) for v in _strings(value)) if u]
 
 
 def _number(value: Any) -> float | None:
@@ -721,18 +722,12 @@ def _hvd_categories(value: Any) -> list[str]:
     ("c_e1da4e07")."""
     out = []
     for item in _strings(value):
-        if _http(item):
+        if web_url(item):
             out.append(item)
         elif re.fullmatch(r"c_[0-9a-f]{8}", item):
             out.append(f"http://data.europa.eu/bna/{item}")
     return _unique(out)
 
-
-def _http(value: str | None) -> str | None:
-    """An absolute http(s) URL or None (CKAN fields hold "", relative paths, or words)."""
-    if value and urlsplit(value.strip()).scheme in ("http", "https") and urlsplit(value.strip()).netloc:
-        return value.strip()
-    return None
 
 
 def _unique(values: Iterable[str]) -> list[str]:

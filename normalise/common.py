@@ -93,6 +93,28 @@ def publisher_from_hint(hint: PublisherHint | None) -> Agent | None:
     return Agent(name=hint.name or f"SIREN {hint.siren}", siren=hint.siren)
 
 
+WEB_SCHEMES = ("http", "https", "ftp", "ftps")
+
+
+def web_url(value: Any) -> str | None:
+    """An absolute web URL (http, https, ftp) with a host, stripped; None for anything else.
+
+    Why: a record's landing page and download links end up as links in the API's JSON, in reusers' pages and in
+    ours; ``javascript:``, ``data:`` and ``vbscript:`` URLs run script when followed, ``file:`` points at the reader's
+    own disk, and relative paths or words are no links at all. Every normaliser's links pass here (see
+    normalise.limits). Browsers drop tabs and newlines inside a scheme (``java\tscript:``): so does urlsplit."""
+    url = text(value)
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an invalid IPv6 host, for one
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+        return None
+    return url
+
+
 def portal_base(url: str) -> str:
     """The portal root of an API URL: everything before ``/api/`` (e.g. https://data.example.fr)."""
     head, sep, _ = url.partition("/api/")

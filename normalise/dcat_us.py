@@ -66,11 +66,16 @@ def normalise_dcat_us(raw: RawRecord, hint: PublisherHint | None = None) -> list
         landing_page=text(data.get("landingPage")),
         identifiers=[identifier] if identifier else [],
         frequency=vocab.frequency(text(data.get("accrualPeriodicity"))),
-        distributions=[d for item in _list(data.get("distribution")) if (d := _distribution(item, licence,
+        distributions=[d for item in _items(data.get("distribution")) if (d := _distribution(item, licence,
                                                                                              licence_label))],
     )
     dataset.gaps = ([] if title else ["dct:title"]) + recommended_gaps(dataset)
     return [dataset]
+
+
+def _items(value: Any) -> list[Any]:
+    """A list as is, one object as a list of one, anything else as nothing (found by fuzzing: a number crashed)."""
+    return value if isinstance(value, list) else [value] if isinstance(value, dict) else []
 
 
 def _strings(value: Any) -> list[str]:
@@ -167,7 +172,3 @@ def _distribution(item: Any, licence: str | None, licence_label: str | None) -> 
         conforms_to=conforms,
     )
 
-
-def _list(value: Any) -> list[Any]:
-    """A JSON list, or nothing: a defect in one element (a number where a list is due) loses that element only."""
-    return value if isinstance(value, list) else []

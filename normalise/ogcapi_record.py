@@ -40,11 +40,11 @@ def normalise_ogcapi_record(raw: RawRecord, hint: PublisherHint | None = None) -
     title = _text(props.get("title"))
     if not title:
         raise NormaliseError("record without a title")
-    keywords = [k for k in (_text(v) for v in props.get("keywords") or []) if k]
+    keywords = [k for k in (_text(v) for v in _list(props.get("keywords"))) if k]
     concepts, theme_words = _themes(props.get("themes"))
-    contacts = [c for c in props.get("contacts") or [] if isinstance(c, dict)]
+    contacts = [c for c in _list(props.get("contacts")) if isinstance(c, dict)]
     licence, licence_label = vocab.licence(props.get("license") or _link_href(feature, "license"))
-    links = [link for link in (_as_link(item) for item in feature.get("links") or [] if isinstance(item, dict))
+    links = [link for link in (_as_link(item) for item in _list(feature.get("links")) if isinstance(item, dict))
              if link]
     common: dict[str, Any] = {
         "id": entry_id(raw.source_id, native_id), "source_id": raw.source_id, "native_id": native_id,
@@ -68,13 +68,13 @@ def normalise_ogcapi_record(raw: RawRecord, hint: PublisherHint | None = None) -
         service.gaps = [name for name, value in (("dct:description", service.description),
                                                  ("dcat:endpointURL", service.endpoint_urls)) if not value]
         return [service]
-    languages = [props.get("language")] + list(props.get("languages") or [])
+    languages = [props.get("language")] + list(_list(props.get("languages")))
     dataset = Dataset(
         **common,
         type="series" if str(props.get("type") or "").lower() == "series" else "dataset",
         languages=list(dict.fromkeys(filter(None, (vocab.language(_code(v)) for v in languages if v)))),
     )
-    formats = [f.get("name") or f.get("mediaType") for f in props.get("formats") or [] if isinstance(f, dict)]
+    formats = [f.get("name") or f.get("mediaType") for f in _list(props.get("formats")) if isinstance(f, dict)]
     dataset.distributions, dataset.landing_page = distributions_from_links(links, [f for f in formats if f], dataset)
     dataset.gaps = recommended_gaps(dataset)
     return [dataset]
@@ -94,11 +94,11 @@ def _themes(themes: Any) -> tuple[list[str], list[str]]:
     """(concept URIs, concept labels or ids without a URI) of the record's themes."""
     uris: list[str] = []
     words: list[str] = []
-    for theme in themes or []:
+    for theme in _list(themes):
         if not isinstance(theme, dict):
             continue
         scheme = str(theme.get("scheme") or "")
-        for concept in theme.get("concepts") or []:
+        for concept in _list(theme.get("concepts")):
             if not isinstance(concept, dict):
                 continue
             url = concept.get("url") or (concept.get("id") if str(concept.get("id", "")).startswith("http") else None)
@@ -111,7 +111,7 @@ def _themes(themes: Any) -> tuple[list[str], list[str]]:
 
 
 def _emails(contact: dict[str, Any]) -> Iterator[str]:
-    for email in contact.get("emails") or []:
+    for email in _list(contact.get("emails")):
         value = email.get("value") if isinstance(email, dict) else email
         if isinstance(value, str) and "@" in value:
             yield value
@@ -121,13 +121,13 @@ def _publisher(contacts: list[dict[str, Any]]) -> Agent | None:
     for role in PUBLISHER_ROLES:
         for contact in contacts:
             name = contact.get("organization") or contact.get("name")
-            if role in (contact.get("roles") or []) and isinstance(name, str) and name:
+            if role in _list(contact.get("roles")) and isinstance(name, str) and name:
                 return Agent(name=name, email=next(_emails(contact), None))
     return None
 
 
 def _contact_points(contacts: list[dict[str, Any]]) -> list[ContactPoint]:
-    chosen = [c for c in contacts if "pointOfContact" in (c.get("roles") or [])] or contacts
+    chosen = [c for c in contacts if "pointOfContact" in _list(c.get("roles"))] or contacts
     out = []
     for contact in chosen:
         name = contact.get("name") or contact.get("organization")
@@ -138,7 +138,7 @@ def _contact_points(contacts: list[dict[str, Any]]) -> list[ContactPoint]:
 
 
 def _link_href(feature: dict[str, Any], rel: str) -> str | None:
-    for link in feature.get("links") or []:
+    for link in _list(feature.get("links")):
         if isinstance(link, dict) and link.get("rel") == rel and isinstance(link.get("href"), str):
             return link["href"]
     return None
@@ -189,3 +189,8 @@ def _temporal(time: Any) -> list[PeriodOfTime]:
     else:
         start = end = vocab.iso_datetime(time.get("date") or time.get("timestamp"))
     return [PeriodOfTime(start=start, end=end)] if start or end else []
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON list, or nothing: a record may put anything where a list is expected (found by fuzzing: ``true``)."""
+    return value if isinstance(value, list) else []

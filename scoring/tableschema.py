@@ -6,11 +6,20 @@ when fixing a file. Each download goes through the one HTTP layer (address guard
 cap and a total timeout of its own, so one request costs at most :data:`MAX_FILES` downloads of :data:`MAX_MB` each
 plus their schemas; frictionless stops at :data:`MAX_ROWS` rows and :data:`MAX_ERRORS` errors. frictionless is
 given the bytes and the schema as data, never a URL: it fetches nothing itself.
+
+Verdicts are kept per file version (:class:`ValidationCache`, one per API process): anyone may ask the API to
+validate, so without it every call downloaded the files again and the API was an amplifier against portals (issue
+13). Within :data:`FRESH_SECONDS` a verdict is given again without any request; after that the file is asked for
+with its validators (ETag, Last-Modified) and a 304 keeps the verdict; only a new version is downloaded again.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +39,8 @@ MAX_FILES = 5  # CSV files per request
 MAX_ROWS = 200_000
 MAX_ERRORS = 100  # kept and returned; frictionless stops there
 TIMEOUT = 60.0  # seconds per download, whole body
+FRESH_SECONDS = 3600.0  # a verdict (or a schema) is given again without asking the portal for this long
+CACHE_SIZE = 2000  # verdicts kept (an entry is a few kilobytes at most: MAX_ERRORS errors)
 
 Status = Literal["valid", "invalid", "not validated"]
 
@@ -52,13 +63,48 @@ class TableValidation:
         return asdict(self)
 
 
+class ValidationCache:
+    """Verdicts and schemas by URL with the time they were checked, and the files' validators for conditional GETs
+    (give :attr:`validators` to :func:`validation_client`). Bounded: the least recently used go first."""
+
+    def __init__(self, fresh_for: float = FRESH_SECONDS, size: int = CACHE_SIZE) -> None:
+        self.fresh_for, self.size = fresh_for, size
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self._items: OrderedDict[tuple[str, ...], tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> tuple[bool, Any] | None:
+        """(fresh, value) of a key, or None when it was never checked."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return time.monotonic() - found[0] < self.fresh_for, found[1]
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                old, _ = self._items.popitem(last=False)
+                self.validators.pop(old[1], None)  # ("verdict", file URL, schema URL) or ("schema", URL)
+
+    def expire_all(self) -> None:
+        """Every entry stale (asked again with its validators next time): after a publisher's fix, and in tests."""
+        with self._lock:
+            self._items = OrderedDict((key, (float("-inf"), value)) for key, (_, value) in self._items.items())
+
+
 def validation_client(settings: HttpSettings | None = None, *, allow_private: bool = False,
-                      contact: str = "moisson@example.org") -> HttpClient:
-    """The HTTP layer with this module's bounds: size cap, one total timeout, no retry."""
+                      contact: str = "moisson@example.org",
+                      validators: MutableMapping[str, tuple[str | None, str | None]] | None = None) -> HttpClient:
+    """The HTTP layer with this module's bounds: size cap, one total timeout, no retry. ``validators``: those of a
+    :class:`ValidationCache`, so that a file already validated is asked for conditionally."""
     base = settings or HttpSettings()
     bounded = base.model_copy(update={"max_response_mb": MAX_MB, "total_timeout": TIMEOUT, "retries": 0,
                                       "timeout": min(base.timeout, TIMEOUT)})
-    return HttpClient(bounded, allow_private=allow_private, contact=contact)
+    return HttpClient(bounded, allow_private=allow_private, contact=contact, validators=validators)
 
 
 def is_csv(dist: Distribution) -> bool:
@@ -106,8 +152,10 @@ def schema_location(ref: SchemaRef) -> tuple[str, str | None, str | None]:
     return ref.url or "?", ref.url, None if ref.url else "the schema is declared without a name or URL"
 
 
-def validate_entry(entry: Dataset | DataService, http: HttpClient) -> list[TableValidation]:
-    """Validate the record's CSV files that declare a Table Schema (at most :data:`MAX_FILES`)."""
+def validate_entry(entry: Dataset | DataService, http: HttpClient,
+                   cache: ValidationCache | None = None) -> list[TableValidation]:
+    """Validate the record's CSV files that declare a Table Schema (at most :data:`MAX_FILES`); with a ``cache``
+    (whose validators ``http`` holds), each file version is downloaded and validated once."""
     out: list[TableValidation] = []
     schemas: dict[str, dict[str, Any] | str] = {}  # schema URL -> descriptor, or why it is unusable
     for n, (dist, ref) in enumerate(targets(entry)):
@@ -123,7 +171,7 @@ def validate_entry(entry: Dataset | DataService, http: HttpClient) -> list[Table
             problem = "the resource has no URL to download"
         if problem is None and schema_url is not None:
             if schema_url not in schemas:
-                schemas[schema_url] = _fetch_schema(http, schema_url)
+                schemas[schema_url] = _fetch_schema(http, schema_url, cache)
             if isinstance(schemas[schema_url], str):
                 problem = str(schemas[schema_url])
         if problem is not None or schema_url is None or url is None:
@@ -131,8 +179,20 @@ def validate_entry(entry: Dataset | DataService, http: HttpClient) -> list[Table
             continue
         descriptor = schemas[schema_url]
         assert isinstance(descriptor, dict)
+        known = cache.get(("verdict", url, schema_url)) if cache is not None else None
+        if known is not None and known[0]:
+            out.append(known[1])
+            continue
         try:
-            data = http.get(url).content
+            response = http.get(url, conditional=cache is not None)  # validators kept for the next time
+            if response.status_code == 304 and known is not None:  # the same version: the same verdict
+                assert cache is not None
+                cache.put(("verdict", url, schema_url), known[1])
+                out.append(known[1])
+                continue
+            if response.status_code == 304:  # validators outlived their verdict: fetch the file itself
+                response = http.get(url)
+            data = response.content
         except ResponseTooLargeError:
             out.append(TableValidation(url, shown, schema_url, "not validated",
                                        f"the file is larger than the {MAX_MB:g} MB validation limit"))
@@ -140,7 +200,10 @@ def validate_entry(entry: Dataset | DataService, http: HttpClient) -> list[Table
         except requests.RequestException as exc:
             out.append(TableValidation(url, shown, schema_url, "not validated", f"cannot download the file: {exc}"))
             continue
-        out.append(validate_table(data, descriptor, url=url, schema=shown, schema_url=schema_url))
+        verdict = validate_table(data, descriptor, url=url, schema=shown, schema_url=schema_url)
+        if cache is not None:
+            cache.put(("verdict", url, schema_url), verdict)
+        out.append(verdict)
     return out
 
 
@@ -176,12 +239,28 @@ def validate_table(data: bytes, descriptor: dict[str, Any], *, url: str | None =
                            errors, truncated)
 
 
-def _fetch_schema(http: HttpClient, url: str) -> dict[str, Any] | str:
-    """The schema descriptor, or why it cannot be used."""
+def _fetch_schema(http: HttpClient, url: str, cache: ValidationCache | None = None) -> dict[str, Any] | str:
+    """The schema descriptor, or why it cannot be used (kept in the cache when one is given)."""
+    known = cache.get(("schema", url)) if cache is not None else None
+    if known is not None and known[0]:
+        return known[1]
     try:
-        body = http.get(url).content
+        response = http.get(url, conditional=cache is not None)
+        if response.status_code == 304 and known is not None:
+            assert cache is not None
+            cache.put(("schema", url), known[1])
+            return known[1]
+        if response.status_code == 304:
+            response = http.get(url)
     except requests.RequestException as exc:
         return f"cannot download the schema: {exc}"
+    descriptor = _read_schema(response.content)
+    if cache is not None:
+        cache.put(("schema", url), descriptor)
+    return descriptor
+
+
+def _read_schema(body: bytes) -> dict[str, Any] | str:
     try:
         descriptor = orjson.loads(body)
     except orjson.JSONDecodeError:

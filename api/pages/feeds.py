@@ -17,7 +17,8 @@ from fastapi.responses import Response, StreamingResponse
 from api.pages.render import render
 from api.pages.search import hit_view, source_names
 from api.pages.search_state import BadSearch, SearchState
-from api.routes.deps import IndexDep, StoreDep, public_base
+from api.routes.deps import IndexDep, StoreDep, public_base, public_search
+from index.search import SearchBusyError, SearchTimeoutError
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +51,9 @@ def search_feed(request: Request, store: StoreDep, index: IndexDep) -> Response:
         return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
     state = SearchState(q=state.q, filters=state.filters, bbox=state.bbox, sort="-modified")
     try:
-        result = index.search(state.query(page_size=FEED_ENTRIES, facet_size=0))
+        result = public_search(request, index, state.query(page_size=FEED_ENTRIES, facet_size=0))
+    except (SearchBusyError, SearchTimeoutError) as exc:
+        return Response(str(exc), status_code=503, headers={"Retry-After": "2"}, media_type="text/plain; charset=utf-8")
     except ValueError as exc:
         return Response(getattr(exc, "french", None) or str(exc), status_code=400,
                         media_type="text/plain; charset=utf-8")

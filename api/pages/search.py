@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.pages import labels, maps
 from api.pages.render import page
 from api.pages.search_state import SORTS, BadSearch, SearchState, bbox_text, parse_bbox
-from api.routes.deps import IndexDep, StoreDep
-from index.search import SearchIndex, SearchResult
+from api.routes.deps import IndexDep, StoreDep, public_search
+from index.search import SearchBusyError, SearchIndex, SearchResult, SearchTimeoutError
 from index.store import Store
 
 router = APIRouter(include_in_schema=False)
@@ -148,7 +148,11 @@ def search_page(request: Request, store: StoreDep, index: IndexDep) -> Response:
     label = labels.FacetLabels(names)
     error = None
     try:
-        result = index.search(state.query())
+        result = public_search(request, index, state.query())
+    except (SearchBusyError, SearchTimeoutError):
+        return page("error.html", status_code=503, headers={"Retry-After": "2"}, heading="Recherche trop chargée",
+                    message="Trop de recherches lourdes sont en cours : réessayez dans quelques secondes, ou "
+                            "retirez des filtres.")
     except ValueError as exc:  # a query over a limit of the query language, an unknown value
         error = getattr(exc, "french", None) or f"Cette recherche ne peut pas être faite : {exc}"
         result = SearchResult(total=0, hits=[], facets={})
@@ -165,7 +169,8 @@ def search_page(request: Request, store: StoreDep, index: IndexDep) -> Response:
     landing = request.url.path == "/" and state.empty
     api_query = state.url("/api/datasets")
     return page(
-        "search.html", state=state, total=result.total, hits=[hit_view(h, names) for h in result.hits],
+        "search.html", status_code=400 if error else 200, state=state, total=result.total,
+        hits=[hit_view(h, names) for h in result.hits],
         facets=facet_views(state, result, label), facets_exact=result.facets_exact, active=active,
         sorts=SORTS, first=(state.page - 1) * 20 + 1, pages=page_links(state, result.total, 20),
         suggestions=suggestions, relaxed=relaxed, error=error, landing=landing,

@@ -22,6 +22,7 @@ from normalise.model import DataService, Dataset, entry_from_json
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
+MAX_PAGE = 1_000_000_000  # (page - 1) x page_size stays far within SQLite's 64-bit integers (issue 13)
 CatalogFormat = Literal["jsonld", "json-ld", "ttl", "turtle", "rdf", "rdfxml", "xml", "nt", "ntriples"]
 _OFFERED = [*RDF_MEDIA_TYPES.values(), "application/json"]  # JSON-LD first: the default; plain JSON gets JSON-LD
 
@@ -69,8 +70,9 @@ def catalog(
     page_size: Annotated[int, Query(ge=1, le=1000, description="records per page")] = 100,
     after: Annotated[str | None, Query(description="cursor: the last record id of the previous page (what the "
                                                    "next links carry; constant cost at any depth)")] = None,
-    page: Annotated[int | None, Query(ge=1, description="1-based page number, instead of a cursor (cost grows "
-                                                        "with the depth: prefer the next links)")] = None,
+    page: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="1-based page number, instead of a cursor "
+                                                                  "(cost grows with the depth: prefer the next "
+                                                                  "links)")] = None,
     format: Annotated[CatalogFormat | None, Query(description="overrides the Accept header")] = None,
 ) -> Response:
     media = choose_media(request, format, _OFFERED)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.routes.deps import (
     JSON,
@@ -16,16 +15,23 @@ from api.routes.deps import (
     StoreDep,
     choose_media,
     public_base,
+    public_search,
     rdf_format,
     respond,
 )
-from api.routes.models import RecordResponse, SearchResponse
-from index.search import FACETS, SearchQuery, SortKey
+from api.routes.models import Problem, RecordResponse, SearchResponse
+from index.query import QueryError
+from index.search import (
+    FACETS,
+    SearchBusyError,
+    SearchQuery,
+    SearchTimeoutError,
+    SortKey,
+    parse_bbox,
+)
 from normalise import rdf
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
-
-MAX_DEPTH = 10_000  # page x page_size: deeper paging costs the engine more and more; /api/catalog walks everything
 
 FormatParam = Literal["json", "jsonld", "json-ld", "ttl", "turtle", "rdf", "rdfxml", "xml", "nt", "ntriples"]
 
@@ -33,28 +39,14 @@ FormatParam = Literal["json", "jsonld", "json-ld", "ttl", "turtle", "rdf", "rdfx
 class _SearchBase(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt filter is an error, not a silently ignored parameter
 
-    q: str = Field("", description="full text, French-aware (accents folded, stemming); \"phrases\" and -exclusions")
+    q: str = Field("", description="full text, French-aware (accents folded, stemming): words (all required), "
+                                  "\"phrases\", -exclusions, OR, (groups), titre:/description:/motcle:/editeur:word")
     page: int = Field(1, ge=1, description="1-based page number")
     page_size: int = Field(20, ge=0, le=100, description="hits per page (0: facet counts only)")
     sort: SortKey = Field("relevance", description="relevance (newest first without words), modified (oldest "
                                                    "first), -modified, title, quality, -quality, popularity")
     bbox: str | None = Field(None, description="west,south,east,north in WGS84 degrees: records whose extent "
                                                "intersects this box", examples=["4.7,45.6,5.0,45.9"])
-
-    @field_validator("bbox")
-    @classmethod
-    def _bbox(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        parse_bbox(value)
-        return value
-
-    @model_validator(mode="after")
-    def _depth(self) -> _SearchBase:
-        if self.page * self.page_size > MAX_DEPTH:
-            raise ValueError(f"page x page_size may not exceed {MAX_DEPTH}: narrow the search with filters, or walk "
-                             "the whole aggregate with /api/catalog")
-        return self
 
 
 SearchParams = create_model(  # type: ignore[call-overload]
@@ -69,35 +61,28 @@ SearchParams = create_model(  # type: ignore[call-overload]
 )
 
 
-def parse_bbox(value: str) -> tuple[float, float, float, float]:
-    """"w,s,e,n" as four finite floats in WGS84 bounds, west <= east and south <= north."""
-    parts = [p.strip() for p in value.split(",")]
-    if len(parts) != 4:
-        raise ValueError("bbox takes four numbers: west,south,east,north")
-    try:
-        west, south, east, north = (float(p) for p in parts)
-    except ValueError:
-        raise ValueError("bbox takes four numbers: west,south,east,north") from None
-    if not all(math.isfinite(v) for v in (west, south, east, north)):
-        raise ValueError("bbox numbers must be finite")
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
-        raise ValueError("bbox is in WGS84 degrees: longitudes within [-180, 180], latitudes within [-90, 90]")
-    if west > east or south > north:
-        raise ValueError("bbox must have west <= east and south <= north")
-    return west, south, east, north
-
-
-@router.get("", response_model=SearchResponse, summary="Search datasets, with facet counts")
+@router.get("", response_model=SearchResponse, summary="Search datasets, with facet counts",
+            responses={400: {"model": Problem, "description": "the search is over a limit: words, nesting, "
+                                                                   "filter values, page depth, or a bad bbox"},
+                       429: {"model": Problem, "description": "too many heavy searches from this client"},
+                       503: {"model": Problem, "description": "a heavy search found no free slot, or the search "
+                                                              "passed its deadline: retry after Retry-After"}})
 def search_datasets(request: Request, params: Annotated[SearchParams, Query()], index: IndexDep) -> dict[str, Any]:
     """Full-text search over every harvested record, with filters on facets (values of one facet are OR-ed,
-    facets AND-ed) and an optional bounding box. Facet counts follow the query and the other facets' filters."""
+    facets AND-ed) and an optional bounding box. Facet counts follow the query and the other facets' filters.
+
+    Limits (a 400 says which): 1,000 characters and 32 words of text, 4 levels of parentheses, 20 values per
+    facet and 50 in all, page x page_size up to 10,000."""
     filters = {name: values for name in FACETS if (values := [v for v in getattr(params, f"f_{name}") if v.strip()])}
-    query = SearchQuery(q=params.q, filters=filters, page=params.page, page_size=params.page_size, sort=params.sort,
-                        bbox=parse_bbox(params.bbox) if params.bbox else None)
     try:
-        result = index.search(query)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        query = SearchQuery(q=params.q, filters=filters, page=params.page, page_size=params.page_size,
+                            sort=params.sort, bbox=parse_bbox(params.bbox) if params.bbox and params.bbox.strip()
+                            else None)
+        result = public_search(request, index, query)
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
+    except (SearchBusyError, SearchTimeoutError) as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
     base = public_base(request)
     hits = [{**hit, "url": f"{base}/api/datasets/{hit.get('id')}"} for hit in result.hits]
     return {

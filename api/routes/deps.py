@@ -13,11 +13,16 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
 
+from api.ratelimit import limit
 from index import open_index
-from index.search import SearchIndex
+from index.search import SearchIndex, SearchQuery, SearchResult, check_query, is_heavy
 from index.store import Store
 
 _index_lock = threading.Lock()
+
+# SQLite integers are 64-bit: a larger one in a path or a query raised OverflowError, answered with a 500 (issue 13).
+# Every integer that reaches SQL is bounded by this (or less) in its route's declaration.
+SQL_INT_MAX = 2**63 - 1
 
 
 def get_store(request: Request) -> Store:
@@ -33,6 +38,18 @@ def get_index(request: Request) -> SearchIndex:
 
 StoreDep = Annotated[Store, Depends(get_store)]
 IndexDep = Annotated[SearchIndex, Depends(get_index)]
+
+
+def public_search(request: Request, index: SearchIndex, query: SearchQuery) -> SearchResult:
+    """A search asked by the public (the API's /api/datasets, the search page, the Atom feed): one path, so that
+    every door has the same protections (issue 13). Over a limit: QueryError (the caller's 400, in its language);
+    a heavy search counts against its client's rate limit (429) and waits for one of the heavy-search slots within
+    the deadline (SearchBusyError or SearchTimeoutError: the caller's 503)."""
+    check_query(query)
+    if is_heavy(query):
+        limit(request, "search")
+    with request.app.state.search_gate.admit(query):
+        return index.search(query)
 
 
 def public_base(request: Request) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.routes.deps import StoreDep
+from api.routes.deps import SQL_INT_MAX, StoreDep
 from index.store import Store
 
 router = APIRouter(prefix="/api/datasets", tags=["history"])
@@ -72,9 +72,9 @@ def get_history(record_id: str, store: StoreDep) -> dict[str, Any]:
 @router.get("/{record_id}/diff", response_model=Diff, summary="What changed between two versions of a record",
             responses={404: {"description": "no record with this id, or no such version"}})
 def get_diff(record_id: str, store: StoreDep,
-             from_: Annotated[int | None, Query(alias="from", ge=1, description="default: the version before `to`")]
-             = None,
-             to: Annotated[int | None, Query(ge=1, description="default: the latest version")] = None,
+             from_: Annotated[int | None, Query(alias="from", ge=1, le=SQL_INT_MAX,
+                                                description="default: the version before `to`")] = None,
+             to: Annotated[int | None, Query(ge=1, le=SQL_INT_MAX, description="default: the latest version")] = None,
              ) -> dict[str, Any]:
     """A field-level diff: the paths added, removed and changed from version ``from`` to version ``to`` (either
     order; the same version twice gives no change). Download and view counters are not part of a version."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from api import ratelimit
 from api.routes.deps import StoreDep
 from index import obligations, registry_baseline
 from index.publishers import OverrideError
@@ -30,8 +31,10 @@ def _monitor(store: Any) -> obligations.Monitor:
 
 
 @router.get("/api/obligations", summary="Bodies under the open-data obligation and whether they publish",
-            response_model=None)
+            response_model=None, responses={200: {"content": {"application/json": {}, "text/csv": {}}},
+                                            429: {"description": "too many CSV exports from this client"}})
 def list_obligations(
+    request: Request,
     store: StoreDep,
     region: Annotated[str | None, Query(description="INSEE région code, e.g. 84")] = None,
     departement: Annotated[str | None, Query(description="INSEE département code, e.g. 69")] = None,
@@ -52,6 +55,7 @@ def list_obligations(
     bodies = monitor.filtered(region=region, departement=departement, type=type, status=status)
     bodies = registry_baseline.filtered(bodies, comparison)
     if format == "csv":
+        ratelimit.limit(request, "export")
         return Response(obligations.to_csv(bodies), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=obligations.csv"})
     return {"computed_at": monitor.computed_at, "total": len(bodies), "offset": offset, "limit": limit,

@@ -20,6 +20,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.pages.reports import all_quality_page, dataset_quality_page, quality_report_page
+from api.ratelimit import limit
 from api.routes.deps import JSON, StoreDep, negotiate
 from index.quality import QualityReport, ensure_schema, quality_of, report, score_and_store
 from index.store import Store
@@ -59,6 +60,7 @@ def dataset_quality(request: Request, record_id: str, store: StoreDep,
     missed, what to change; the SHACL violations in plain words; the French checks; each link's last verdict."""
     detail = quality_of(store, record_id) or _score_now(store, record_id)
     if validate:
+        limit(request, "validate")
         detail["schema_validation"] = _validate_schemas(request, store, record_id)
     if _wants_html(request, format):
         return dataset_quality_page(detail)
@@ -178,11 +180,13 @@ def _validate_schemas(request: Request, store: Store, record_id: str) -> list[di
     assert found is not None
     config = _config(request)
     settings = config.settings if config is not None else None
+    cache = request.app.state.validations
     http = validation_client(settings.http if settings else None,
                              allow_private=bool(settings and settings.allow_private_networks),
-                             contact=settings.contact if settings else "moisson@example.org")
+                             contact=settings.contact if settings else "moisson@example.org",
+                             validators=cache.validators)
     try:
-        return [v.as_dict() for v in validate_entry(found[0], http)]
+        return [v.as_dict() for v in validate_entry(found[0], http, cache)]
     finally:
         http.close()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
-from api.routes.deps import StoreDep
+from api.routes.deps import SQL_INT_MAX, StoreDep
 from api.routes.models import JobDetail, JobSummary, SourceDetail, SourceSummary
 from index.store import Store
 
@@ -59,7 +59,7 @@ def source_jobs(source_id: str, store: StoreDep,
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, summary="One job, with its per-record errors",
             responses={404: {"description": "no such job"}})
-def get_job(job_id: int, store: StoreDep) -> dict[str, Any]:
+def get_job(job_id: Annotated[int, Path(ge=1, le=SQL_INT_MAX)], store: StoreDep) -> dict[str, Any]:
     """A harvest job with every record (or page) it could not harvest and why, and its HTTP retries."""
     job = store.job(job_id)
     if job is None:

@@ -6,16 +6,17 @@ The figures are :mod:`index.stats` (deltas between dated counter samples, resets
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api import ratelimit
 from api.routes.deps import StoreDep
 from index import stats
+from kernel.spreadsheet import csv_text
 
 router = APIRouter(tags=["statistics"])
 
@@ -24,16 +25,16 @@ Granularity = Literal["day", "week", "month", "year"]
 DateQ = Annotated[str | None, Query(description="ISO date or date-time; the period is [start, end)",
                                     pattern=r"^\d{4}-\d{2}-\d{2}")]
 PARQUET = "application/vnd.apache.parquet"
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {  # what format=csv|parquet answers (and its rate limit)
+    200: {"content": {"application/json": {}, "text/csv": {}, PARQUET: {}}},
+    429: {"description": "too many exports from this client: retry after Retry-After seconds"},
+}
 
 
 def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, name: str) -> Response:
     """Rows as CSV or Parquet (typed columns: strings and integers)."""
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+        return Response(csv_text(rows, columns), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -46,8 +47,9 @@ def _table_response(rows: list[dict[str, Any]], columns: list[str], fmt: str, na
 
 
 @router.get("/api/stats/downloads", summary="Downloads by dimension and over time, across every portal",
-            response_model=None)
+            response_model=None, responses=EXPORT_RESPONSES)
 def downloads(
+    request: Request,
     store: StoreDep,
     by: Annotated[By, Query(description="national, or one value per source, publisher, theme, département, région, "
                                         "schema")] = "national",
@@ -64,6 +66,8 @@ def downloads(
     of ``by``, and the trend per period. The first sample of a counter is a baseline (not in any period); a counter
     that went down was reset (its new value counts). Parts of ``source`` and ``publisher`` add up to ``national``;
     a record with several themes/places/schemas counts under each."""
+    if format != "json":
+        ratelimit.limit(request, "export")
     aggregates = stats.aggregate(store, by, metric=metric, start=start, end=end, limit=limit)
     points = stats.trend(store, granularity=granularity, metric=metric, by=by, key=key, start=start, end=end)
     if format != "json":
@@ -77,11 +81,14 @@ def downloads(
             "aggregates": [asdict(a) for a in aggregates], "trend": [asdict(p) for p in points]}
 
 
-@router.get("/api/stats/top", summary="The most downloaded datasets over a period", response_model=None)
-def top(store: StoreDep, start: DateQ = None, end: DateQ = None,
+@router.get("/api/stats/top", summary="The most downloaded datasets over a period", response_model=None,
+            responses=EXPORT_RESPONSES)
+def top(request: Request, store: StoreDep, start: DateQ = None, end: DateQ = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 10,
         metric: Annotated[str, Query(pattern=r"^\w+$")] = "downloads",
         format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json") -> list[dict[str, Any]] | Response:
+    if format != "json":
+        ratelimit.limit(request, "export")
     items = [asdict(t) for t in stats.top_datasets(store, start=start, end=end, limit=limit, metric=metric)]
     if format != "json":
         return _table_response(items, ["id", "title", "publisher", "source", "downloads"], format, f"top-{metric}")

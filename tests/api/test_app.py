@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +15,7 @@ from rdflib.namespace import DCTERMS, RDF
 
 from api.app import create_app
 from index import close_indexes, sync_index
+from index.search import FACETS
 from index.store import JobCounts, Store
 from kernel.config import SourceConfig
 from kernel.records import RecordError
@@ -155,12 +156,8 @@ def test_bbox_sort_and_paging(api: tuple[TestClient, Store, dict[str, int]]) -> 
 
 
 @pytest.mark.parametrize(("params", "words"), [
-    ({"bbox": "1,2,3"}, "four numbers"),
-    ({"bbox": "5,45,4,46"}, "west <= east"),
-    ({"bbox": "0,95,1,96"}, "WGS84"),
     ({"page_size": "500"}, "less than or equal to 100"),
     ({"page": "0"}, "greater than or equal to 1"),
-    ({"page": "200", "page_size": "100"}, "may not exceed"),
     ({"sort": "random"}, "relevance"),
     ({"themes": "ENVI"}, "Extra inputs are not permitted"),
 ])
@@ -170,6 +167,66 @@ def test_bad_parameters_are_clear_422s(api: tuple[TestClient, Store, dict[str, i
     response = client.get("/api/datasets", params=params)
     assert response.status_code == 422
     assert words in response.text
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    ({"bbox": "1,2,3"}, "four numbers"),
+    ({"bbox": "5,45,4,46"}, "west <= east"),
+    ({"bbox": "0,95,1,96"}, "WGS84"),
+    ({"bbox": "nan,1,2,3"}, "finite"),
+    ({"page": "200", "page_size": "100"}, "may not exceed"),
+    ({"page": "9223372036854775807"}, "may not exceed"),
+    ({"page": str(10**40), "page_size": "0"}, "may not exceed"),
+    ({"q": "(" * 3000 + "a" + ")" * 3000}, "at most 1000"),
+    ({"q": "(" * 10 + "a" + ")" * 10}, "nested more than"),
+    ({"q": " ".join(f"w{i}" for i in range(40))}, "at most 32"),
+    ({"theme": [f"T{i}" for i in range(21)]}, "at most 20 values per facet"),
+    ({"theme": "x" * 201}, "over 200 characters"),
+])
+def test_searches_over_a_limit_are_clear_400s(api: tuple[TestClient, Store, dict[str, int]], params: dict[str, str],
+                                              words: str) -> None:
+    """Finding 1 through the API (the process used to die) and the search limits (issue 13): a 400 saying which."""
+    client, _, _ = api
+    response = client.get("/api/datasets", params=params)
+    assert response.status_code == 400, response.text
+    assert words in response.json()["detail"]
+
+
+def test_the_66_kb_many_filters_request_is_refused_at_once(api: tuple[TestClient, Store, dict[str, int]]) -> None:
+    """Finding 2: hundreds of values for each of the 11 facets (a 66 KB URL) took 10 s of engine time; it is now
+    refused before anything parses it (414), and a shorter one over the filter limits before the engine sees it
+    (400). How plain searches fare beside such requests is a bench line (bench/search_load.py)."""
+    client, _, _ = api
+    params = [(name, f"{name}-value-{i:04d}") for name in FACETS for i in range(200)]
+    assert len(urlencode(params)) > 50_000
+    response = client.get("/api/datasets", params=params)
+    assert response.status_code == 414 and "over 32768 bytes" in response.json()["detail"]
+    response = client.get("/api/datasets", params=params[:300])
+    assert response.status_code == 400 and "values per facet" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", [
+    "/api/jobs/9223372036854775808", "/api/jobs/-9223372036854775809", f"/api/jobs/{10**30}",
+    "/api/catalog?page=9223372036854775807", "/api/catalog?page=9223372036854775807&page_size=1000",
+"/api/datasets/lyon.0000000000000000/diff?from=9223372036854775808",
+    "/search?page=9223372036854775808",
+])
+def test_huge_integers_are_refused_not_a_500(api: tuple[TestClient, Store, dict[str, int]], path: str) -> None:
+    """Finding 3: SQLite raised OverflowError on integers beyond 64 bits, which the API answered with a 500."""
+    client, _, _ = api
+    client.raise_server_exceptions = False
+    try:
+        response = client.get(path)
+    finally:
+        client.raise_server_exceptions = True
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+
+
+def test_search_page_over_a_limit_says_so_in_french(api: tuple[TestClient, Store, dict[str, int]]) -> None:
+    client, _, _ = api
+    response = client.get("/search", params={"q": "(" * 400 + "eau" + ")" * 400})
+    assert response.status_code == 400
+    assert "imbrique plus de 4 niveaux de parenthèses" in response.text and "<form" in response.text
 
 
 # -- one record ---------------------------------------------------------------------------------------------------

@@ -73,3 +73,19 @@ def test_unknown_source_is_a_clear_error(tmp_path: Path) -> None:
     config = _config(tmp_path, [{"id": "a", "type": "dcat", "url": "http://127.0.0.1:9/x.ttl"}])
     result = _run(tmp_path, config, "harvest", "nope")
     assert result.exit_code == 2 and "unknown source 'nope'" in result.output
+
+
+def test_search_over_a_limit_is_one_clear_line(tmp_path: Path) -> None:
+    """Finding 1 through `moisson search` (issue 13): 3,000 nested parentheses segfaulted the command. Run as a
+    child process, as a person runs it (a segfault would have killed pytest): now one line says why, exit code 2."""
+    import subprocess
+    import sys
+
+    config = _config(tmp_path, [])
+    for query, words in (("(" * 3000 + "a" + ")" * 3000, "at most 1000"), ("(" * 400 + "a" + ")" * 400, "nested")):
+        child = subprocess.run([sys.executable, "-c", "from api.cli import app; app()", "--config", str(config),
+                                "--db", str(tmp_path / "m.db"), "search", query],
+                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert child.returncode == 2, (child.returncode, child.stderr[-1500:])
+        assert "search refused" in child.stderr and words in child.stderr
+        assert "Traceback" not in child.stderr

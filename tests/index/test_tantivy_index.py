@@ -414,3 +414,72 @@ def test_suggestions_respell_from_the_indexed_words(filled: TantivyIndex) -> Non
     assert filled.suggest(SearchQuery(q="xyz")) == []
     assert filled.suggest(SearchQuery(q="qwertyuiop")) == []
     assert filled.suggest(SearchQuery(q="(" * 5 + "tarnsport")) == []  # deeper than the query language allows
+
+
+# -- hostile queries (issue 13) -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("depth", "kind"), [(3000, "too_long"), (400, "too_deep")])
+def test_deeply_nested_parentheses_do_not_kill_the_process(tmp_path: Path, depth: int, kind: str) -> None:
+    """Finding 1: 3,000 nested parentheses (a 6 KB URL) segfaulted the process inside tantivy's query parser. Run in
+    a child process: before the fix the child died of SIGSEGV (return code -11), which would have killed pytest.
+    Now the text is refused before any engine sees it: over the length limit, or (shorter) over the nesting one."""
+    script = textwrap.dedent(f"""
+        from index.query import QueryError
+        from index.search import SearchQuery
+        from index.tantivy_index import TantivyIndex
+        index = TantivyIndex({str(tmp_path / "index")!r}, lock_wait=0)
+        try:
+            index.search(SearchQuery(q="(" * {depth} + "a" + ")" * {depth}))
+            print("answered")
+        except QueryError as exc:
+            print("refused", exc.kind)
+    """)
+    child = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
+    assert child.stdout.strip() == f"refused {kind}"
+
+
+def test_the_query_language_is_searched_as_its_tree_says(filled: TantivyIndex) -> None:
+    """Built from index.query's tree (never from the raw text): OR, exclusions, groups, phrases, fields."""
+    assert set(_ids(filled, q="énergie OR arbres")) == {"paris.2", "lyon.5"}
+    assert set(_ids(filled, q="-transport")) == {"paris.2", "lyon.4", "lyon.5"}  # exclusions only: all but those
+    assert _ids(filled, q="transport -bus") == ["paris.3"]
+    assert set(_ids(filled, q="(énergie OR arbres) -alignement")) == {"paris.2"}
+    assert set(_ids(filled, q="eau OR -transport")) == {"paris.3", "paris.2", "lyon.4", "lyon.5"}
+    assert _ids(filled, q='"qualité de l\'eau"') == ["paris.3"]
+    assert _ids(filled, q='"qualité eau"') == []  # the stop words keep their place in a phrase
+    assert _ids(filled, q="titre:eau") == ["paris.3"] and _ids(filled, q="titre:bus") == []
+    assert _ids(filled, q="motcle:bus") == ["lyon.1"]
+
+
+def test_heavy_searches_wait_their_turn_within_the_deadline(filled: TantivyIndex) -> None:
+    """Searches with many filter values take one slot at a time; one that finds no free slot by the deadline is
+    refused (SearchBusyError: the API's 503), while plain searches never wait for a slot."""
+    import threading
+
+    from index.search import HEAVY_FILTER_VALUES, SearchBusyError, SearchGate
+
+    gate = SearchGate(slots=1, deadline=0.2)
+    heavy = SearchQuery(filters={"keyword": [f"k{i}" for i in range(HEAVY_FILTER_VALUES + 1)]})
+    plain = SearchQuery(q="transport", filters={"theme": ["TRAN"]})
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_slot() -> None:
+        with gate.admit(heavy):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_slot)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(SearchBusyError, match="one at a time"), gate.admit(heavy):
+            pass
+        with gate.admit(plain):
+            assert _ids(filled, q="transport", filters={"theme": ["TRAN"]}) == ["lyon.1"]
+    finally:
+        release.set()
+        holder.join()
+    with gate.admit(heavy):  # free again
+        assert filled.search(heavy).total == 0

@@ -256,6 +256,49 @@ def test_a_redirect_from_a_public_host_into_loopback_is_refused(server: PortalSe
     assert [hit.status for hit in server.hits] == [302]  # the public hop was made, the loopback one was not
 
 
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_refused(server: PortalServer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 6 (issue 13), DNS rebinding: the guard resolved the name, then the connection resolved it again; a
+    name answering a public address first and 127.0.0.1 next reached loopback. The resolver below (the system's,
+    replaced: not our code) answers that way; the connection now checks the address it connects to. The public
+    address is only ever answered to the first lookup, the guard's, so nothing connects to it."""
+    url = server.mount("/secret", scripted(Response(200, b"secret")))
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    real_getaddrinfo = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding_dns(host: str, *args: object, **kwargs: object) -> list:
+        if host == "rebind.example":
+            address = "93.184.215.14" if not answers else "127.0.0.1"
+            answers.append(address)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(http_module.socket, "getaddrinfo", rebinding_dns)
+    http = HttpClient(HttpSettings(retries=2, backoff=0.01), allow_private=False)
+    with pytest.raises(BlockedAddressError, match="rebind.example resolves to 127.0.0.1"):
+        http.get(f"http://rebind.example:{port}/secret/")
+    assert answers[:2] == ["93.184.215.14", "127.0.0.1"]
+    assert server.hits == []  # loopback never reached
+    assert len(answers) == 2  # refused at once, not retried
+
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "10.1.2.3", "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fc00::1", "224.0.0.1",
+    "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:8.8.8.8", "64:ff9b::7f00:1", "64:ff9b::808:808", "64:ff9b:1::1",
+    "2002:7f00:1::1", "2002:808:808::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "ff02::1",
+])
+def test_every_non_public_form_is_refused(address: str) -> None:
+    """Finding 6 (issue 13): ::127.0.0.1 and 64:ff9b::7f00:1 counted as global for Python's ipaddress; every form
+    that embeds or translates to IPv4 (compatible, mapped, NAT64, 6to4, Teredo) is refused outright."""
+    assert not http_module.is_public(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111", "2a00:1450:4007::64"])
+def test_public_addresses_pass(address: str) -> None:
+    assert http_module.is_public(address)
+
+
 # -- conditional GET ----------------------------------------------------------------------------------------------
 
 

@@ -131,3 +131,8 @@ def test_no_element_of_a_real_dataset_crashes_the_normaliser_or_loses_the_record
     for dataset in catalog["dataset"][:3]:
         problems += crashes(dataset, lambda d: normalise_dcat_us(raw(d))[0], lambda path: False)
     assert problems == [], problems[:10]
+def test_a_distribution_that_is_not_a_list_or_object_is_no_distribution() -> None:
+    """Found by the fuzzing of issue 13: "distribution": 1 raised TypeError instead of being ignored."""
+    for value in (1, "x", None, {"downloadURL": "https://example.fr/a.csv"}):
+        (entry,) = normalise_dcat_us(raw({"identifier": "x", "title": "t", "distribution": value}))
+        assert len(entry.distributions) == (1 if isinstance(value, dict) else 0)

@@ -46,3 +46,12 @@ def test_not_a_record() -> None:
         normalise_ogcapi_record(_raw({"id": "a"}))
     with pytest.raises(NormaliseError, match="without a title"):
         normalise_ogcapi_record(_raw({"id": "a", "properties": {"title": " "}}))
+
+
+def test_anything_where_a_list_is_expected_is_no_list() -> None:
+    """Found by the fuzzing of issue 13: ``true`` for keywords, themes, contacts, formats or links raised TypeError."""
+    for key in ("keywords", "themes", "contacts", "formats", "languages"):
+        feature = {"id": "x", "properties": {"title": "t", key: True}, "links": True}
+        (entry,) = normalise_ogcapi_record(RawRecord(source_id="rec", native_id="x", url="http://127.0.0.1/",
+                                                     profile="ogcapi-record", content=orjson.dumps(feature)))
+        assert entry.title == "t"

@@ -140,3 +140,18 @@ def test_hint_gaps_and_errors() -> None:
         one({"@type": "WebPage", "name": "x"})
     with pytest.raises(NormaliseError, match="no name"):
         one({"@type": "Dataset", "description": "sans nom"})
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.domain)", " JavaScript:alert(1)", "java\tscript:alert(1)",
+                                 "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd"])
+def test_script_urls_never_reach_a_record(url: str) -> None:
+    """Finding 8 (issue 13): schema.org records kept javascript: URLs in landing_page, access_url and download_url,
+    which the JSON API served as they were (the CKAN normaliser dropped them; now every normaliser does, one way)."""
+    entry = one({"@type": "Dataset", "name": "Piège", "url": url, "publisher": {"@type": "Organization",
+                                                                                "name": "X", "url": url},
+                 "distribution": [{"@type": "DataDownload", "contentUrl": url, "url": url, "encodingFormat": "CSV"}]})
+    assert entry.landing_page != url.strip() and not (entry.landing_page or "").lower().startswith(
+        ("javascript", "data", "vbscript", "file"))
+    links = [entry.landing_page, entry.publisher.homepage if entry.publisher else None]
+    links += [u for d in entry.distributions for u in (d.access_url, d.download_url)]
+    assert all(link is None or link.startswith(("http://", "https://")) for link in links), links

@@ -182,3 +182,27 @@ def test_incremental_harvest_fetches_only_what_changed(store: Store, server: Por
     (search,) = [c.params for c in portal.calls if c.action == "package_search"]
     assert search["fq"].startswith("metadata_modified:[") and search["fq"].endswith("Z TO *]")
     assert store.count(source_id=SOURCE) == 23
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_a_record_nested_too_deep_fails_alone(store: Store, server: PortalServer, portal: CkanPortal,
+                                              depth: int) -> None:
+    """Finding 4 (issue 13): a CKAN package whose extras nested 500 lists deep failed the whole job (orjson's
+    "Recursion limit reached" when its record was written), and 100,000 deep its whole page (RecursionError while
+    decoding); the records after it were never harvested. Now that record alone fails, with the reason."""
+    portal.inject({"id": "deep-package", "name": "deep", "title": "Deep", "extras": "@@DEEP@@",
+                   "metadata_modified": "2025-01-01T00:00:00"}, position=5)
+
+    def hostile(request: Any) -> Any:  # the portal's own answer, with the nesting written into it as raw JSON
+        response = portal(request)
+        response.body = response.body.replace(b'"@@DEEP@@"', b"[" * depth + b"]" * depth)
+        return response
+
+    result = harvest(store, server.mount("/ckan", hostile))
+    assert result.status == "partial", result.error
+    assert (result.counts.new, result.counts.failed) == (23, 1)
+    job = store.job(result.job_id)
+    assert job is not None
+    (error,) = job["errors"]
+    assert error["native_id"] == "deep-package" and "nested" in error["reason"], error
+    assert store.count(source_id=SOURCE) == 23

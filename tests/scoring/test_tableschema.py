@@ -146,3 +146,35 @@ def test_cli_validate_schema(server: PortalServer, tmp_path: Path) -> None:
     assert "valid" in result.output and "invalid" in result.output and "hauteur_m" in result.output
     missing = CliRunner().invoke(cli_app, ["--config", str(config), "--db", str(db), "validate-schema", "t.nope"])
     assert missing.exit_code == 2
+
+
+def test_repeated_validation_downloads_each_file_version_once(server: PortalServer, store: Store) -> None:
+    """Finding 7 (issue 13): GET .../quality?validate=1 is anonymous and downloaded every file again on each call
+    (four calls, eight downloads): an amplifier against portals. Verdicts are now kept per file version: a second
+    call within the hour asks nothing; a later one asks with the file's validators and reuses the verdict on a 304."""
+    etag = '"v1"'
+
+    def versioned(request: Request) -> Response:
+        response = _files(request)
+        if {k.lower(): v for k, v in request.headers.items()}.get("if-none-match") == etag:
+            return Response(304, b"")
+        response.headers["ETag"] = etag
+        return response
+
+    base = server.mount("/v", versioned)
+    entry = record(base)
+    _stored(store, entry)
+    app = create_app(store.path)
+    app.state.config = make_config("- {id: t, type: dcat, url: 'http://127.0.0.1/'}")
+    client = TestClient(app)
+    first = client.get(f"/api/datasets/{entry.id}/quality", params={"validate": 1}).json()["schema_validation"]
+    downloads = len(server.hits)
+    assert downloads == 4  # two CSV files and two schemas
+    for _ in range(3):
+        again = client.get(f"/api/datasets/{entry.id}/quality", params={"validate": 1}).json()["schema_validation"]
+        assert again == first
+    assert len(server.hits) == downloads  # nothing asked again within the hour
+    app.state.validations.expire_all()  # as if the hour had passed
+    assert client.get(f"/api/datasets/{entry.id}/quality", params={"validate": 1}).json()["schema_validation"] == first
+    asked_again = [hit for hit in server.hits[downloads:]]
+    assert len(asked_again) == 4 and all(hit.status == 304 for hit in asked_again)  # asked, not downloaded

@@ -191,3 +191,20 @@ def test_axe_core_finds_no_violation(site: Site, page: Page) -> None:
         if violations:
             found[name] = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
     assert found == {}, found
+
+
+def test_the_content_security_policy_refuses_nothing_on_any_page(site: Site, page: Page) -> None:
+    """Every page (and /docs, Swagger UI served from our own files) runs under the strict policy of api/security.py
+    (scripts and styles from moisson's own files only): the browser reports no refusal, and /docs still shows the
+    API's operations."""
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{site.url}/recherche?source=udata")
+    dataset = page.locator("ol.resultats h2 a").first.get_attribute("href")
+    for path in [*(p for p in AXE_PAGES.values() if p), dataset, "/docs"]:
+        response = page.goto(site.url + path)
+        assert response is not None and "style-src 'self';" in response.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+    assert page.locator(".opblock-summary-path", has_text="/api/datasets").first.is_visible()
+    assert refused == [], refused
