@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.routes import admin, catalog, datasets, history, obligations, pages, quality, sources, stats
+from index.search import IndexUnavailableError
 from index.store import Store
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
@@ -40,7 +42,20 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.include_router(quality.router)
     app.include_router(obligations.router)
     app.include_router(stats.router)
+    app.add_exception_handler(IndexUnavailableError, _search_unavailable)
     return app
+
+
+async def _search_unavailable(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
+    """The search engine is down or unusable (issue 16): 503 with the reason, for the API in English, for people in
+    French; the rest of the API (records, catalog, sources) does not need it and keeps answering."""
+    headers = {"Retry-After": "30"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": f"search is unavailable: {exc}"}, status_code=503, headers=headers)
+    return HTMLResponse("<!doctype html><html lang=fr><meta charset=utf-8><title>Recherche indisponible</title>"
+                        "<h1>Recherche momentanément indisponible</h1><p>Le moteur de recherche ne répond pas ; "
+                        "réessayez dans un instant. Les fiches restent consultables par l’API.</p></html>",
+                        status_code=503, headers=headers)
 
 
 def __getattr__(name: str) -> Any:

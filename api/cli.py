@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +25,9 @@ app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_arg
                   pretty_exceptions_enable=False)
 sources_app = typer.Typer(help="Inspect and check the sources file.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+index_app = typer.Typer(help="The search index (tantivy beside the store, or Elasticsearch: MOISSON_INDEX).",
+                        no_args_is_help=True)
+app.add_typer(index_app, name="index")
 
 # Data to stdout; piped output (files, less, tests) gets wide tables instead of 80 folded columns.
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -270,8 +275,9 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
             err.print(f"[red]error:[/red] --facet takes k=v with k among: {', '.join(FACETS)}")
             raise typer.Exit(2)
         filters.setdefault(key, []).append(value)
-    result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
-                                                     sort=sort))  # type: ignore[arg-type]
+    with _index_errors():
+        result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
+                                                         sort=sort))  # type: ignore[arg-type]
     if as_json:
         sys.stdout.write(orjson.dumps(result, default=lambda o: o.__dict__).decode() + "\n")
         return
@@ -290,11 +296,40 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
 
 @app.command()
 def reindex() -> None:
-    """Rebuild the search index from the store."""
+    """Rebuild the search index from the store (on Elasticsearch: a new index, then the alias swapped; searches
+    keep answering from the old one meanwhile)."""
     from index import rebuild_index
 
-    n = rebuild_index(_store())
+    with _index_errors():
+        n = rebuild_index(_store())
     err.print(f"indexed {n} records")
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """Backend, where, documents, records waiting to be indexed, last sync."""
+    from index import index_status as status_of
+
+    with _index_errors():
+        status = status_of(_store())
+    table = Table(title="search index", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", overflow="fold")
+    for key, value in status.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@contextmanager
+def _index_errors() -> Iterator[None]:
+    """An engine that is down, locked or of another layout: its message and exit code 1, never a traceback."""
+    from index.search import IndexLockedError, IndexUnavailableError
+
+    try:
+        yield
+    except (IndexUnavailableError, IndexLockedError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
 
 
 # -- quality: score, check-links, validate-schema, shacl-cost (api/cli_quality.py) ----------------------------------
