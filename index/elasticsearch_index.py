@@ -430,7 +430,7 @@ class ElasticsearchIndex(SearchIndex):
             client.indices.put_settings(index=name, settings={"index": {
                 "refresh_interval": None, "number_of_replicas": int(settings.get("number_of_replicas", 1))}})
             client.indices.refresh(index=name)
-            client.indices.put_mapping(index=name, meta={"moisson_schema": SCHEMA_VERSION,
+            client.indices.put_mapping(index=name, meta={"moisson_schema": SCHEMA_VERSION, "building": None,
                                                          "built": _holder()["since"]})
             old = [index for index in self._alias_indices() if index != name]
             actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": self.alias}} for index in old]
@@ -501,8 +501,12 @@ class ElasticsearchIndex(SearchIndex):
     # -- reading ------------------------------------------------------------------------------------------------
 
     def count(self) -> int:
+        """Documents searches see; a rebuild's index (not refreshed while it loads) is refreshed first, so that a
+        sync into it counts what it holds."""
         self._ensure()
         with self._errors("counting"):
+            if self.target is not None:
+                self.client.options(request_timeout=BULK_TIMEOUT).indices.refresh(index=self.name)
             return int(self.client.count(index=self.name).body["count"])
 
     def describe(self) -> dict[str, Any]:
