@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -328,7 +329,7 @@ def _index_errors() -> Iterator[None]:
     try:
         yield
     except (IndexUnavailableError, IndexLockedError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, markup=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
 
 

@@ -116,6 +116,7 @@ def rebuild_index(store: Store, index: SearchIndex | None = None) -> int:
         raise
     if target is not index:
         done += sync_index(store, index)  # what a harvest changed between the last batch and the swap
+    _note_sync(store, index, done)
     return done
 
 

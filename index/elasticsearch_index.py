@@ -56,6 +56,11 @@ from index.search import (
 from index.tantivy_index import BBOX_FIELDS, EXTRA_STOPWORDS, _datetime, french_analyzer
 
 log = logging.getLogger(__name__)
+# The client logs every retried request with its traceback at WARNING; moisson reports a failure once, in one line
+# (IndexUnavailableError). Its own messages stay available to whoever sets this logger's level.
+_transport_log = logging.getLogger("elastic_transport")
+if _transport_log.level == logging.NOTSET:
+    _transport_log.setLevel(logging.ERROR)
 
 # Bump when the analysis or the mapping below changes: an index of another layout is refused with a message that
 # says to run `moisson reindex`, which builds one of this layout and swaps the alias.
@@ -279,11 +284,17 @@ class ElasticsearchIndex(SearchIndex):
     def _check_layout(self, indices: list[str]) -> None:
         found = self.client.indices.get_mapping(index=indices[0]).body[indices[0]]["mappings"]
         version = (found.get("_meta") or {}).get("moisson_schema")
-        if version != SCHEMA_VERSION:
+        wanted = mappings()["properties"]
+        have = found.get("properties") or {}
+        differing = [name for name, spec in wanted.items()
+                     if {k: have.get(name, {}).get(k) for k in ("type", "analyzer")}
+                     != {k: spec.get(k) for k in ("type", "analyzer")}]
+        if version != SCHEMA_VERSION or differing:
+            detail = f"layout {version}, this version needs {SCHEMA_VERSION}" if version != SCHEMA_VERSION else \
+                f"a mapping that differs on {', '.join(differing[:5])}"
             raise IndexUnavailableError(
-                f"Elasticsearch at {self.location}: index {indices[0]} has moisson layout {version}, this version "
-                f"needs {SCHEMA_VERSION}: run `moisson reindex` (it builds a new index and swaps the alias; searches "
-                "keep answering from the old one meanwhile)")
+                f"Elasticsearch at {self.location}: index {indices[0]} has {detail}: run `moisson reindex` (it builds "
+                "a new index and swaps the alias; searches keep answering from the old one meanwhile)")
 
     def _create_first_index(self) -> None:
         from elasticsearch import BadRequestError

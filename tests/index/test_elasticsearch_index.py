@@ -264,6 +264,15 @@ def test_an_index_of_another_layout_asks_for_a_reindex(es_index: ElasticsearchIn
     assert es_index.search(SearchQuery(q="budget")).total == 2
 
 
+def test_an_index_with_a_changed_mapping_asks_for_a_reindex(es_index: ElasticsearchIndex) -> None:
+    client = es_index.client
+    client.indices.create(index=f"{es_index.alias}-v1-edited", aliases={es_index.alias: {"is_write_index": True}},
+                          mappings={"_meta": {"moisson_schema": 1}, "properties": {
+                              "title": {"type": "text", "analyzer": "french"}, "source": {"type": "text"}}})
+    with pytest.raises(IndexUnavailableError, match=r"a mapping that differs on title, .*source.*moisson reindex"):
+        es_index.count()
+
+
 def test_an_index_named_like_the_alias_is_not_taken_over(es_url: str) -> None:
     index = ElasticsearchIndex(es_url, alias=_alias())
     index.client.indices.create(index=index.alias)
