@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYCSW_VENV := .venv-pycsw
 PYCSW_STAMP := $(PYCSW_VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean venv
+.PHONY: demo demo-es test lint bench bench-quick clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ venv: $(STAMP)
 
 demo: $(STAMP) $(PYCSW_STAMP)
 	$(BIN)/moisson demo
+
+# The demo indexed into a local Elasticsearch-compatible server, its answers compared with the embedded index's.
+demo-es: $(STAMP) $(PYCSW_STAMP)
+	$(BIN)/moisson demo --elasticsearch
 
 test: $(STAMP) $(PYCSW_STAMP)
 	$(BIN)/ruff check .

@@ -406,23 +406,66 @@ def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None 
 @app.command()
 def demo(port: int = 8000, host: str = "127.0.0.1",
          serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after harvesting")]
-         = True) -> None:
-    """Start local demo portals on 127.0.0.1, harvest them, index, and serve the API."""
+         = True,
+         elasticsearch: Annotated[bool, typer.Option(
+             "--elasticsearch", help="index into a local Elasticsearch-compatible server (noida-db, a dev "
+                                     "dependency) and compare its answers with the embedded index's")] = False,
+         ) -> None:
+    """Start local demo portals on 127.0.0.1, harvest them, index, and serve the API. With MOISSON_INDEX set to an
+    Elasticsearch URL (or --elasticsearch), the demo indexes there and compares its answers with the embedded
+    index's."""
+    import os
+
     from demo.run import start_demo
 
-    demo_env = start_demo(Path("var/demo"), console=err)
-    state.config_file, state.db_file = demo_env.config_path, demo_env.db_path
-    config = _config()
-    store = _store()
-    store.sync_sources(config.sources)
-    results = run_with_progress(store, config, [s.id for s in config.sources], "full")
-    print_job_summary(results)
+    es_server = None
+    if elasticsearch:
+        from demo.es_demo import start_server
+
+        es_server = start_server(Path("var/demo-es"))
+        os.environ["MOISSON_INDEX"] = f"{es_server.url}/moisson-demo"
+        err.print(f"Elasticsearch-compatible server (noida-db) at [bold]{es_server.url}[/bold]", highlight=False)
+    try:
+        demo_env = start_demo(Path("var/demo"), console=err)
+        state.config_file, state.db_file = demo_env.config_path, demo_env.db_path
+        config = _config()
+        store = _store()
+        store.sync_sources(config.sources)
+        results = run_with_progress(store, config, [s.id for s in config.sources], "full")
+        print_job_summary(results)
+        if os.environ.get("MOISSON_INDEX", "").startswith(("http://", "https://")):
+            _compare_engines(store)
+        _serve_demo(host, port, serve_after)
+        demo_env.stop()
+    finally:
+        if es_server is not None:
+            es_server.stop()
+
+
+def _compare_engines(store: Store) -> None:
+    """The demo's searches on the Elasticsearch index beside the same searches on an embedded index built from the
+    same store (issue 16, acceptance 2)."""
+    from demo.es_demo import compare_with_embedded
+    from index import open_index
+
+    with _index_errors():
+        index = open_index(store)
+        rows = compare_with_embedded(store, index)
+        server = index.describe().get("server", "?")
+    table = Table(title=f"same answers? Elasticsearch backend ({server}) vs embedded tantivy")
+    for column in ("query", "elasticsearch total", "embedded total", "same facet counts"):
+        table.add_column(column)
+    for label, mine, theirs, facets in rows:
+        table.add_row(label, str(mine), str(theirs), "yes" if facets else "[red]no[/red]")
+    out.print(table)
+
+
+def _serve_demo(host: str, port: int, serve_after: bool) -> None:
     if serve_after:
         url = f"http://{host}:{port}"
         serve_api(host, port, with_scheduler=False,
                   banner=f"\n[bold green]moisson demo API:[/bold green] {url}/  — try {url}/api/datasets?q=données "
                          f"and {url}/docs  (Ctrl-C to stop)")
-    demo_env.stop()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ documented API (see the README's "Scaling out" for what was checked against it a
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -40,7 +39,8 @@ class EsServer:
         self.process = subprocess.Popen(
             [str(binary), "start", "--data-dir", str(self.data_dir / "data"), "--host", "127.0.0.1",
              "--only", "elasticsearch", "--elasticsearch-port", str(self.port)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)  # in our process group: a Ctrl-C or a
+        # kill of the group (a demo stopped, a test run interrupted) stops it too
         deadline = time.monotonic() + self.startup
         while True:
             if self.process.poll() is not None:
@@ -60,11 +60,11 @@ class EsServer:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)  # its own session: the server and nothing else
+        self.process.terminate()  # the server binary itself, started without a wrapper
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.kill()
             self.process.wait(timeout=20)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
