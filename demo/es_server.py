@@ -33,6 +33,7 @@ class EsServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> EsServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         binary = files("noida_db").joinpath("noida-db")
         os.chmod(str(binary), 0o755)
         log = (self.data_dir / "server.log").open("wb")

@@ -183,10 +183,11 @@ class ElasticsearchIndex(SearchIndex):
         self._client_pid: int | None = None
         self._client_cache: Any = None
         self._pending: list[dict[str, Any]] = []
+        self._unrefreshed = False  # changes sent since the last commit (a full buffer is sent before the commit)
         self._lock = threading.RLock()
         self._ready = target is not None
         self._analyzer = french_analyzer()
-        self.rejected: list[tuple[str, str]] = []  # (id, reason) of documents the cluster refused, last commit
+        self.rejected: list[tuple[str, str]] = []  # (id, reason) of documents the cluster refused (also logged)
 
     @classmethod
     def from_location(cls, location: str) -> ElasticsearchIndex:
@@ -357,6 +358,7 @@ class ElasticsearchIndex(SearchIndex):
             if not actions:
                 return
             self._ensure()
+            self._unrefreshed = True
             client = self.client.options(request_timeout=BULK_TIMEOUT)
             with self._errors("indexing"):
                 for ok, item in helpers.streaming_bulk(
@@ -382,10 +384,10 @@ class ElasticsearchIndex(SearchIndex):
         """Send what is buffered and make it visible (a refresh), except while a rebuild loads: its index is
         refreshed once, when the alias is swapped to it."""
         with self._lock:
-            if not self._pending:
+            if not self._pending and not self._unrefreshed:
                 return
-            self.rejected = []
             self._flush()
+            self._unrefreshed = False
             if self.target is None:
                 with self._errors("refreshing"):
                     self.client.options(request_timeout=BULK_TIMEOUT).indices.refresh(index=self.name)

@@ -298,6 +298,15 @@ def test_status_names_the_server_the_alias_and_the_sync(es_index: ElasticsearchI
     assert status["last sync"].endswith("(3 records)")
 
 
+def test_a_full_buffer_is_sent_before_the_commit_and_the_commit_shows_it(es_index: ElasticsearchIndex,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "BUFFER_LIMIT", 3)
+    es_index.upsert(to_document(entry) for entry in _records(10))
+    assert es_index._pending and len(es_index._pending) < 3  # nine sent in three bulks, one waiting
+    es_index.commit()
+    assert es_index.count() == 10
+
+
 # -- failures: a cluster down, overloaded, of another version; credentials -------------------------------------------
 
 
