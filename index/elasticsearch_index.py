@@ -166,8 +166,6 @@ class ElasticsearchIndex(SearchIndex):
     ``target`` names a concrete index instead of the alias: what :meth:`begin_rebuild` returns, to fill a new index
     that no search sees yet."""
 
-    backend = "elasticsearch"
-
     def __init__(self, url: str, *, alias: str | None = None, api_key: str | None = None,
                  ca_certs: str | None = None, target: str | None = None, bulk_chunk: int = BULK_CHUNK,
                  bulk_retries: int = BULK_RETRIES, bulk_backoff: float = 1.0,
@@ -227,10 +225,20 @@ class ElasticsearchIndex(SearchIndex):
         """Cluster failures as the errors moisson knows: unreachable or unusable -> IndexUnavailableError (the API
         answers 503, the CLI prints the message), a write block during a rebuild -> IndexLockedError (the records
         stay pending, the next sync catches up)."""
-        from elasticsearch import ApiError, AuthenticationException, AuthorizationException, TransportError
+        from elasticsearch import (
+            ApiError,
+            AuthenticationException,
+            AuthorizationException,
+            TransportError,
+            UnsupportedProductError,
+        )
 
         try:
             yield
+        except UnsupportedProductError:
+            raise IndexUnavailableError(
+                f"{self.location} does not answer as Elasticsearch does (the client checks the product header): "
+                "is MOISSON_INDEX the address of an Elasticsearch cluster?") from None
         except AuthenticationException as exc:
             raise IndexUnavailableError(
                 f"Elasticsearch at {self.location} refused the credentials while {doing} ({_reason(exc)}): check "
@@ -244,6 +252,10 @@ class ElasticsearchIndex(SearchIndex):
         except ApiError as exc:
             if exc.meta.status == 400 and "compatible-with" in str(exc).lower() + str(exc.body).lower():
                 raise IndexUnavailableError(_client_mismatch(self.location, exc)) from None
+            if exc.meta.status == 429 or exc.meta.status >= 500:
+                raise IndexUnavailableError(
+                    f"Elasticsearch at {self.location} answered {exc.meta.status} while {doing} ({_reason(exc)}): "
+                    "the cluster is overloaded or unhealthy; records stay pending in the store") from None
             raise
         except TransportError as exc:
             raise IndexUnavailableError(
@@ -573,7 +585,7 @@ class ElasticsearchIndex(SearchIndex):
         """The search request: the text query (which alone scores) and the bbox in ``query``; the facet filters in
         ``post_filter``, so that each facet's aggregation can leave its own filter out (a facet keeps showing the
         values one can add to the OR)."""
-        scope: list[dict[str, Any]] = [bbox_query(query.bbox)] if query.bbox is not None else []
+        scope = self.scope_filters(query)
         main: dict[str, Any] = {"bool": {"must": [text] if text else [], "filter": scope}}
         if not text and not scope:
             main = {"match_all": {}}
@@ -596,6 +608,11 @@ class ElasticsearchIndex(SearchIndex):
         if aggs:
             body["aggs"] = aggs
         return body
+
+    def scope_filters(self, query: SearchQuery) -> list[dict[str, Any]]:
+        """Filters that every hit and every facet count obey, whatever the facet (the bbox). A filter of that kind
+        (a collapse of duplicates to one record, say) is one more term filter here."""
+        return [bbox_query(query.bbox)] if query.bbox is not None else []
 
     def _facet_aggregations(self, query: SearchQuery, filters: dict[str, list[str]]) -> dict[str, Any]:
         """Facets without a filter share one filter aggregation (every facet filter applies); each filtered facet

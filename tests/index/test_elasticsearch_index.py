@@ -325,7 +325,8 @@ class _Proxy(BaseHTTPRequestHandler):
         status, content = answer
         self.send_response(status)
         self.send_header("content-type", "application/json")
-        self.send_header("x-elastic-product", "Elasticsearch")
+        if self.server.product:  # type: ignore[attr-defined]
+            self.send_header("x-elastic-product", "Elasticsearch")
         self.send_header("content-length", str(len(content)))
         self.end_headers()
         self.wfile.write(content)
@@ -339,7 +340,7 @@ class _Proxy(BaseHTTPRequestHandler):
 @pytest.fixture
 def proxy(es_url: str) -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
-    server.upstream, server.seen = es_url, []  # type: ignore[attr-defined]
+    server.upstream, server.seen, server.product = es_url, [], True  # type: ignore[attr-defined]
     server.rewrite = lambda handler, body: None  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -446,3 +447,17 @@ def test_facets_agree_up_to_the_values_tied_at_the_last_count() -> None:
     assert not facets_agree(facet(("a", 5)), facet(("a", 5), ("b", 1)), 2)
     assert not facets_agree(facet(("a", 5), ("b", 1)), facet(("a", 5), ("b", 1), ("c", 1)), 3)
     assert not facets_agree(facet(("a", 5), ("b", 1)), facet(("a", 5), ("c", 1)), 3)  # nothing was cut off
+
+
+def test_a_server_that_is_not_elasticsearch_or_is_failing_is_a_clear_error(proxy: ThreadingHTTPServer,
+                                                                           new_index) -> None:
+    index = new_index(_proxy_url(proxy), search_timeout=2)
+    index.count()
+    proxy.rewrite = lambda handler, body: (503, json.dumps({  # type: ignore[attr-defined]
+        "error": {"type": "search_phase_execution_exception", "reason": "all shards failed"}, "status": 503}).encode())
+    with pytest.raises(IndexUnavailableError, match="answered 503 while searching .* overloaded or unhealthy"):
+        index.search(SearchQuery(q="eau"))
+    proxy.rewrite = lambda handler, body: None  # type: ignore[attr-defined]
+    proxy.product = False  # type: ignore[attr-defined]  # a web server, not Elasticsearch
+    with pytest.raises(IndexUnavailableError, match="does not answer as Elasticsearch does"):
+        new_index(_proxy_url(proxy)).count()
