@@ -178,6 +178,11 @@ class ElasticsearchIndex(SearchIndex):
         self.bulk_chunk, self.bulk_retries, self.bulk_backoff = bulk_chunk, bulk_retries, bulk_backoff
         self.search_timeout = search_timeout
         self.location = ",".join(hosts) + f"/{self.alias}"  # no credentials: safe in messages and logs
+        if ca_certs and not os.path.isfile(ca_certs):
+            raise IndexUnavailableError(f"{CA_CERTS_ENV}={ca_certs}: no such file (the CA certificate of the cluster)")
+        if ca_certs and any(host.startswith("http://") for host in hosts):
+            raise IndexUnavailableError(f"{CA_CERTS_ENV} is set but MOISSON_INDEX is http://: a CA file is for "
+                                        "https:// clusters")
         self._client_pid: int | None = None
         self._client_cache: Any = None
         self._pending: list[dict[str, Any]] = []

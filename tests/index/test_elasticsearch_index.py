@@ -407,6 +407,17 @@ def test_an_unreachable_cluster_is_a_clear_error_without_the_password() -> None:
     assert index.location.endswith("/catalogue") and "s3cret" not in index.location
 
 
+def test_a_ca_file_is_checked_before_any_request(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(engine.CA_CERTS_ENV, str(tmp_path / "missing.pem"))
+    with pytest.raises(IndexUnavailableError, match="missing.pem: no such file"):
+        ElasticsearchIndex.from_location("https://es.example:9200")
+    (tmp_path / "ca.pem").write_text("not checked further here")
+    monkeypatch.setenv(engine.CA_CERTS_ENV, str(tmp_path / "ca.pem"))
+    with pytest.raises(IndexUnavailableError, match="a CA file is for https:// clusters"):
+        ElasticsearchIndex.from_location("http://es.example:9200")
+    assert ElasticsearchIndex.from_location("https://es.example:9200").ca_certs == str(tmp_path / "ca.pem")
+
+
 def test_credentials_from_the_url_or_an_api_key(proxy: ThreadingHTTPServer, new_index,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     new_index(_proxy_url(proxy, "moisson:p%40ss@")).count()
