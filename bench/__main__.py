@@ -11,7 +11,8 @@ Sections (each a module runnable on its own):
 * harvest (:mod:`bench.harvest`): a full harvest of the synthetic corpus over loopback at two corpus sizes — records
   per second, peak RSS, the index synced from the store, and the cost of re-harvesting the unchanged corpus.
 
-Full run: about 20 minutes on the 2-core reference machine; ``--quick`` (3 minutes) uses small sizes. ``--only``
+Full run: about 20 minutes on the 2-core reference machine, and about 20 more for the es column against noida-db;
+``--quick`` (3 minutes) uses small sizes. ``--only``
 runs some sections; sizes can be overridden. Results go to ``bench/results/bench.json`` (``bench-quick.json`` for
 quick runs), the index figures also to ``bench/results/index_engines.json``.
 """
