@@ -209,7 +209,8 @@ def test_a_rebuild_swaps_the_alias_while_searches_keep_answering(es_index: Elast
         thread.join(timeout=60)
     assert failures == []
     assert {total for _, _, total in answers} == {1000}
-    assert any(began < start and end < ended for start, end, _ in answers), "no search ran during the rebuild"
+    inside = sum(began < start and end < ended for start, end, _ in answers)
+    assert inside >= 5, f"only {inside} searches ran during the rebuild"  # about 40 on the reference machine
     after = list(es_index.client.indices.get_alias(name=es_index.alias).body)
     assert after != before and len(after) == 1 and not es_index.client.indices.exists(index=before[0])
     settings = es_index.client.indices.get_settings(index=after[0]).body[after[0]]["settings"]["index"]
