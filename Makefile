@@ -11,7 +11,7 @@ PYCSW_STAMP := $(PYCSW_VENV)/.installed
 PYGEOAPI_VENV := .venv-pygeoapi
 PYGEOAPI_STAMP := $(PYGEOAPI_VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick fuzz clean venv browser screenshots
+.PHONY: demo demo-es test lint bench bench-quick fuzz clean venv browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ venv: $(STAMP)
 
 demo: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP)
 	$(BIN)/moisson demo
+
+# The demo indexed into a local Elasticsearch-compatible server, its answers compared with the embedded index's.
+demo-es: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP)
+	$(BIN)/moisson demo --elasticsearch
 
 # The browser tests drive Debian's chromium (Playwright cannot download its own browsers here): installed when missing
 # and we may (root with apt-get, as .ci/run), else one line saying how. MOISSON_CHROMIUM names another binary.

@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api import pages
 from api.docs import add_docs
+from api.pages import render
 from api.ratelimit import RateLimits
 from api.routes import admin, catalog, datasets, history, obligations, quality, sources, stats
 from api.security import SecurityMiddleware
-from index.search import SearchGate
+from index.search import IndexUnavailableError, SearchGate
 from index.store import Store
 from scoring.tableschema import ValidationCache
 
@@ -53,7 +55,20 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.include_router(obligations.router)
     app.include_router(stats.router)
     pages.install(app)  # the French search site: search, dataset, publisher, source pages, feeds
+    app.add_exception_handler(IndexUnavailableError, _search_unavailable)
     return app
+
+
+async def _search_unavailable(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
+    """The search engine is down or unusable (issue 16): 503 with the reason, for the API in English, for people in
+    French; the rest of the API (records, catalog, sources) does not need it and keeps answering."""
+    headers = {"Retry-After": "30"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": f"search is unavailable: {exc}"}, status_code=503, headers=headers)
+    return render.page("error.html", status_code=503, headers=headers,
+                       heading="Recherche momentanément indisponible",
+                       message="Le moteur de recherche ne répond pas ; réessayez dans un instant. Les fiches restent "
+                               "consultables par l’API.")
 
 
 def __getattr__(name: str) -> Any:

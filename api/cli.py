@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -24,6 +27,9 @@ app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_arg
                   pretty_exceptions_enable=False)
 sources_app = typer.Typer(help="Inspect and check the sources file.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+index_app = typer.Typer(help="The search index (tantivy beside the store, or Elasticsearch: MOISSON_INDEX).",
+                        no_args_is_help=True)
+app.add_typer(index_app, name="index")
 
 # Data to stdout; piped output (files, less, tests) gets wide tables instead of 80 folded columns.
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -301,8 +307,9 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
             raise typer.Exit(2)
         filters.setdefault(key, []).append(value)
     try:
-        result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page, page_size=page_size,
-                                                         sort=sort))  # type: ignore[arg-type]
+        with _index_errors():
+            result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page,
+                                                             page_size=page_size, sort=sort))  # type: ignore[arg-type]
     except QueryError as exc:  # over a limit of the search (issue 13): one clear line, no traceback
         err.print(f"[red]error:[/red] search refused: {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -324,11 +331,40 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
 
 @app.command()
 def reindex() -> None:
-    """Rebuild the search index from the store."""
+    """Rebuild the search index from the store (on Elasticsearch: a new index, then the alias swapped; searches
+    keep answering from the old one meanwhile)."""
     from index import rebuild_index
 
-    n = rebuild_index(_store())
+    with _index_errors():
+        n = rebuild_index(_store())
     err.print(f"indexed {n} records")
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """Backend, where, documents, records waiting to be indexed, last sync."""
+    from index import index_status as status_of
+
+    with _index_errors():
+        status = status_of(_store())
+    table = Table(title="search index", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", overflow="fold")
+    for key, value in status.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@contextmanager
+def _index_errors() -> Iterator[None]:
+    """An engine that is down, locked or of another layout: its message and exit code 1, never a traceback."""
+    from index.search import IndexLockedError, IndexUnavailableError
+
+    try:
+        yield
+    except (IndexUnavailableError, IndexLockedError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 # -- quality: score, check-links, validate-schema, shacl-cost (api/cli_quality.py) ----------------------------------
@@ -409,23 +445,66 @@ def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None 
 @app.command()
 def demo(port: int = 8000, host: str = "127.0.0.1",
          serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after harvesting")]
-         = True) -> None:
-    """Start local demo portals on 127.0.0.1, harvest them, index, and serve the API."""
+         = True,
+         elasticsearch: Annotated[bool, typer.Option(
+             "--elasticsearch", help="index into a local Elasticsearch-compatible server (noida-db, a dev "
+                                     "dependency) and compare its answers with the embedded index's")] = False,
+         ) -> None:
+    """Start local demo portals on 127.0.0.1, harvest them, index, and serve the API. With MOISSON_INDEX set to an
+    Elasticsearch URL (or --elasticsearch), the demo indexes there and compares its answers with the embedded
+    index's."""
+    import os
+
     from demo.run import start_demo
 
-    demo_env = start_demo(Path("var/demo"), console=err)
-    state.config_file, state.db_file = demo_env.config_path, demo_env.db_path
-    config = _config()
-    store = _store()
-    store.sync_sources(config.sources)
-    results = run_with_progress(store, config, [s.id for s in config.sources], "full")
-    print_job_summary(results)
+    es_server = None
+    if elasticsearch:
+        from demo.es_demo import start_server
+
+        es_server = start_server(Path("var/demo-es"))
+        os.environ["MOISSON_INDEX"] = f"{es_server.url}/moisson-demo"
+        err.print(f"Elasticsearch-compatible server (noida-db) at [bold]{es_server.url}[/bold]", highlight=False)
+    try:
+        demo_env = start_demo(Path("var/demo"), console=err)
+        state.config_file, state.db_file = demo_env.config_path, demo_env.db_path
+        config = _config()
+        store = _store()
+        store.sync_sources(config.sources)
+        results = run_with_progress(store, config, [s.id for s in config.sources], "full")
+        print_job_summary(results)
+        if os.environ.get("MOISSON_INDEX", "").startswith(("http://", "https://")):
+            _compare_engines(store)
+        _serve_demo(host, port, serve_after)
+        demo_env.stop()
+    finally:
+        if es_server is not None:
+            es_server.stop()
+
+
+def _compare_engines(store: Store) -> None:
+    """The demo's searches on the Elasticsearch index beside the same searches on an embedded index built from the
+    same store (issue 16, acceptance 2)."""
+    from demo.es_demo import compare_with_embedded
+    from index import open_index
+
+    with _index_errors():
+        index = open_index(store)
+        rows = compare_with_embedded(store, index)
+        server = index.describe().get("server", "?")
+    table = Table(title=f"same answers? Elasticsearch backend ({server}) vs embedded tantivy")
+    for column in ("query", "elasticsearch total", "embedded total", "same facet counts"):
+        table.add_column(column)
+    for label, mine, theirs, facets in rows:
+        table.add_row(label, str(mine), str(theirs), "yes" if facets else "[red]no[/red]")
+    out.print(table)
+
+
+def _serve_demo(host: str, port: int, serve_after: bool) -> None:
     if serve_after:
         url = f"http://{host}:{port}"
         serve_api(host, port, with_scheduler=False,
                   banner=f"\n[bold green]moisson demo:[/bold green] the search site at {url}/ — the API at "
                          f"{url}/api/datasets?q=données and {url}/docs  (Ctrl-C to stop)")
-    demo_env.stop()
 
 
 if __name__ == "__main__":

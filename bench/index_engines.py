@@ -1,7 +1,8 @@
-"""Which embedded search engine: tantivy or SQLite FTS5? Measured on the same synthetic French catalog.
+"""Which embedded search engine: tantivy or SQLite FTS5? And the Elasticsearch backend on the same catalog.
 
-Run: ``python -m bench.index_engines [--docs 100000] [--engines tantivy,fts5] [--queries 40]``. Prints a table and
-merges the figures into ``bench/results/index_engines.json`` (one entry per corpus size).
+Run: ``python -m bench.index_engines [--docs 100000] [--engines tantivy,fts5,es] [--queries 40]
+[--es-url http://host:9200] [--es-queries 10]``. Prints a table and merges the figures into
+``bench/results/index_engines.json`` (one entry per corpus size).
 
 The corpus is reproducible (seeded) and shaped like a national catalog: titles, descriptions and keywords drawn with
 a Zipf law from French catalog words taken from the recorded French portals in the fixtures (data.gouv.fr, DataSud,
@@ -16,6 +17,13 @@ does) and the first page of 20 hits:
   Python) and the same stop words applied in Python before insertion and at query time (FTS5 has no French stemmer);
   ranked by ``bm25()`` with the same field weights; facet values in a dictionary table and a (rowid, value) table, so
   the counts of every facet are one GROUP BY over the matched rowids; bbox in an R*Tree.
+
+* **es**: the project's :class:`index.elasticsearch_index.ElasticsearchIndex` (the same documents, analysis and
+  queries; bulk loads of BATCH documents, each followed by a refresh) against the server at ``--es-url``, else against
+  a local noida-db started for the run (a single binary that speaks the Elasticsearch 8 REST API: the only
+  Elasticsearch-compatible server these machines can install). Its figures are labelled with the server that
+  answered (``GET /``): figures measured on noida-db are noida-db's, not Elasticsearch's. Build CPU is counted on both
+  sides (the client process and, when local, the server process).
 
 Each engine runs in its own process so that its peak memory (RSS) is its own. Build time includes the final merge
 (tantivy) or ``optimize`` (FTS5), and the size on disk is measured after it.
@@ -405,8 +413,8 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def _measure(search: Callable[[SearchQuery], Any], mix: dict[str, list[SearchQuery]],
-             totals: dict[str, list[int]]) -> dict[str, dict[str, float]]:
-    for query in mix["one word"][:5]:  # warm the caches once
+             totals: dict[str, list[int]], warm: int = 5) -> dict[str, dict[str, float]]:
+    for query in mix["one word"][:warm]:  # warm the caches once
         search(query)
     out = {}
     for name, group in mix.items():
@@ -454,6 +462,54 @@ def run_fts5(docs: int, workdir: str, query_count: int) -> dict[str, Any]:
     return _figures(docs, build, size, latency, totals, load)
 
 
+def run_es(docs: int, workdir: str, query_count: int, url: str | None = None) -> dict[str, Any]:
+    """The Elasticsearch backend against ``url``, or against a local noida-db started in ``workdir``."""
+    from demo.es_server import EsServer
+    from index.elasticsearch_index import ElasticsearchIndex, server_label
+
+    server = None if url else EsServer(Path(workdir) / "es").__enter__()
+    try:
+        import psutil
+
+        server_process = psutil.Process(server.process.pid) if server and server.process else None
+
+        def server_cpu() -> float | None:
+            if server_process is None:
+                return None
+            times = server_process.cpu_times()
+            return times.user + times.system + times.children_user + times.children_system
+
+        # a long timeout: noida-db takes tens of seconds per search at 100,000 documents
+        index = ElasticsearchIndex(f"{url or server.url}/moisson-bench", search_timeout=1800)  # type: ignore[union-attr]
+        label = server_label(index.client.info().body)
+        load = os.getloadavg()[0]
+        cpu_client, cpu_server = time.process_time(), server_cpu()
+        started = time.perf_counter()
+        for batch in Corpus(docs).batches():
+            index.upsert(batch)
+            index.commit()
+        build = time.perf_counter() - started
+        build_cpu = {"client_s": round(time.process_time() - cpu_client, 1)}
+        if cpu_server is not None:
+            build_cpu["server_s"] = round(server_cpu() - cpu_server, 1)  # type: ignore[operator]
+        stats = index.client.indices.stats(index=index.alias, metric="store").body
+        size = int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
+        totals: dict[str, list[int]] = {}
+        search_cpu = server_cpu()
+        latency = _measure(lambda q: index.search(q).total, queries(query_count), totals, warm=1)
+        figures = _figures(docs, build, size, latency, totals, load)
+        figures["server"] = label + ("" if url else ", started locally for the run")
+        figures["build_cpu_s"] = build_cpu
+        if search_cpu is not None:
+            figures["search_server_cpu_s"] = round(server_cpu() - search_cpu, 1)  # type: ignore[operator]
+        if server_process is not None:
+            figures["server_rss_mb"] = round(server_process.memory_info().rss / 2**20)
+        return figures
+    finally:
+        if server is not None:
+            server.stop()
+
+
 def _figures(docs: int, build: float, size: int, latency: dict[str, Any], totals: dict[str, list[int]],
              load_before: float) -> dict[str, Any]:
     """The machine is shared: the load averages before and after say how much other work ran meanwhile."""
@@ -462,14 +518,14 @@ def _figures(docs: int, build: float, size: int, latency: dict[str, Any], totals
             "load_1min_before": round(load_before, 2), "load_1min_after": round(os.getloadavg()[0], 2)}
 
 
-RUNNERS = {"tantivy": run_tantivy, "fts5": run_fts5}
+RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {"tantivy": run_tantivy, "fts5": run_fts5, "es": run_es}
 
 
-def _in_child(engine: str, docs: int, workdir: str, query_count: int) -> dict[str, Any]:
+def _in_child(engine: str, docs: int, workdir: str, query_count: int, *extra: Any) -> dict[str, Any]:
     """Each engine in a fresh process: its peak RSS is its own, and nothing is shared in caches."""
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
-        return pool.apply(RUNNERS[engine], (docs, workdir, query_count))
+        return pool.apply(RUNNERS[engine], (docs, workdir, query_count, *extra))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -479,6 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=40, help="queries of each kind")
     parser.add_argument("--workdir", help="where the indexes are built (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
+    parser.add_argument("--es-url", help="the Elasticsearch cluster of the es engine (default: a local noida-db)")
+    parser.add_argument("--es-queries", type=int, default=5,
+                        help="queries of each kind for es (noida-db answers in seconds at 100,000 documents)")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="moisson-bench-"))
@@ -487,7 +546,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for engine in engines:
             print(f"{engine}: indexing {args.docs:,} documents...", file=sys.stderr, flush=True)
-            results[engine] = _in_child(engine, args.docs, str(workdir), args.queries)
+            if engine == "es":
+                results[engine] = _in_child(engine, args.docs, str(workdir), args.es_queries, args.es_url)
+                results[engine]["queries_per_kind"] = args.es_queries
+            else:
+                results[engine] = _in_child(engine, args.docs, str(workdir), args.queries)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -498,14 +561,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_same_answers(results: dict[str, Any]) -> None:
-    """Both engines must find the same number of records for each query, or the comparison means nothing."""
-    if {"tantivy", "fts5"} <= results.keys():
-        for kind, totals in results["tantivy"]["totals"].items():
-            other = results["fts5"]["totals"][kind]
-            if totals != other:
-                diff = sum(a != b for a, b in zip(totals, other, strict=True))
-                print(f"warning: {kind}: {diff} queries found different totals "
-                      f"(tantivy {totals[:5]}..., fts5 {other[:5]}...)", file=sys.stderr)
+    """The engines must find the same number of records for each query, or the comparison means nothing (es may
+    have asked fewer queries: the first ones of the same list)."""
+    for engine in ("fts5", "es"):
+        if {"tantivy", engine} <= results.keys():
+            for kind, totals in results["tantivy"]["totals"].items():
+                other = results[engine]["totals"][kind]
+                if totals[: len(other)] != other:
+                    diff = sum(a != b for a, b in zip(totals, other, strict=False))
+                    print(f"warning: {kind}: {diff} queries found different totals "
+                          f"(tantivy {totals[:5]}..., {engine} {other[:5]}...)", file=sys.stderr)
 
 
 def _print_table(docs: int, results: dict[str, Any]) -> None:
@@ -518,6 +583,9 @@ def _print_table(docs: int, results: dict[str, Any]) -> None:
             ("load average before / after", lambda r: f"{r['load_1min_before']} / {r['load_1min_after']}")]
     for label, fmt in rows:
         print(f"{label:38}" + "".join(f"{fmt(r):>24}" for r in results.values()))
+    for engine, r in results.items():
+        if "server" in r:
+            print(f"{engine}: measured against {r['server']}; build CPU {r['build_cpu_s']}")
     kinds = next(iter(results.values()))["latency_ms"].keys()
     for kind in kinds:
         cells = [" / ".join(f"{r['latency_ms'][kind][p]:.0f}" for p in ("p50", "p95", "p99")) for r in results.values()]
@@ -536,7 +604,8 @@ def _save(docs: int, query_count: int, results: dict[str, Any]) -> None:
                      "facet_size": FACET_SIZE, "batch": BATCH}
     for name, r in results.items():  # an engine measured alone replaces only its own figures
         run["engines"][name] = {k: v for k, v in r.items() if k != "totals"} | {
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "queries_per_kind": query_count}
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "queries_per_kind": r.get("queries_per_kind", query_count)}
     RESULTS.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten to {RESULTS}", file=sys.stderr)
 

@@ -1,17 +1,19 @@
 """Storage and search: the SQLite store (source of truth) and the search index (derived, rebuildable).
 
-The index lives beside the database (``<db>.index/``) unless ``MOISSON_INDEX`` names another place (an
-Elasticsearch URL there is refused with a clear message until that backend is written). :func:`sync_index` brings
-it up to date with the store; it is idempotent and resumable, so an index that missed updates after a crash catches
-up on the next call.
+The index lives beside the database (``<db>.index/``, tantivy) unless ``MOISSON_INDEX`` names another directory or
+an Elasticsearch cluster (``http(s)://[user:password@]host:9200[/alias]``, see :mod:`index.elasticsearch_index`).
+:func:`sync_index` brings it up to date with the store; it is idempotent and resumable, so an index that missed
+updates after a crash catches up on the next call.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from index.search import SearchIndex
@@ -30,12 +32,19 @@ def open_index(store: Store) -> SearchIndex:
     location = index_location(store)
     if location not in _open:
         if location.startswith(("http://", "https://")):
-            raise NotImplementedError(
-                f"MOISSON_INDEX={location}: the Elasticsearch backend is not written yet; the SearchIndex interface "
-                "(index/search.py) is where it plugs in. Unset MOISSON_INDEX to use the embedded tantivy index.")
-        from index.tantivy_index import TantivyIndex
+            try:
+                from index.elasticsearch_index import ElasticsearchIndex
+            except ImportError as exc:
+                from index.search import IndexUnavailableError
 
-        _open[location] = TantivyIndex(Path(location))
+                raise IndexUnavailableError(
+                    f"MOISSON_INDEX names an Elasticsearch cluster but its client is not installed ({exc}): "
+                    "pip install 'moisson[es]'") from None
+            _open[location] = ElasticsearchIndex.from_location(location)
+        else:
+            from index.tantivy_index import TantivyIndex
+
+            _open[location] = TantivyIndex(Path(location))
     return _open[location]
 
 
@@ -76,6 +85,8 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
                 break
     except IndexLockedError as exc:
         log.warning("search index not updated now (%s); the next sync will catch up", exc)
+    else:
+        _note_sync(store, index, done)
     finally:
         index.close()
     return done
@@ -91,9 +102,59 @@ def _mark_indexed(store: Store, rows: list[tuple[str, str, bytes]]) -> int:
 
 
 def rebuild_index(store: Store, index: SearchIndex | None = None) -> int:
-    """Drop and rebuild the whole index from the store (raises IndexLockedError if another process writes it)."""
+    """Rebuild the whole index from the store (raises IndexLockedError if another process writes it). Where the
+    backend builds the new index beside the live one (Elasticsearch), searches keep their answers until the swap;
+    records a harvest changes meanwhile stay pending and are indexed before or just after it."""
     index = index or open_index(store)
-    index.clear()
-    index.commit()
-    store.mark_all_unindexed()
-    return sync_index(store, index)
+    target = index.begin_rebuild()
+    try:
+        store.mark_all_unindexed()
+        done = sync_index(store, target)
+        index.finish_rebuild(target)
+    except BaseException:
+        index.abort_rebuild(target)
+        raise
+    if target is not index:
+        done += sync_index(store, index)  # what a harvest changed between the last batch and the swap
+    _note_sync(store, index, done)
+    return done
+
+
+# -- issue 16: when the index was last synced, and `moisson index status` -------------------------------------------
+
+_SYNC_TABLE = "CREATE TABLE IF NOT EXISTS index_syncs (location TEXT PRIMARY KEY, finished_at TEXT, records INTEGER)"
+
+
+def _note_sync(store: Store, index: SearchIndex, records: int) -> None:
+    """The store keeps when each index location was last brought up to date (for `moisson index status`)."""
+    location = _location_label(store, index)
+    try:
+        with store.transaction() as db:
+            db.execute(_SYNC_TABLE)
+            db.execute("INSERT INTO index_syncs (location, finished_at, records) VALUES (?, ?, ?) "
+                       "ON CONFLICT (location) DO UPDATE SET finished_at = excluded.finished_at, "
+                       "records = excluded.records",
+                       (location, datetime.now(UTC).isoformat(timespec="seconds"), records))
+    except sqlite3.Error as exc:  # bookkeeping only: a read-only or busy store must not fail the sync
+        log.debug("last index sync not recorded: %s", exc)
+
+
+def _location_label(store: Store, index: SearchIndex) -> str:
+    """Where the index is, without the credentials a URL may carry: the directory of a tantivy index, the cluster
+    and alias of an Elasticsearch one (a rebuild's target has its alias's label)."""
+    return str(getattr(index, "location", None) or getattr(index, "path", None) or index_location(store))
+
+
+def index_status(store: Store, index: SearchIndex | None = None) -> dict[str, Any]:
+    """Backend, where, documents, records waiting to be indexed, last sync, and what the backend adds."""
+    index = index or open_index(store)
+    status = dict(index.describe())
+    status["documents"] = index.count()
+    status["pending records"] = store.db.execute("SELECT COUNT(*) FROM records WHERE indexed = 0").fetchone()[0]
+    try:
+        row = store.db.execute("SELECT finished_at, records FROM index_syncs WHERE location = ?",
+                               (_location_label(store, index),)).fetchone()
+    except sqlite3.OperationalError:  # no sync recorded yet
+        row = None
+    status["last sync"] = f"{row[0]} ({row[1]} records)" if row else "never recorded"
+    return status

@@ -181,6 +181,12 @@ class IndexLockedError(RuntimeError):
     """Another process holds the index for writing (one writer at a time); the message says which."""
 
 
+# -- issue 16 (Elasticsearch backend): an engine that cannot be reached or used ------------------------------------
+class IndexUnavailableError(RuntimeError):
+    """The search engine cannot be reached, refuses the credentials, or holds an index this version cannot use; the
+    message says what to do. The API answers 503 with it, the CLI prints it; records stay pending in the store."""
+
+
 class SearchIndex(ABC):
     """An index of documents built by :func:`index.document.to_document`."""
 
@@ -219,3 +225,24 @@ class SearchIndex(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release files or connections."""
+
+    # -- issue 16: rebuilding and describing, for `moisson reindex` and `moisson index status` ---------------------
+    # A backend that can build a new index beside the live one (Elasticsearch: a new index, then the alias swapped)
+    # overrides the three rebuild methods; the default rebuilds in place (the index is empty until refilled).
+
+    def begin_rebuild(self) -> SearchIndex:
+        """An empty index to fill from the store; searches keep seeing the old content until finish_rebuild where
+        the backend can."""
+        self.clear()
+        self.commit()
+        return self
+
+    def finish_rebuild(self, target: SearchIndex) -> None:  # noqa: B027 - nothing to swap by default
+        """Make the filled ``target`` the index that searches see."""
+
+    def abort_rebuild(self, target: SearchIndex) -> None:  # noqa: B027 - nothing to undo by default
+        """Give up a rebuild that failed; the live index stays as it was where the backend can."""
+
+    def describe(self) -> dict[str, Any]:
+        """What an operator needs to know about this index (backend, where, layout); counts are the caller's."""
+        return {"backend": type(self).__name__}

@@ -338,6 +338,17 @@ class TantivyIndex(SearchIndex):
     def count(self) -> int:
         return self._searcher()[0].num_docs
 
+    # issue 16: `moisson index status`
+    def describe(self) -> dict[str, Any]:
+        try:
+            writer = json.loads((self.path / WRITER_FILE).read_text())
+            holder = f"process {writer.get('pid')} on {writer.get('host')} ({writer.get('command')})"
+        except (OSError, ValueError):
+            holder = "none"
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return {"backend": "tantivy", "location": str(self.path), "layout": SCHEMA_VERSION,
+                "size": f"{size / 1e6:.1f} MB", "writer": holder}
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Answers to the same query on the same commit are kept (a few hundred): the landing page and the popular
         facet clicks are asked again and again, and counting facets over a million records costs ~0.2 s."""

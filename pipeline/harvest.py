@@ -258,10 +258,13 @@ def sync_search_index(store: Store) -> None:
     """Bring the search index up to date after a job. One job at a time per process (the engines have a single
     writer); a failure is logged, not fatal: the store is the truth, and the next sync catches the index up."""
     from index import sync_index
+    from index.search import IndexUnavailableError
 
     with _index_lock:
         try:
             sync_index(store)
+        except IndexUnavailableError as exc:  # the message says it all (cluster down, credentials, layout)
+            log.warning("search index not updated: %s; the next sync will catch up", exc)
         except Exception:
             log.warning("search index not updated; the next sync will catch up", exc_info=True)
 

@@ -50,3 +50,16 @@ def make_config(sources_yaml: str, **settings: object) -> Config:
     lines += [f"  {key}: {value}" for key, value in settings.items()]
     text = "\n".join(lines) + "\nsources:\n" + textwrap.indent(textwrap.dedent(sources_yaml).strip(), "  ") + "\n"
     return parse_config(text)
+
+
+# -- issue 16: an Elasticsearch-compatible server for the search tests ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def es_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local server speaking the Elasticsearch 8 REST API (noida-db, a dev dependency), on a free loopback port
+    in a temporary data directory, for the whole test session; stopped at the end."""
+    from demo.es_server import EsServer
+
+    with EsServer(tmp_path_factory.mktemp("es")) as server:
+        yield server.url

@@ -437,3 +437,52 @@ def test_module_level_app_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert not (tmp_path / "lazy.db").exists()
     assert module.app.state.store.path == tmp_path / "lazy.db"
     monkeypatch.delitem(module.__dict__, "app")
+
+
+# -- issue 16: the same API on the Elasticsearch backend --------------------------------------------------------
+
+
+def test_the_api_answers_alike_on_elasticsearch(api: tuple[TestClient, Store, dict[str, int]], es_url: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same store indexed into Elasticsearch (MOISSON_INDEX): /api/datasets gives the same totals, facet counts
+    and hits, in the same order of values for a sort on a field."""
+    from index.elasticsearch_index import ElasticsearchIndex
+    from tests.index.conftest import drop_alias
+
+    client, store, _ = api
+    asked = [{"q": "energie"}, {"q": "données"}, {"q": "transport", "theme": "TRAN"}, {"sort": "title"},
+             {"q": "-energie", "sort": "-modified"}, {"bbox": "4.7,45.6,5.0,45.9"}, {"licence": "ODBL", "page": 2,
+                                                                                     "page_size": 5}]
+    embedded = [client.get("/api/datasets", params=params).json() for params in asked]
+    location = f"{es_url}/api-{id(store)}"
+    monkeypatch.setenv("MOISSON_INDEX", location)
+    try:
+        assert sync_index(store) == 27  # an empty index, a store that says "indexed": everything again
+        for params, expected in zip(asked, embedded, strict=True):
+            found = client.get("/api/datasets", params=params).json()
+            assert (found["total"], found["facets"]) == (expected["total"], expected["facets"]), params
+            if "sort" in params:  # the same values in the same order (records that tie may come in another order)
+                key = params["sort"].lstrip("-")
+                assert [h[key] for h in found["hits"]] == [h[key] for h in expected["hits"]], params
+            else:
+                assert {h["id"] for h in found["hits"]} == {h["id"] for h in expected["hits"]}, params
+    finally:
+        close_indexes()
+        drop_alias(ElasticsearchIndex(location))
+
+
+def test_a_search_engine_that_is_down_is_a_503(api: tuple[TestClient, Store, dict[str, int]],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from demo.es_server import free_port
+
+    client, _, _ = api
+    monkeypatch.setenv("MOISSON_INDEX", f"http://127.0.0.1:{free_port()}")
+    try:
+        answer = client.get("/api/datasets", params={"q": "eau"})
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "30"
+        assert "search is unavailable: Elasticsearch at http://127.0.0.1" in answer.json()["detail"]
+        page = client.get("/search", params={"q": "eau"})
+        assert page.status_code == 503 and "Recherche momentanément indisponible" in page.text
+        assert client.get("/api/sources").status_code == 200  # what does not search keeps answering
+    finally:
+        close_indexes()

@@ -89,3 +89,70 @@ def test_search_over_a_limit_is_one_clear_line(tmp_path: Path) -> None:
         assert child.returncode == 2, (child.returncode, child.stderr[-1500:])
         assert "search refused" in child.stderr and words in child.stderr
         assert "Traceback" not in child.stderr
+
+
+# -- issue 16: the index on either backend ----------------------------------------------------------------------
+
+
+def _stored(tmp_path: Path, n: int) -> None:
+    """A store of ``n`` records, as a harvest leaves it (records pending for the index)."""
+    from index.store import JobCounts, Store
+    from normalise.model import Dataset
+
+    store = Store(tmp_path / "m.db")
+    job = store.start_job("grenoble", "full")
+    with store.transaction():
+        for i in range(n):
+            entry = Dataset(id=f"grenoble.{i}", source_id="grenoble", native_id=str(i), title=f"Budget {i}")
+            store.upsert_entry(entry, entry.native_id, job)
+    store.finish_job(job, "succeeded", JobCounts())
+    store.close()
+
+
+def test_index_status_and_reindex_on_both_backends(tmp_path: Path, es_url: str, monkeypatch) -> None:
+    from index import close_indexes
+    from index.elasticsearch_index import ElasticsearchIndex
+    from tests.index.conftest import drop_alias
+
+    config = _config(tmp_path, [])
+    _stored(tmp_path, 4)
+    monkeypatch.delenv("MOISSON_INDEX", raising=False)
+    try:
+        before = _run(tmp_path, config, "index", "status")
+        assert before.exit_code == 0, before.output
+        assert "tantivy" in before.output and "pending records │ 4" in before.output
+        assert "never recorded" in before.output
+        assert _run(tmp_path, config, "reindex").exit_code == 0
+        after = _run(tmp_path, config, "index", "status")
+        assert "documents       │ 4" in after.output and "(4 records)" in after.output
+        close_indexes()
+        location = f"{es_url}/cli-{tmp_path.name.lower()}"
+        monkeypatch.setenv("MOISSON_INDEX", location)
+        rebuilt = _run(tmp_path, config, "reindex")
+        assert rebuilt.exit_code == 0 and "indexed 4 records" in rebuilt.output
+        status = _run(tmp_path, config, "index", "status")
+        assert status.exit_code == 0, status.output
+        assert "elasticsearch" in status.output and "noida-db" in status.output and "(4 records)" in status.output
+        found = _run(tmp_path, config, "search", "--json", "budget")
+        assert '"total":4' in found.output
+    finally:
+        close_indexes()
+        if "MOISSON_INDEX" in __import__("os").environ:
+            drop_alias(ElasticsearchIndex(location))
+
+
+def test_an_unreachable_cluster_is_one_line_and_exit_code_1(tmp_path: Path, monkeypatch) -> None:
+    from demo.es_server import free_port
+    from index import close_indexes
+
+    config = _config(tmp_path, [])
+    _stored(tmp_path, 1)
+    monkeypatch.setenv("MOISSON_INDEX", f"http://user:secret@127.0.0.1:{free_port()}")
+    try:
+        for command in (["index", "status"], ["reindex"], ["search", "eau"]):
+            result = _run(tmp_path, config, *command)
+            assert result.exit_code == 1, (command, result.output)
+            assert "error: Elasticsearch at http://127.0.0.1" in result.output and "cannot be reached" in result.output
+            assert "Traceback" not in result.output and "secret" not in result.output
+    finally:
+        close_indexes()

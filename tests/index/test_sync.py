@@ -1,4 +1,5 @@
-"""Store -> index synchronisation: what the store holds is what the search finds, even after a crash."""
+"""Store -> index synchronisation: what the store holds is what the search finds, even after a crash; on both
+backends (``search_index``) where the behaviour is the interface's, on tantivy where it is its lock's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 import index as index_module
 from index import close_indexes, index_location, open_index, rebuild_index, sync_index
 from index.quality import ensure_schema
-from index.search import IndexLockedError, SearchQuery
+from index.search import IndexLockedError, SearchIndex, SearchQuery
 from index.store import JobCounts, Store
 from index.tantivy_index import TantivyIndex
 from normalise.model import Dataset, Distribution
@@ -33,7 +34,7 @@ def _harvest(store: Store, entries: list[Dataset], *, sweep: bool = False) -> No
     store.finish_job(job, "succeeded", JobCounts())
 
 
-def _ids(index: TantivyIndex, q: str = "") -> set[str]:
+def _ids(index: SearchIndex, q: str = "") -> set[str]:
     return {hit["id"] for hit in index.search(SearchQuery(q=q, page_size=100)).hits}
 
 
@@ -51,49 +52,49 @@ RECORDS = [
 ]
 
 
-def test_store_to_search(store: Store, tindex: TantivyIndex) -> None:
+def test_store_to_search(store: Store, search_index: SearchIndex) -> None:
     _harvest(store, RECORDS)
-    assert sync_index(store, tindex) == 3
-    assert _ids(tindex, "cyclable") == {"grenoble.1"}
-    assert tindex.count() == 3
-    assert sync_index(store, tindex) == 0  # nothing stale any more
+    assert sync_index(store, search_index) == 3
+    assert _ids(search_index, "cyclable") == {"grenoble.1"}
+    assert search_index.count() == 3
+    assert sync_index(store, search_index) == 0  # nothing stale any more
     assert store.pending_index() == []
 
 
-def test_changed_and_withdrawn_records_follow(store: Store, tindex: TantivyIndex) -> None:
+def test_changed_and_withdrawn_records_follow(store: Store, search_index: SearchIndex) -> None:
     _harvest(store, RECORDS)
-    sync_index(store, tindex)
+    sync_index(store, search_index)
     _harvest(store, [RECORDS[0].model_copy(update={"title": "Pistes et bandes cyclables"}), RECORDS[1]], sweep=True)
-    assert sync_index(store, tindex) == 2  # one updated, one withdrawn; the unchanged one is not touched
-    assert _ids(tindex) == {"grenoble.1", "grenoble.2"}
-    assert _ids(tindex, "budget") == set()
-    assert _ids(tindex, "bandes") == {"grenoble.1"}
+    assert sync_index(store, search_index) == 2  # one updated, one withdrawn; the unchanged one is not touched
+    assert _ids(search_index) == {"grenoble.1", "grenoble.2"}
+    assert _ids(search_index, "budget") == set()
+    assert _ids(search_index, "bandes") == {"grenoble.1"}
     _harvest(store, RECORDS)  # the budget comes back
-    sync_index(store, tindex)
-    assert _ids(tindex, "budget") == {"grenoble.3"}
+    sync_index(store, search_index)
+    assert _ids(search_index, "budget") == {"grenoble.3"}
 
 
-def test_a_crash_before_the_index_commit_is_caught_up(store: Store, tindex: TantivyIndex) -> None:
+def test_a_crash_before_the_index_commit_is_caught_up(store: Store, search_index: SearchIndex) -> None:
     _harvest(store, RECORDS)
-    sync_index(store, tindex)
+    sync_index(store, search_index)
     _harvest(store, [RECORDS[2].model_copy(update={"title": "Budget supplémentaire"})])
     # the process dies after the store committed and while the index was writing: its changes are lost
-    tindex.upsert([{"id": "grenoble.3", "title": "half written"}])
-    tindex.close()
-    assert _ids(tindex, "supplémentaire") == set()
-    assert sync_index(store, tindex) == 1  # the record is still flagged indexed=0 in the store
-    assert _ids(tindex, "supplémentaire") == {"grenoble.3"}
+    search_index.upsert([{"id": "grenoble.3", "title": "half written"}])
+    search_index.close()
+    assert _ids(search_index, "supplémentaire") == set()
+    assert sync_index(store, search_index) == 1  # the record is still flagged indexed=0 in the store
+    assert _ids(search_index, "supplémentaire") == {"grenoble.3"}
 
 
-def test_a_crash_after_the_index_commit_reindexes_without_duplicates(store: Store, tindex: TantivyIndex) -> None:
+def test_a_crash_after_the_index_commit_reindexes_without_duplicates(store: Store, search_index: SearchIndex) -> None:
     _harvest(store, RECORDS)
     # the index committed the batch, the process died before marking the rows indexed in the store
     from index.document import to_document
 
-    tindex.upsert(to_document(entry, store) for entry in store.iter_entries())
-    tindex.commit()
-    assert sync_index(store, tindex) == 3
-    assert tindex.count() == 3
+    search_index.upsert(to_document(entry, store) for entry in store.iter_entries())
+    search_index.commit()
+    assert sync_index(store, search_index) == 3
+    assert search_index.count() == 3
 
 
 def test_a_lost_index_is_rebuilt_by_the_next_sync(store: Store, tmp_path: Path) -> None:
@@ -110,31 +111,31 @@ def test_a_lost_index_is_rebuilt_by_the_next_sync(store: Store, tmp_path: Path) 
         fresh.close()
 
 
-def test_a_record_changed_during_indexing_stays_pending(store: Store, tindex: TantivyIndex) -> None:
+def test_a_record_changed_during_indexing_stays_pending(store: Store, search_index: SearchIndex) -> None:
     _harvest(store, RECORDS)
     batch = store.pending_index()
     _harvest(store, [RECORDS[0].model_copy(update={"title": "Voies vertes"})])  # another process rewrote it
     assert index_module._mark_indexed(store, batch) == 2
     assert [row[0] for row in store.pending_index()] == ["grenoble.1"]
-    sync_index(store, tindex)
-    assert _ids(tindex, "voies") == {"grenoble.1"}
+    sync_index(store, search_index)
+    assert _ids(search_index, "voies") == {"grenoble.1"}
 
 
-def test_rebuild_and_quality_facet(store: Store, tindex: TantivyIndex) -> None:
+def test_rebuild_and_quality_facet(store: Store, search_index: SearchIndex) -> None:
     _harvest(store, RECORDS)
-    sync_index(store, tindex)
+    sync_index(store, search_index)
     ensure_schema(store)  # what index.quality does when it scores: store the band, flag the record for re-indexing
     with store.transaction() as db:
         db.executemany("INSERT INTO quality (record_id, hash, score, band, indicators, computed_at) "
                        "VALUES (?, 'h', ?, ?, '[]', '2024-01-01')",
                        [("grenoble.1", 360, "excellent"), ("grenoble.2", 100, "bad"), ("grenoble.3", 90, "bad")])
         db.execute("UPDATE records SET indexed = 0")
-    assert sync_index(store, tindex) == 3
-    result = tindex.search(SearchQuery(facets=("quality_band",), sort="-quality"))
+    assert sync_index(store, search_index) == 3
+    result = search_index.search(SearchQuery(facets=("quality_band",), sort="-quality"))
     assert [(fv.value, fv.count) for fv in result.facets["quality_band"]] == [("bad", 2), ("excellent", 1)]
     assert [hit["quality_band"] for hit in result.hits] == ["excellent", "bad", "bad"]
-    assert rebuild_index(store, tindex) == 3
-    assert tindex.count() == 3
+    assert rebuild_index(store, search_index) == 3
+    assert search_index.count() == 3
 
 
 def test_writer_is_released_after_a_sync(store: Store, tindex: TantivyIndex, tmp_path: Path) -> None:
