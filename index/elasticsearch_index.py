@@ -9,14 +9,18 @@ Same documents, same answers as the embedded tantivy index (:mod:`index.tantivy_
 - the documents are :func:`index.document.to_document`'s, flattened once; the mapping is built from the same field
   lists (:data:`index.document.TEXT_FIELDS` with their weights, :data:`index.search.FACETS` as keyword fields,
   :data:`FIELDS` for the rest), so a field added there needs one line here at most;
-- the text analysis is tantivy's, rebuilt as a custom analyzer: split on anything not a letter or digit, drop tokens
-  of 40 bytes or more, lower case, the Snowball French stop words tantivy uses plus its extra list (elisions), accents
-  folded, then the Snowball French stemmer. Not Elasticsearch's stock ``french`` analyzer: its light stemmer finds
-  other documents, and the totals must be the same on both backends;
-- the engine query is built from the tree of :mod:`index.query` (never from the raw text): every word required,
-  looked for in the text fields with their weights, its plural or singular forms as alternatives; phrases,
-  exclusions, ``OR`` and one-field terms; facet counts exclude their own facet's filter; bbox by range queries on four
-  envelope fields (they work on every engine; ``geo_shape`` does not); the same sorts (undated, unscored last).
+- the text analysis is :mod:`index.analysis`'s, rebuilt as a custom analyzer: split on anything not a letter or
+  digit, drop tokens of 40 bytes or more, lower case, the Snowball French stop words tantivy uses plus the extra list
+  (elisions), accents folded, then the Snowball French stemmer. Not Elasticsearch's stock ``french`` analyzer: its
+  light stemmer finds other documents, and the totals must be the same on both backends;
+- the engine query is built from the tree of :mod:`index.query` (never from the raw text), clause for clause as
+  :mod:`index.tantivy_query` builds tantivy's: every word required, looked for in the text fields with their weights,
+  its plural or singular forms as alternatives; phrases, exclusions, ``OR`` and one-field terms (as typed); a query of
+  exclusions only ranks nothing (newest first); facet counts exclude their own facet's filter; bbox by range queries
+  on four envelope fields (they work on every engine; ``geo_shape`` does not); the same sorts (undated, unscored
+  last);
+- a search ends by :data:`index.search.SEARCH_DEADLINE` (SearchTimeoutError, the API's 503), and spelling
+  suggestions are :mod:`index.suggest`'s over this backend's fuzzy query.
 
 Operations: documents live in a versioned index (``<alias>-v<layout>-<timestamp>``) behind an alias that every
 reader and writer uses; an index template carries the analysis and mapping. :meth:`begin_rebuild` builds a new index
@@ -42,6 +46,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from index import search as limits
+from index.analysis import BBOX_FIELDS, EXTRA_STOPWORDS, FRENCH_STOPWORDS, analyze, parse_datetime, ranks
 from index.document import TEXT_FIELDS, facet_value
 from index.query import Node, Not, Or, Phrase, Term, parse, word_forms
 from index.search import (
@@ -52,10 +58,11 @@ from index.search import (
     SearchIndex,
     SearchQuery,
     SearchResult,
+    SearchTimeoutError,
     Suggestion,
     check_query,
 )
-from index.tantivy_index import BBOX_FIELDS, EXTRA_STOPWORDS, _datetime, french_analyzer
+from index.suggest import FUZZY_EDITS, suggest
 
 log = logging.getLogger(__name__)
 # The client logs every retried request with its traceback at WARNING; moisson reports a failure once, in one line
@@ -71,22 +78,6 @@ DEFAULT_ALIAS = "moisson"
 ANALYZER = "fr_text"
 API_KEY_ENV = "MOISSON_ES_API_KEY"
 CA_CERTS_ENV = "MOISSON_ES_CA_CERTS"
-
-# The French stop list compiled into tantivy (Snowball's, as tantivy 0.2x ships it), so that both backends drop the
-# same words; tests/index/test_elasticsearch_index.py checks every word against tantivy's analyzer.
-FRENCH_STOPWORDS: tuple[str, ...] = (
-    "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "je", "la", "le",
-    "leur", "lui", "ma", "mais", "me", "même", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par",
-    "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une",
-    "vos", "votre", "vous", "c", "d", "j", "l", "à", "m", "n", "s", "t", "y", "étée", "étées", "étant", "suis", "es",
-    "êtes", "sont", "serai", "seras", "sera", "serons", "serez", "seront", "serais", "serait", "serions", "seriez",
-    "seraient", "étais", "était", "étions", "étiez", "étaient", "fus", "fut", "fûmes", "fûtes", "furent", "sois",
-    "soit", "soyons", "soyez", "soient", "fusse", "fusses", "fussions", "fussiez", "fussent", "ayant", "eu", "eue",
-    "eues", "eus", "ai", "avons", "avez", "ont", "aurai", "aurons", "aurez", "auront", "aurais", "aurait", "aurions",
-    "auriez", "auraient", "avais", "avait", "aviez", "avaient", "eut", "eûmes", "eûtes", "eurent", "aie", "aies",
-    "ait", "ayons", "ayez", "aient", "eusse", "eusses", "eût", "eussions", "eussiez", "eussent", "ceci", "cela",
-    "celà", "cet", "cette", "ici", "ils", "les", "leurs", "quel", "quels", "quelle", "quelles", "sans", "soi",
-)
 
 # Fields other than the text fields and the facets, with their Elasticsearch type. A field added to the documents
 # (index.document.to_document) is searchable here once it has a line in this table or in one of those two lists.
@@ -118,8 +109,11 @@ BULK_CHUNK = 500  # documents per bulk request
 BULK_CHUNK_BYTES = 10 * 1024 * 1024
 BULK_RETRIES = 8  # a document refused with 429 (queue full) is retried after 1, 2, 4 ... up to 60 seconds
 BUFFER_LIMIT = 5000  # buffered changes are sent once this many wait, commit or not
-SEARCH_TIMEOUT = 10.0  # seconds per request; bulk and admin requests get BULK_TIMEOUT
+# Seconds per request: searches end by index.search.SEARCH_DEADLINE, other small requests (counts, the alias) by
+# SEARCH_TIMEOUT, bulk and admin requests by BULK_TIMEOUT.
+SEARCH_TIMEOUT = 10.0
 BULK_TIMEOUT = 120.0
+FUZZY_TERMS = 200  # nearest indexed terms a suggestion's fuzzy query looks at (Elasticsearch's default is 50)
 BUILD_STALE_AFTER = 600.0  # seconds without a heartbeat after which an unfinished rebuild is taken as abandoned
 
 
@@ -191,7 +185,6 @@ class ElasticsearchIndex(SearchIndex):
         self._unrefreshed = False  # changes sent since the last commit (a full buffer is sent before the commit)
         self._lock = threading.RLock()
         self._ready = target is not None
-        self._analyzer = french_analyzer()
         self.rejected: list[tuple[str, str]] = []  # (id, reason) of documents the cluster refused (also logged)
 
     @classmethod
@@ -556,39 +549,93 @@ class ElasticsearchIndex(SearchIndex):
         started = time.perf_counter()
         check_query(query)  # the limits every backend shares (issue 13)
         self._ensure()
-        text = self.text_query(query.q)
+        tree = parse(query.q)
+        text = self._node(tree) if tree is not None else None
+        scored = text is not None and ranks(tree)
         filters = {
             name: [facet_value(name, v) for v in values if v.strip()]
             for name, values in query.filters.items() if any(v.strip() for v in values)
         }
-        body = self.request_body(query, text, filters)
+        body = self.request_body(query, text, filters, scored=scored)
         from elasticsearch import BadRequestError
 
-        with self._errors("searching"):
-            try:
-                answer = self.client.search(index=self.name, **body).body
-            except BadRequestError as exc:
-                if "result window is too large" in str(exc):
-                    raise ValueError(f"page {query.page} of {query.page_size} is deeper than the index allows "
-                                     "(10,000 hits): narrow the search with filters") from None
-                raise
+        try:
+            answer = self._search(body, started, "searching")
+        except BadRequestError as exc:
+            if "result window is too large" in str(exc):
+                raise ValueError(f"page {query.page} of {query.page_size} is deeper than the index allows "
+                                 "(10,000 hits): narrow the search with filters") from None
+            raise
         hits = []
-        with_score = query.sort == "relevance" and text is not None
         for hit in answer["hits"]["hits"]:
             summary = dict(hit["_source"].get("summary") or {"id": hit["_id"]})
-            if with_score:
+            if scored and query.sort == "relevance":
                 summary["score"] = round(float(hit.get("_score") or 0.0), 4)
             hits.append(summary)
         facets, exact = self._facets(query, filters, answer.get("aggregations") or {})
         return SearchResult(total=int(answer["hits"]["total"]["value"]), hits=hits[: max(query.page_size, 0)],
                             facets=facets, took_ms=(time.perf_counter() - started) * 1000, facets_exact=exact)
 
-    def suggest(self, query: SearchQuery, limit: int = 3) -> list[Suggestion]:
-        """Not yet written for this backend (in progress: a shared respelling step over a fuzzy query)."""
-        return []
+    def _search(self, body: dict[str, Any], started: float, doing: str) -> dict[str, Any]:
+        """One search request within the search deadline (index.search.SEARCH_DEADLINE, counted from ``started``),
+        by the documented means: the search's own ``timeout`` (the shards stop collecting when it expires and the
+        answer says ``timed_out``) and the client's request timeout (a cluster that does not answer in time), not
+        retried. Either way the search ends with SearchTimeoutError (the API's 503): a partial answer would give
+        wrong totals and counts."""
+        from elasticsearch import ConnectionTimeout
 
-    def request_body(self, query: SearchQuery, text: dict[str, Any] | None,
-                     filters: dict[str, list[str]]) -> dict[str, Any]:
+        deadline = limits.SEARCH_DEADLINE
+        left = started + deadline - time.perf_counter()
+        late = SearchTimeoutError(f"the search was not done within {deadline:g} s")
+        if left <= 0:
+            raise late
+        client = self.client.options(request_timeout=left, retry_on_timeout=False)
+        with self._errors(doing):
+            try:
+                answer = client.search(index=self.name, timeout=f"{max(int(left * 1000), 1)}ms", **body).body
+            except ConnectionTimeout:
+                raise late from None
+        if answer.get("timed_out"):
+            raise late
+        return answer
+
+    # -- spelling suggestions (issue 15): the shared work is index.suggest's, the look-ups are these ---------------
+
+    def suggest(self, query: SearchQuery, limit: int = 3) -> list[Suggestion]:
+        """See :meth:`SearchIndex.suggest` and :mod:`index.suggest`."""
+        self._ensure()
+        return suggest(self, query, limit)
+
+    def holds_any(self, terms: list[str]) -> bool:
+        """Whether any document holds one of these analysed terms in a text field (the first found ends the
+        search)."""
+        clauses = [{"term": {name: term}} for name in TEXT_FIELDS for term in terms]
+        body = {"query": {"bool": {"should": clauses, "minimum_should_match": 1}}, "size": 0, "terminate_after": 1,
+                "track_total_hits": 1}
+        return int(self._search(body, time.perf_counter(), "looking a word up")["hits"]["total"]["value"]) > 0
+
+    def texts_near(self, term: str, limit: int) -> list[str]:
+        """Title, description excerpt and keywords of up to ``limit`` documents that a fuzzy query finds in their
+        title, keywords or description: ``term`` as analysed (not analysed again), within FUZZY_EDITS edits,
+        transpositions costing one, no common prefix required, as tantivy's fuzzy term query. A fuzzy query looks at
+        its ``max_expansions`` nearest indexed terms only (50 by default); FUZZY_TERMS keeps that far above the
+        words a suggestion can use."""
+        fuzzy = {"value": term, "fuzziness": FUZZY_EDITS, "transpositions": True, "prefix_length": 0,
+                 "max_expansions": FUZZY_TERMS}
+        clauses = [{"fuzzy": {name: fuzzy}} for name in ("title", "keywords", "description")]
+        body = {"query": {"bool": {"should": clauses, "minimum_should_match": 1}}, "size": limit,
+                "source": ["summary", "keywords"], "track_total_hits": False}
+        texts = []
+        for hit in self._search(body, time.perf_counter(), "looking near words up")["hits"]["hits"]:
+            source = hit.get("_source") or {}
+            summary = source.get("summary") or {}
+            keywords = source.get("keywords") or []
+            texts.append(" ".join([summary.get("title") or "", summary.get("description") or "",
+                                   *(keywords if isinstance(keywords, list) else [keywords])]))
+        return texts
+
+    def request_body(self, query: SearchQuery, text: dict[str, Any] | None, filters: dict[str, list[str]], *,
+                     scored: bool) -> dict[str, Any]:
         """The search request: the text query (which alone scores) and the bbox in ``query``; the facet filters in
         ``post_filter``, so that each facet's aggregation can leave its own filter out (a facet keeps showing the
         values one can add to the OR)."""
@@ -598,8 +645,8 @@ class ElasticsearchIndex(SearchIndex):
             main = {"match_all": {}}
         page, size = max(query.page, 1), max(query.page_size, 0)
         sort = query.sort
-        if sort == "relevance" and text is None:
-            sort = "-modified"  # every document scores the same without words: newest first is the useful order
+        if sort == "relevance" and not scored:
+            sort = "-modified"  # every document scores the same without words to rank by: newest first is useful
         if sort == "relevance":
             order: list[Any] = ["_score", {"id": "asc"}]
         else:
@@ -671,15 +718,9 @@ class ElasticsearchIndex(SearchIndex):
 
     # -- the query tree as an Elasticsearch query ---------------------------------------------------------------
 
-    def text_query(self, q: str) -> dict[str, Any] | None:
-        """The user's words as a bool query, or None when nothing searchable is left (no words, stop words only).
-        Raises index.query.QueryError beyond the grammar's limits."""
-        node = parse(q)
-        return self._node(node) if node is not None else None
-
     def _node(self, node: Node) -> dict[str, Any] | None:
-        """A node as a query, None when it analyses to nothing (stop words): it is left out, as tantivy's parser
-        leaves out a stop word."""
+        """A node as a query (the user's words: index.query's tree, never the raw text), None when it analyses to
+        nothing (stop words): it is left out, as index.tantivy_query leaves it out."""
         if isinstance(node, Term):
             return self._term(node)
         if isinstance(node, Phrase):
@@ -700,10 +741,11 @@ class ElasticsearchIndex(SearchIndex):
 
     def _term(self, term: Term) -> dict[str, Any] | None:
         """The word and its other forms (index.query.word_forms), each searched in every text field with the field's
-        weight (or in the one field named); forms that analyse alike count once."""
+        weight; forms that analyse alike count once. A word under a field name is searched in that field and as
+        typed, without other forms (a field filter is precise), as in index.tantivy_query."""
         forms: dict[tuple[str, ...], str] = {}
-        for form in word_forms(term.text):
-            tokens = tuple(self._analyzer.analyze(form))
+        for form in [term.text] if term.field else word_forms(term.text):
+            tokens = tuple(analyze(form))
             if tokens:
                 forms.setdefault(tokens, form)
         if not forms:
@@ -714,7 +756,7 @@ class ElasticsearchIndex(SearchIndex):
 
     def _phrase(self, phrase: Phrase) -> dict[str, Any] | None:
         text = " ".join(phrase.words)
-        if not self._analyzer.analyze(text):
+        if not analyze(text):
             return None
         clauses = [_match(field, text, weight, phrase=True) for field, weight in _fields(phrase.field)]
         return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
@@ -728,7 +770,7 @@ def es_source(doc: dict[str, Any]) -> dict[str, Any]:
     leaves them out), the bbox as four envelope fields."""
     source = {key: value for key, value in doc.items() if key != "bbox"}
     for name in ("modified", "issued"):
-        moment = _datetime(doc.get(name))
+        moment = parse_datetime(doc.get(name))
         source[name] = moment.isoformat() if moment else None
     if doc.get("bbox"):
         source.update({name: float(value) for name, value in zip(BBOX_FIELDS, doc["bbox"], strict=True)})

@@ -217,7 +217,9 @@ class SearchIndex(ABC):
         indexed word within 2 edits of it (case and accents ignored). A suggestion is the query text with those
         replacements, kept only if it matches at least one document under ``query.filters`` and ``query.bbox``;
         at most ``limit`` of them, most documents first. Empty when the query has no misspelt word or nothing near
-        is indexed. Never raises for the user's text (a query over a limit has no suggestion)."""
+        is indexed. Never raises for the user's text (a query over a limit has no suggestion) nor for a slow
+        engine (past the search deadline, the suggestions found so far). Every backend hands
+        this to :func:`index.suggest.suggest` with its two look-ups, so that suggestions are the same on all."""
 
     @abstractmethod
     def clear(self) -> None:

@@ -10,10 +10,7 @@ reader notices another process's commit by the index's ``meta.json`` changing an
 API sees a harvest's records as soon as it commits. An upsert deletes the id's previous document and adds the new
 one in the same commit, so indexing a record twice leaves one document.
 
-Text analysis for French: the simple tokenizer (split on anything not a letter or digit, so "l'eau" gives "l" and
-"eau"), lowercase, French stop words, accents folded ("énergie" = "energie"), then the Snowball French stemmer
-("transports" = "transport"). Folding comes before stemming so that a word typed without its accents stems like
-the accented one.
+Text analysis for French: :func:`index.analysis.french_analyzer` (the Elasticsearch backend analyses alike).
 """
 
 from __future__ import annotations
@@ -23,13 +20,11 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 import socket
 import sys
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,13 +34,14 @@ from typing import Any
 
 import orjson
 import tantivy
-from tantivy import Filter, Occur, Order, Query, TextAnalyzerBuilder, Tokenizer
+from tantivy import Occur, Order, Query
 
 from index import query as user_query
+from index import search as limits
+from index.analysis import BBOX_FIELDS, french_analyzer, parse_datetime, ranks
 from index.document import TEXT_FIELDS, facet_value
 from index.search import (
     FACETS,
-    SEARCH_DEADLINE,
     FacetValue,
     IndexLockedError,
     SearchIndex,
@@ -56,6 +52,7 @@ from index.search import (
     check_query,
     is_heavy,
 )
+from index.suggest import FUZZY_EDITS, suggest
 from index.tantivy_query import TantivyQueryBuilder
 
 log = logging.getLogger(__name__)
@@ -65,9 +62,6 @@ SCHEMA_VERSION = 3  # 3: hits carry their territory codes (issue 15)
 VERSION_FILE = "moisson-index.json"
 WRITER_FILE = "moisson-writer.json"  # who holds the writer lock, to say so when another process wants it
 ANALYZER = "fr_text"
-
-# Elisions and short words the stock French stop list keeps.
-EXTRA_STOPWORDS = ["c", "d", "j", "l", "m", "n", "s", "t", "qu", "jusqu", "lorsqu", "puisqu", "ou", "où"]
 
 # Sort keys of index.search.SortKey: (fast field, order). A leading "-" means descending, as in most APIs;
 # "quality" alone is ascending (worst first: what to fix), "popularity" is most downloaded first.
@@ -111,22 +105,6 @@ def _new_facet_pool() -> None:
 
 _new_facet_pool()
 os.register_at_fork(after_in_child=_new_facet_pool)
-
-BBOX_FIELDS = ("west", "south", "east", "north")
-
-
-def french_analyzer() -> tantivy.TextAnalyzer:
-    return (
-        TextAnalyzerBuilder(Tokenizer.simple())
-        .filter(Filter.remove_long(40))
-        .filter(Filter.lowercase())
-        .filter(Filter.stopword("french"))
-        .filter(Filter.custom_stopword(EXTRA_STOPWORDS))
-        .filter(Filter.ascii_fold())
-        .filter(Filter.stemmer("french"))
-        .build()
-    )
-
 
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
@@ -325,7 +303,7 @@ class TantivyIndex(SearchIndex):
         out.add_integer("popularity", int(doc.get("popularity") or 0))
         out.add_unsigned("sample", sample_bucket(doc["id"]))
         for name in ("modified", "issued"):
-            if moment := _datetime(doc.get(name)):
+            if moment := parse_datetime(doc.get(name)):
                 out.add_date(name, moment)
         if doc.get("bbox"):
             for name, value in zip(BBOX_FIELDS, doc["bbox"], strict=True):
@@ -407,19 +385,19 @@ class TantivyIndex(SearchIndex):
         """The facet groups' answers, within the search deadline (index.search.SEARCH_DEADLINE); past it, the groups
         not started are cancelled and the search ends with SearchTimeoutError."""
         try:
-            return [future.result(timeout=max(0.0, started + SEARCH_DEADLINE - time.perf_counter()))
+            return [future.result(timeout=max(0.0, started + limits.SEARCH_DEADLINE - time.perf_counter()))
                     for future in counting]
         except TimeoutError:
             for future in counting:
                 future.cancel()
-            raise SearchTimeoutError(f"the search was not done within {SEARCH_DEADLINE:g} s") from None
+            raise SearchTimeoutError(f"the search was not done within {limits.SEARCH_DEADLINE:g} s") from None
 
     def _text_query(self, q: str) -> tuple[Query | None, bool]:
         """The user's words as a query (see index.query for the language and index.tantivy_query for how it is
         searched), and whether it scores: a query of exclusions only matches without ranking anything. Raises
         :class:`index.query.QueryError` when the words are over a limit."""
         tree = user_query.parse(q)
-        return self._queries.build(tree), self._queries.ranks(tree)
+        return self._queries.build(tree), ranks(tree)
 
     def _combine(self, text: Query | None, filters: dict[str, list[str]],
                  bbox: tuple[float, float, float, float] | None) -> Query:
@@ -508,102 +486,31 @@ class TantivyIndex(SearchIndex):
                                    upper_bound=buckets - 1)
         return Query.boolean_query([(Occur.Must, scope), (Occur.Must, sample)]), SAMPLE_BUCKETS / buckets
 
-    # -- spelling suggestions (issue 15) ----------------------------------------------------------------------
+    # -- spelling suggestions (issue 15): the shared work is index.suggest's, the look-ups are tantivy's ---------
 
     def suggest(self, query: SearchQuery, limit: int = 3) -> list[Suggestion]:
-        """See :meth:`SearchIndex.suggest`. Near words come from the documents a fuzzy term query (tantivy's
-        Levenshtein automaton over the indexed terms, 2 edits) finds in titles, keywords and descriptions: their
-        titles, keywords and description excerpts are read back, and the words within 2 edits of the typed one
-        (folded) are ranked by distance, then by how often they occur there."""
-        try:
-            node = user_query.parse(query.q)
-        except user_query.QueryError:
-            return []
-        if node is None:
-            return []
-        searcher = self._searcher()[0]
-        options: dict[str, list[str]] = {}
-        for word in dict.fromkeys(user_query.positive_words(node)):
-            if (len(word) >= SUGGEST_MIN_LETTERS and word.isalpha() and not self._holds(searcher, word)
-                    and (near := self._near_words(searcher, word))):
-                options[word] = near
-        if not options:
-            return []
-        texts = [query.q]
-        for word, near in options.items():
-            texts = [_replace_word(text, word, other) for text in texts for other in near][:SUGGEST_CANDIDATES]
-        found = []
-        for text in dict.fromkeys(texts):
-            total = self.search(SearchQuery(q=text, filters=query.filters, bbox=query.bbox, page_size=0,
-                                            facets=())).total
-            if total:
-                found.append(Suggestion(text, total))
-        found.sort(key=lambda s: -s.total)
-        return found[:limit]
+        """See :meth:`SearchIndex.suggest` and :mod:`index.suggest`."""
+        return suggest(self, query, limit)
 
-    def _holds(self, searcher: tantivy.Searcher, word: str) -> bool:
-        """Whether any document holds the word (as analysed: folded, stemmed) in a text field."""
-        terms = self._queries.analyzer.analyze(word)
-        if not terms:
-            return True  # a stop word: nothing to respell
+    def holds_any(self, terms: list[str]) -> bool:
+        """Whether any document holds one of these analysed terms in a text field."""
         clauses = [(Occur.Should, Query.term_query(self.schema, name, term)) for name in TEXT_FIELDS for term in terms]
-        return searcher.search(Query.boolean_query(clauses), limit=1, count=True).count > 0
+        return self._searcher()[0].search(Query.boolean_query(clauses), limit=1, count=True).count > 0
 
-    def _near_words(self, searcher: tantivy.Searcher, word: str) -> list[str]:
-        terms = self._queries.analyzer.analyze(word)
-        if len(terms) != 1:
-            return []
-        clauses = [(Occur.Should, Query.fuzzy_term_query(self.schema, name, terms[0], distance=2))
+    def texts_near(self, term: str, limit: int) -> list[str]:
+        """Title, description excerpt and keywords of up to ``limit`` documents that a fuzzy term query (tantivy's
+        Levenshtein automaton over the indexed terms, transpositions costing one edit) finds in their title,
+        keywords or description (a fuzzy match scores a constant per field: more fields first, then index order)."""
+        searcher = self._searcher()[0]
+        clauses = [(Occur.Should, Query.fuzzy_term_query(self.schema, name, term, distance=FUZZY_EDITS))
                    for name in ("title", "keywords", "description")]
-        found = searcher.search(Query.boolean_query(clauses), limit=SUGGEST_DOCUMENTS)
-        typed = _fold(word)
-        seen: dict[str, tuple[int, int, str]] = {}  # folded word -> (distance, -occurrences, first spelling)
-        for _, address in found.hits:
+        texts = []
+        for _, address in searcher.search(Query.boolean_query(clauses), limit=limit).hits:
             doc = searcher.doc(address)
             summary = orjson.loads(doc["summary"][0])
-            text = " ".join([summary.get("title") or "", summary.get("description") or "", *doc.get_all("keywords")])
-            for token in _PLAIN_WORD.findall(text):
-                folded = _fold(token)
-                if folded == typed or len(folded) < SUGGEST_MIN_LETTERS:
-                    continue
-                if folded in seen:
-                    distance, count, spelling = seen[folded]
-                    seen[folded] = (distance, count - 1, spelling)
-                elif (distance := _edits(typed, folded, 2)) <= (1 if len(typed) <= 4 else 2):
-                    seen[folded] = (distance, -1, token.lower())
-        ranked = sorted(seen.values())
-        return [spelling for _, _, spelling in ranked[:SUGGEST_PER_WORD]]
-
-
-SUGGEST_MIN_LETTERS = 4
-_PLAIN_WORD = re.compile(r"[^\W\d_]+")  # letters only: the words a suggestion may replace
-SUGGEST_DOCUMENTS = 40  # documents read back per misspelt word
-SUGGEST_PER_WORD = 3
-SUGGEST_CANDIDATES = 9  # respelt queries counted at most
-
-
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
-def _edits(a: str, b: str, most: int) -> int:
-    """Levenshtein distance of two words, or most + 1 as soon as it exceeds ``most``."""
-    if abs(len(a) - len(b)) > most:
-        return most + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > most:
-            return most + 1
-        previous = current
-    return previous[-1]
-
-
-def _replace_word(text: str, word: str, other: str) -> str:
-    """``text`` with the whole word ``word`` (any case) replaced by ``other``."""
-    return re.sub(rf"(?<![\w-]){re.escape(word)}(?!\w)", other, text, flags=re.IGNORECASE)
+            texts.append(" ".join([summary.get("title") or "", summary.get("description") or "",
+                                   *doc.get_all("keywords")]))
+        return texts
 
 
 def _query_key(query: SearchQuery) -> tuple[Any, ...]:
@@ -615,16 +522,3 @@ def _query_key(query: SearchQuery) -> tuple[Any, ...]:
 def sample_bucket(record_id: str) -> int:
     """The record's sample bucket, 0..SAMPLE_BUCKETS-1, uniform over records and stable across rebuilds."""
     return int.from_bytes(hashlib.blake2b(record_id.encode(), digest_size=4).digest(), "big") % SAMPLE_BUCKETS
-
-
-def _datetime(value: str | None) -> datetime | None:
-    """ISO 8601 text as an aware UTC datetime (dates count as midnight UTC); anything else is left out."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -19,7 +19,7 @@ import tantivy
 from tantivy import Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from index.document import TEXT_FIELDS
-from index.query import And, Node, Not, Phrase, Term, positive_words, word_forms
+from index.query import And, Node, Not, Phrase, Term, word_forms
 
 
 class TantivyQueryBuilder:
@@ -39,11 +39,6 @@ class TantivyQueryBuilder:
         if query is None:
             return None
         return _exclude(query) if negative else query
-
-    def ranks(self, node: Node | None) -> bool:
-        """Whether the query has a word to rank by: one outside a ``-`` that is not a stop word. A query of
-        exclusions only matches without ranking (the caller then sorts as if there were no words)."""
-        return node is not None and any(self.analyzer.analyze(word) for word in positive_words(node))
 
     def _node(self, node: Node) -> tuple[Query | None, bool]:
         """(query, negated): a Not is returned as its inner query flagged negated, so that an And can put it in a
@@ -81,36 +76,38 @@ class TantivyQueryBuilder:
 
     def _word(self, word: str, field: str | None) -> Query | None:
         forms = [word] if field else word_forms(word)
-        analysed: dict[tuple[str, ...], None] = {}
+        analysed: dict[tuple[tuple[int, str], ...], None] = {}
         for form in forms:
-            tokens = tuple(self.analyzer.analyze(form))
-            if tokens:
-                analysed.setdefault(tokens, None)
+            if terms := self._positioned((form,)):
+                analysed.setdefault(terms, None)
         if not analysed:
             return None  # a stop word
-        return self._fields(field, lambda name: _any([self._tokens(name, tokens) for tokens in analysed]))
+        return self._fields(field, lambda name: _any([self._terms(name, terms) for terms in analysed]))
 
     def _phrase(self, words: tuple[str, ...], field: str | None) -> Query | None:
         """Words at their positions: a stop word inside the phrase keeps its place ("qualité de l'eau" matches
         "Qualité de l'eau" and not "qualité eau")."""
+        terms = self._positioned(words)
+        return self._fields(field, lambda name: self._terms(name, terms)) if terms else None
+
+    def _positioned(self, words: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        """The analysed terms of ``words`` with their offsets: every token of the tokenizer takes a position, kept
+        when the analyzer drops the token (a stop word, a token too long), as when the text was indexed; so
+        "jeu_de_données", one word of the query language, is "jeu" and "donne" two positions apart, as on
+        Elasticsearch. Offsets start at 0."""
         terms: list[tuple[int, str]] = []
         position = 0
         for word in words:
-            tokens = self.analyzer.analyze(word)
-            terms += [(position + i, token) for i, token in enumerate(tokens)]
-            position += max(len(self.positions.analyze(word)), 1)
-        if not terms:
-            return None
-        if len(terms) == 1:
-            return self._fields(field, lambda name: Query.term_query(self.schema, name, terms[0][1]))
-        start = terms[0][0]
-        shifted = [(offset - start, token) for offset, token in terms]
-        return self._fields(field, lambda name: Query.phrase_query(self.schema, name, shifted))
+            for token in self.positions.analyze(word):
+                terms += [(position, term) for term in self.analyzer.analyze(token)]
+                position += 1
+        start = terms[0][0] if terms else 0
+        return tuple((offset - start, term) for offset, term in terms)
 
-    def _tokens(self, field: str, tokens: tuple[str, ...]) -> Query:
-        if len(tokens) == 1:
-            return Query.term_query(self.schema, field, tokens[0])
-        return Query.phrase_query(self.schema, field, list(enumerate(tokens)))
+    def _terms(self, field: str, terms: tuple[tuple[int, str], ...]) -> Query:
+        if len(terms) == 1:
+            return Query.term_query(self.schema, field, terms[0][1])
+        return Query.phrase_query(self.schema, field, list(terms))
 
     def _fields(self, field: str | None, build: Callable[[str], Query]) -> Query:
         """The query in one field, or in every text field with its weight (a word in the title counts most)."""

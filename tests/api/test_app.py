@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -469,6 +470,40 @@ def test_the_api_answers_alike_on_elasticsearch(api: tuple[TestClient, Store, di
     finally:
         close_indexes()
         drop_alias(ElasticsearchIndex(location))
+
+
+@pytest.mark.parametrize("backend", ["tantivy", "elasticsearch"])
+def test_a_search_past_the_deadline_is_a_503(api: tuple[TestClient, Store, dict[str, int]], backend: str,
+                                             request: pytest.FixtureRequest,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """index.search.SEARCH_DEADLINE on either backend: tantivy's facet threads all busy, or an Elasticsearch
+    cluster that does not answer in time; the API says 503 with Retry-After, the search page says so in French."""
+    import index.search as limits
+    from index.elasticsearch_index import ElasticsearchIndex
+    from tests.index.conftest import drop_alias, stalled_facet_pool
+    from tests.index.es_proxy import running_proxy
+
+    client, store, _ = api
+    monkeypatch.setattr(limits, "SEARCH_DEADLINE", 0.5)
+    with ExitStack() as stack:
+        if backend == "tantivy":
+            stalled = stalled_facet_pool
+        else:
+            es_url = request.getfixturevalue("es_url")
+            proxy = stack.enter_context(running_proxy(es_url))
+            alias = f"deadline-{id(store)}"
+            stack.callback(lambda: drop_alias(ElasticsearchIndex(es_url, alias=alias)))
+            stack.callback(close_indexes)
+            monkeypatch.setenv("MOISSON_INDEX", f"{proxy.url()}/{alias}")
+            assert sync_index(store) == 27
+            stalled = proxy.holding_searches
+        with stalled():
+            answer = client.get("/api/datasets", params={"q": "vélo lent"})
+            assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+            assert "not done within 0.5 s" in answer.json()["detail"]
+            page = client.get("/recherche", params={"q": "vélo lent"})
+            assert page.status_code == 503 and "Recherche trop chargée" in page.text
+        assert client.get("/api/datasets", params={"q": "vélo lent"}).status_code == 200  # answered once free
 
 
 def test_a_search_engine_that_is_down_is_a_503(api: tuple[TestClient, Store, dict[str, int]],

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,20 @@ def drop_alias(index: SearchIndex) -> None:
 def search_index(request: pytest.FixtureRequest) -> SearchIndex:
     """The index on each backend: every test that takes it runs twice and must pass alike."""
     return request.getfixturevalue("tantivy_index" if request.param == "tantivy" else "es_index")
+
+
+@contextmanager
+def stalled_facet_pool() -> Iterator[None]:
+    """Every thread that counts tantivy's facets busy (as under a burst of searches) until the block ends: a search
+    meanwhile waits for its facet counts until the deadline."""
+    import index.tantivy_index as engine
+
+    release = threading.Event()
+    pool = engine._FACET_POOL
+    busy = [pool.submit(release.wait, 60) for _ in range(pool._max_workers)]
+    try:
+        yield
+    finally:
+        release.set()
+        for future in busy:
+            future.result(timeout=60)

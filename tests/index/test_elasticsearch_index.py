@@ -15,26 +15,36 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
-import requests
 
 import index.elasticsearch_index as engine
+import index.suggest as suggestions
 from bench.index_engines import FORMATS, THEMES, WORDS, Corpus, queries
 from demo.es_demo import facets_agree
 from demo.es_server import free_port
 from index import rebuild_index, sync_index
+from index.analysis import analyze, ranks
 from index.document import TEXT_FIELDS, to_document
-from index.elasticsearch_index import EXTRA_STOPWORDS, FRENCH_STOPWORDS, ElasticsearchIndex
-from index.query import word_forms
-from index.search import FACETS, FacetValue, IndexLockedError, IndexUnavailableError, SearchQuery
+from index.elasticsearch_index import ElasticsearchIndex
+from index.query import parse
+from index.search import (
+    FACETS,
+    FacetValue,
+    IndexLockedError,
+    IndexUnavailableError,
+    SearchQuery,
+    SearchTimeoutError,
+    Suggestion,
+)
 from index.store import JobCounts, Store
-from index.tantivy_index import TantivyIndex, french_analyzer
+from index.tantivy_index import TantivyIndex
 from normalise.model import Agent, Dataset, Distribution, Spatial
 
 from .conftest import FILE_TYPE, THEME, drop_alias
+from .es_proxy import EsProxy, running_proxy
 
 
 def _alias() -> str:
@@ -72,13 +82,6 @@ def _records(n: int) -> list[Dataset]:
 # -- analysis and mapping -------------------------------------------------------------------------------------------
 
 
-def test_the_stop_words_are_tantivys() -> None:
-    analyzer = french_analyzer()
-    for word in (*FRENCH_STOPWORDS, *EXTRA_STOPWORDS):
-        assert analyzer.analyze(word) == [], word
-    assert analyzer.analyze("été données") == ["ete", "donne"]  # "été" is not on tantivy's list: kept
-
-
 TEXTS = [
     "Qualité de l'eau potable, transports écoles Vélos jeux 2024-01 bâtiments électricité énergie consommée",
     "L'Île-de-France aujourd'hui : Œuvres, cœur, naïve, Noël, ÇA, straße, ĳ ; São Paulo — 3e arrondissement",
@@ -91,7 +94,7 @@ TEXTS = [
 def test_the_server_analyses_text_as_tantivy_does(es_index: ElasticsearchIndex, text: str) -> None:
     es_index.count()  # creates the index with its analyzer
     answer = es_index.client.indices.analyze(index=es_index.alias, analyzer=engine.ANALYZER, text=text).body
-    assert [t["token"] for t in answer["tokens"]] == french_analyzer().analyze(text)
+    assert [t["token"] for t in answer["tokens"]] == analyze(text)
 
 
 def test_every_document_field_is_mapped() -> None:
@@ -112,21 +115,23 @@ def test_every_document_field_is_mapped() -> None:
 
 
 def _parity_queries() -> list[SearchQuery]:
-    """The bench's query mix, and the query language's forms. Exclusions and groups use words whose plural forms
-    stem alike: tantivy's parser of today (before issue 13) does not expand words after '-' or inside '('."""
-    analyzer = french_analyzer()
+    """The bench's query mix, and every form of the query language: alternatives, exclusions (alone, of a group,
+    inside an alternative), groups, phrases (with a stop word inside), one-field words, and words whose plural or
+    singular form the stemmer keeps apart."""
     rng = random.Random(16)
     words = [w for w in WORDS[:300] if len(w) > 3]
-    plain = [w for w in words if len({tuple(analyzer.analyze(f)) for f in word_forms(w)}) == 1]
     out = [q for group in queries(6).values() for q in group]
-    for _ in range(6):
-        a, b, c = rng.sample(words, 3)
-        x, y = rng.sample(plain, 2)
-        out += [SearchQuery(q=f"{a} OR {b}"), SearchQuery(q=f"{a} -{y}"), SearchQuery(q=f'"{a} {b}"'),
-                SearchQuery(q=f"title:{a}"), SearchQuery(q=f"({x} OR {y}) {c}"), SearchQuery(q=a, sort="-modified"),
-                SearchQuery(q=a, sort="title"), SearchQuery(q=b, sort="popularity", page=2),
-                SearchQuery(q=a, sort="quality", bbox=(2, 45, 4, 47)),
+    for _ in range(3):
+        a, b, c, d = rng.sample(words, 4)
+        out += [SearchQuery(q=f"{a} OR {b}"), SearchQuery(q=f"{a} -{b}"), SearchQuery(q=f"-{a}"),
+                SearchQuery(q=f'"{a} {b}"'), SearchQuery(q=f'"{a} de {b}"'), SearchQuery(q=f"titre:{a}"),
+                SearchQuery(q=f"motcle:{a} {b}"), SearchQuery(q=f"({a} OR {b}) {c}"),
+                SearchQuery(q=f"({a} OR -{b}) -({c} OR {d})"), SearchQuery(q=f"{a} OR -{b}", sort="-modified"),
+                SearchQuery(q=a, sort="-modified"), SearchQuery(q=a, sort="title"),
+                SearchQuery(q=b, sort="popularity", page=2), SearchQuery(q=a, sort="quality", bbox=(2, 45, 4, 47)),
                 SearchQuery(q=a, filters={"theme": [rng.choice(THEMES)], "format": [rng.choice(FORMATS)]})]
+    out += [SearchQuery(q=q) for q in ("vélo", "vélos", "titre:vélos", "jeux", "réseau", "réseaux", "-vélo",
+                                       "parking -parkings", "-(eau OR eaux)")]
     return out
 
 
@@ -134,11 +139,17 @@ SORT_FIELD = {"-modified": "modified", "modified": "modified", "title": "title_s
               "quality": "quality_score", "-quality": "quality_score", "relevance": "modified"}
 
 
-def test_the_same_answers_as_tantivy_on_a_generated_catalog(es_index: ElasticsearchIndex, tmp_path) -> None:
-    """600 records shaped like a national catalog (bench/index_engines.py), 84 queries: the same totals, the same
+def test_the_same_answers_as_tantivy_on_a_generated_catalog(es_index: ElasticsearchIndex, tmp_path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """600 records shaped like a national catalog (bench/index_engines.py), 78 queries: the same totals, the same
     facet counts (where more values tie at the last count shown than there is room for, each engine picks its own:
-    demo.es_demo.facets_agree), and for the sorts on a field the same order of values (records that tie may come
-    in another order: each engine breaks ties its own way)."""
+    demo.es_demo.facets_agree), for the sorts on a field (and queries that rank nothing) the same order of values
+    (records that tie may come in another order: each engine breaks ties its own way), and the same spelling
+    suggestions for misspelt words.
+
+    Suggestions are compared with every near document read back (index.suggest.DOCUMENTS above the catalog's size):
+    when more documents hold a near word than are read back, which ones is each engine's choice (tantivy takes them
+    by fields matched then in index order, Elasticsearch by score), and the words offered may then differ."""
     tantivy = TantivyIndex(tmp_path / "tantivy", result_cache=0)
     docs: dict[str, dict[str, Any]] = {}
     for batch in Corpus(600).batches(300):
@@ -155,11 +166,20 @@ def test_the_same_answers_as_tantivy_on_a_generated_catalog(es_index: Elasticsea
         label = (query.q, query.sort, query.filters, query.bbox)
         assert found.total == expected.total, label
         assert facets_agree(found.facets, expected.facets, query.facet_size), label
-        if query.sort != "relevance" or not query.q:
+        if query.sort != "relevance" or not ranks(parse(query.q)):
             field = SORT_FIELD[query.sort]
             assert [docs[h["id"]][field] for h in found.hits] == [docs[h["id"]][field] for h in expected.hits], label
         checked += expected.total > 0
-    assert checked > 50  # most queries find something: the comparison is not of empty answers
+    assert checked > 60  # most queries find something: the comparison is not of empty answers
+    monkeypatch.setattr(suggestions, "DOCUMENTS", 1000)
+    offered = 0
+    for n, word in enumerate(random.Random(15).sample([w for w in WORDS[:200] if len(w) > 5], 6)):
+        typo = word[0] + word[2] + word[1] + word[3:]  # two letters swapped
+        query = SearchQuery(q=typo) if n % 2 else SearchQuery(q=f"{typo} -eau", filters={"theme": [THEMES[0]]})
+        expected = tantivy.suggest(query, limit=3)
+        assert es_index.suggest(query, limit=3) == expected, query
+        offered += bool(expected)
+    assert offered >= 4  # most misspellings get a suggestion: the comparison is not of empty lists
 
 
 # -- the alias, its index and rebuilds ------------------------------------------------------------------------------
@@ -311,53 +331,20 @@ def test_a_full_buffer_is_sent_before_the_commit_and_the_commit_shows_it(es_inde
 # -- failures: a cluster down, overloaded, of another version; credentials -------------------------------------------
 
 
-class _Proxy(BaseHTTPRequestHandler):
-    """Forwards to the real server; ``server.rewrite(handler, body)`` may answer instead."""
-
-    def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        self.server.seen.append((self.command, self.path, dict(self.headers)))  # type: ignore[attr-defined]
-        answer = self.server.rewrite(self, body)  # type: ignore[attr-defined]
-        if answer is None:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            upstream = requests.request(self.command, self.server.upstream + self.path,  # type: ignore[attr-defined]
-                                        data=body, headers=headers, timeout=60)
-            answer = (upstream.status_code, upstream.content)
-        status, content = answer
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        if self.server.product:  # type: ignore[attr-defined]
-            self.send_header("x-elastic-product", "Elasticsearch")
-        self.send_header("content-length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def proxy(es_url: str) -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
-    server.upstream, server.seen, server.product = es_url, [], True  # type: ignore[attr-defined]
-    server.rewrite = lambda handler, body: None  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def proxy(es_url: str) -> Iterator[EsProxy]:
+    with running_proxy(es_url) as server:
+        yield server
 
 
-def _header(proxy: ThreadingHTTPServer, name: str) -> str | None:
+def _header(proxy: EsProxy, name: str) -> str | None:
     """A header of the last request the proxy saw."""
-    headers = proxy.seen[-1][2]  # type: ignore[attr-defined]
+    headers = proxy.seen[-1][2]
     return next((value for key, value in headers.items() if key.lower() == name), None)
 
 
-def _proxy_url(proxy: ThreadingHTTPServer, userinfo: str = "") -> str:
-    return f"http://{userinfo}127.0.0.1:{proxy.server_address[1]}"
+def _proxy_url(proxy: EsProxy, userinfo: str = "") -> str:
+    return proxy.url(userinfo)
 
 
 def _full_queues(times: int) -> Callable[[BaseHTTPRequestHandler, bytes], tuple[int, bytes] | None]:
@@ -377,25 +364,25 @@ def _full_queues(times: int) -> Callable[[BaseHTTPRequestHandler, bytes], tuple[
     return rewrite
 
 
-def test_bulk_items_refused_with_429_are_retried(proxy: ThreadingHTTPServer, new_index) -> None:
+def test_bulk_items_refused_with_429_are_retried(proxy: EsProxy, new_index) -> None:
     index = new_index(_proxy_url(proxy), bulk_backoff=0.01)
-    proxy.rewrite = _full_queues(2)  # type: ignore[attr-defined]
+    proxy.rewrite = _full_queues(2)
     index.upsert(to_document(entry) for entry in _records(50))
     index.commit()
-    bulks = [path for method, path, _ in proxy.seen if path.split("?")[0].endswith("/_bulk")]  # type: ignore
+    bulks = [path for method, path, _ in proxy.seen if path.split("?")[0].endswith("/_bulk")]
     assert len(bulks) == 3 and index.rejected == []
     assert index.count() == 50
 
 
-def test_a_cluster_that_stays_overloaded_leaves_the_records_pending(proxy: ThreadingHTTPServer, new_index,
+def test_a_cluster_that_stays_overloaded_leaves_the_records_pending(proxy: EsProxy, new_index,
                                                                     store: Store) -> None:
     index = new_index(_proxy_url(proxy), bulk_backoff=0.01, bulk_retries=2)
-    proxy.rewrite = _full_queues(1000)  # type: ignore[attr-defined]
+    proxy.rewrite = _full_queues(1000)
     _harvest(store, _records(5))
     with pytest.raises(IndexUnavailableError, match=r"stayed overloaded \(429\) after 2 retries"):
         sync_index(store, index)
     assert len(store.pending_index()) == 5
-    proxy.rewrite = lambda handler, body: None  # type: ignore[attr-defined]
+    proxy.rewrite = lambda handler, body: None
     assert sync_index(store, index) == 5
 
 
@@ -419,7 +406,7 @@ def test_a_ca_file_is_checked_before_any_request(tmp_path, monkeypatch: pytest.M
     assert ElasticsearchIndex.from_location("https://es.example:9200").ca_certs == str(tmp_path / "ca.pem")
 
 
-def test_credentials_from_the_url_or_an_api_key(proxy: ThreadingHTTPServer, new_index,
+def test_credentials_from_the_url_or_an_api_key(proxy: EsProxy, new_index,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     new_index(_proxy_url(proxy, "moisson:p%40ss@")).count()
     assert _header(proxy, "authorization") == "Basic " + base64.b64encode(b"moisson:p@ss").decode()
@@ -429,18 +416,18 @@ def test_credentials_from_the_url_or_an_api_key(proxy: ThreadingHTTPServer, new_
     assert _header(proxy, "authorization") == "ApiKey a2V5OnNlY3JldA=="
 
 
-def test_refused_credentials_are_a_clear_error(proxy: ThreadingHTTPServer, new_index) -> None:
-    proxy.rewrite = lambda handler, body: (401, json.dumps({  # type: ignore[attr-defined]
+def test_refused_credentials_are_a_clear_error(proxy: EsProxy, new_index) -> None:
+    proxy.rewrite = lambda handler, body: (401, json.dumps({
         "error": {"type": "security_exception", "reason": "unable to authenticate user [moisson]"},
         "status": 401}).encode())
     with pytest.raises(IndexUnavailableError, match="refused the credentials .* check the user:password"):
         new_index(_proxy_url(proxy, "moisson:wrong@")).count()
 
 
-def test_a_server_of_another_major_version_names_the_client_to_install(proxy: ThreadingHTTPServer,
+def test_a_server_of_another_major_version_names_the_client_to_install(proxy: EsProxy,
                                                                          new_index) -> None:
     """What an Elasticsearch 8 server answers a 9.x client (its compatibility header)."""
-    proxy.rewrite = lambda handler, body: (400, json.dumps({  # type: ignore[attr-defined]
+    proxy.rewrite = lambda handler, body: (400, json.dumps({
         "error": {"type": "media_type_header_exception", "reason": "Invalid media-type value on headers "
                   "[Accept, Content-Type]", "root_cause": [{"type": "media_type_header_exception", "reason":
                   "Accept version must be either version 8 or 7, but found 9. Accept=application/vnd.elasticsearch"
@@ -461,15 +448,50 @@ def test_facets_agree_up_to_the_values_tied_at_the_last_count() -> None:
     assert not facets_agree(facet(("a", 5), ("b", 1)), facet(("a", 5), ("c", 1)), 3)  # nothing was cut off
 
 
-def test_a_server_that_is_not_elasticsearch_or_is_failing_is_a_clear_error(proxy: ThreadingHTTPServer,
+def test_a_server_that_is_not_elasticsearch_or_is_failing_is_a_clear_error(proxy: EsProxy,
                                                                            new_index) -> None:
     index = new_index(_proxy_url(proxy), search_timeout=2)
     index.count()
-    proxy.rewrite = lambda handler, body: (503, json.dumps({  # type: ignore[attr-defined]
+    proxy.rewrite = lambda handler, body: (503, json.dumps({
         "error": {"type": "search_phase_execution_exception", "reason": "all shards failed"}, "status": 503}).encode())
     with pytest.raises(IndexUnavailableError, match="answered 503 while searching .* overloaded or unhealthy"):
         index.search(SearchQuery(q="eau"))
-    proxy.rewrite = lambda handler, body: None  # type: ignore[attr-defined]
-    proxy.product = False  # type: ignore[attr-defined]  # a web server, not Elasticsearch
+    proxy.rewrite = lambda handler, body: None
+    proxy.product = False  # a web server, not Elasticsearch
     with pytest.raises(IndexUnavailableError, match="does not answer as Elasticsearch does"):
         new_index(_proxy_url(proxy)).count()
+
+
+# -- the search deadline (issue 13's SEARCH_DEADLINE, here by Elasticsearch's own means) -----------------------------
+
+
+def test_a_search_past_the_deadline_ends_with_a_timeout(proxy: EsProxy, new_index,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster that does not answer by the deadline, or answers that its shards ran out of time (a partial
+    result: wrong totals), ends the search with SearchTimeoutError, which the API answers with a 503."""
+    import index.search as limits
+
+    index = new_index(_proxy_url(proxy))
+    index.upsert(to_document(entry) for entry in _records(4))
+    index.commit()
+    monkeypatch.setattr(limits, "SEARCH_DEADLINE", 0.5)
+    with proxy.holding_searches(), pytest.raises(SearchTimeoutError, match=r"not done within 0.5 s"):
+        index.search(SearchQuery(q="budget"))
+    searches = [json.loads(body) for (_, path, _), body in zip(proxy.seen, proxy.bodies, strict=True)
+                if "/_search" in path]
+    assert len(searches) == 1  # not retried after the deadline
+    assert 0 < int(searches[0]["timeout"].removesuffix("ms")) <= 500  # the shards are told the time left
+
+    def timed_out(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes] | None:
+        if "/_search" not in handler.path:
+            return None
+        status, content = proxy.upstream_answer(handler, body)
+        return status, json.dumps({**json.loads(content), "timed_out": True}).encode()
+
+    proxy.rewrite = timed_out
+    with pytest.raises(SearchTimeoutError):
+        index.search(SearchQuery(q="budget"))
+    assert index.suggest(SearchQuery(q="budgte")) == []  # an extra of an empty page: it does not fail the page
+    proxy.rewrite = lambda handler, body: None
+    assert index.search(SearchQuery(q="budget")).total == 2
+    assert index.suggest(SearchQuery(q="budgte")) == [Suggestion("budget", 2)]

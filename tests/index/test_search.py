@@ -1,15 +1,25 @@
 """The search interface on every backend: one suite, run on the embedded tantivy index and on the Elasticsearch
 index (``search_index`` is parametrised), asserting the same ids, totals, facet counts and, for the deterministic
-sorts, the same hit order. French full text, facets and filters, bbox, sorts, paging, upserts and deletes."""
+sorts, the same hit order. French full text and the query language, facets and filters, bbox, sorts, paging,
+spelling suggestions, the heavy-search gate, upserts and deletes."""
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 
 import pytest
 
 from index.document import to_document
-from index.search import FACETS, SearchIndex, SearchQuery
+from index.search import (
+    FACETS,
+    HEAVY_FILTER_VALUES,
+    SearchBusyError,
+    SearchGate,
+    SearchIndex,
+    SearchQuery,
+    Suggestion,
+)
 from normalise.model import Agent, Dataset, Distribution, Spatial
 
 from .conftest import FILE_TYPE, THEME
@@ -75,8 +85,10 @@ def test_plural_and_singular_find_each_other_where_the_stemmer_does_not(search_i
     assert _ids(search_index, q="vélo") == ["lyon.1"]
     assert _ids(search_index, q="velos libres") == ["lyon.1"]
     assert set(_ids(search_index, q="jeux")) == set(_ids(search_index, q="jeu")) == {"lyon.2", "lyon.3"}
-    assert "lyon.3" in _ids(search_index, q="title:jeux")  # a field named: that field only
-    assert "lyon.1" not in _ids(search_index, q="title:jeux")
+    assert _ids(search_index, q="title:jeux") == ["lyon.3"]  # a field named: that field, the word as typed
+    assert _ids(search_index, q="title:jeu") == ["lyon.2"]
+    assert set(_ids(search_index, q="-jeu")) == {"lyon.1"}  # forms are excluded too
+    assert set(_ids(search_index, q="(vélo OR jeu) -olympiques")) == {"lyon.1", "lyon.2"}  # and found in groups
 
 
 def test_accents_are_folded_both_ways(filled: SearchIndex) -> None:
@@ -103,17 +115,36 @@ def test_keywords_and_publisher_are_searched(filled: SearchIndex) -> None:
 
 
 def test_query_syntax_slips_are_forgiven(filled: SearchIndex) -> None:
-    assert "lyon.1" in _ids(filled, q='transport "(')
-    assert _ids(filled, q='"eau potable"') == ["paris.3"]
+    assert _ids(filled, q='transport "(') == _ids(filled, q="transport") == ["lyon.1", "paris.3"]
+    assert _ids(filled, q="transport) OR") == _ids(filled, q="transport")
+    assert _ids(filled, q='"eau potable') == ["paris.3"]  # a quote left open is closed at the end
 
 
-def test_phrases_exclusions_alternatives_and_fields(filled: SearchIndex) -> None:
-    assert _ids(filled, q='"potable eau"') == []  # a phrase keeps its order
-    assert _ids(filled, q="transport -bus") == ["paris.3"]
+def test_the_query_language_is_searched_as_its_tree_says(filled: SearchIndex) -> None:
+    """Built from index.query's tree (never from the raw text): OR, exclusions, groups, phrases, fields."""
+    assert set(_ids(filled, q="énergie OR arbres")) == {"paris.2", "lyon.5"}
     assert set(_ids(filled, q="bus OR arbres")) == {"lyon.1", "lyon.5"}
+    assert _ids(filled, q="transport -bus") == ["paris.3"]
+    assert set(_ids(filled, q="(énergie OR arbres) -alignement")) == {"paris.2"}
     assert set(_ids(filled, q="(bus OR arbres) -alignement")) == {"lyon.1"}
+    assert set(_ids(filled, q="eau OR -transport")) == {"paris.3", "paris.2", "lyon.4", "lyon.5"}
+    assert _ids(filled, q="-(transport OR eau) -ecole") == ["lyon.5"]
+    assert _ids(filled, q='"qualité de l\'eau"') == ["paris.3"]
+    assert _ids(filled, q='"qualité eau"') == []  # the stop words keep their place in a phrase
+    assert _ids(filled, q='"potable eau"') == []  # and a phrase its order
+    assert _ids(filled, q="qualité_de_l_eau") == ["paris.3"] and _ids(filled, q="qualité_eau") == []  # one word
+    assert _ids(filled, q="titre:eau") == ["paris.3"] and _ids(filled, q="titre:bus") == []
+    assert _ids(filled, q="motcle:bus") == ["lyon.1"]
+    assert set(_ids(filled, q="editeur:metropole")) == {"lyon.1", "lyon.4"}
     assert _ids(filled, q="description:transports") == ["paris.3"]
-    assert set(_ids(filled, q="-transport")) == {"paris.2", "lyon.4", "lyon.5"}  # only an exclusion: all the others
+
+
+def test_a_query_of_exclusions_only_ranks_nothing(filled: SearchIndex) -> None:
+    """All the others, newest first and without a score, as if there were no words."""
+    hits = filled.search(SearchQuery(q="-transport", page_size=10)).hits
+    assert [hit["id"] for hit in hits] == ["lyon.5", "paris.2", "lyon.4"]
+    assert all("score" not in hit for hit in hits)
+    assert _ids(filled, q="les -de") == _ids(filled)  # stop words only: no words at all
 
 
 # -- facets and filters -------------------------------------------------------------------------------------------
@@ -298,6 +329,59 @@ def test_a_rebuild_fills_a_fresh_index(filled: SearchIndex) -> None:
     filled.finish_rebuild(target)
     assert filled.count() == 2
     assert _ids(filled, sort="title") == ["paris.2", "lyon.1"]
+
+
+# -- spelling suggestions (issue 15) ------------------------------------------------------------------------------
+
+
+def test_suggestions_respell_from_the_indexed_words(filled: SearchIndex) -> None:
+    assert filled.suggest(SearchQuery(q="tarnsport")) == [Suggestion("transport", 2)]
+    assert filled.suggest(SearchQuery(q="ecoels")) == [Suggestion("écoles", 2)]  # as the index spells it
+    assert filled.suggest(SearchQuery(q="Transport urbian")) == [Suggestion("Transport urbain", 1)]  # one word of two
+    assert filled.suggest(SearchQuery(q="tarnsport OR arbes")) == [  # two words; the one finding more first
+        Suggestion("transport OR arbres", 3), Suggestion("transport OR arrêts", 2)]
+    # counted under the query's filters and bbox; a respelling that matches nothing there is not offered
+    assert filled.suggest(SearchQuery(q="tarnsport", filters={"source": ["paris"]})) == [Suggestion("transport", 1)]
+    assert filled.suggest(SearchQuery(q="tarnsport", bbox=(4.83, 45.74, 4.86, 45.77))) == [Suggestion("transport", 1)]
+    assert filled.suggest(SearchQuery(q="tarnsport", filters={"theme": ["EDUC"]})) == []
+    # nothing to respell: known words, excluded words, short words, nothing near, over the query limits
+    assert filled.suggest(SearchQuery(q="transport")) == []
+    assert filled.suggest(SearchQuery(q="transport -zzzzzz")) == []
+    assert filled.suggest(SearchQuery(q="xyz")) == []
+    assert filled.suggest(SearchQuery(q="qwertyuiop")) == []
+    assert filled.suggest(SearchQuery(q="(" * 5 + "tarnsport")) == []  # deeper than the query language allows
+    assert filled.suggest(SearchQuery(q="tarnsport", filters={"colour": ["red"]})) == []  # over the search limits
+
+
+# -- admission of heavy searches (issue 13) -------------------------------------------------------------------
+
+
+def test_heavy_searches_wait_their_turn_within_the_deadline(filled: SearchIndex) -> None:
+    """Searches with many filter values take one slot at a time; one that finds no free slot by the deadline is
+    refused (SearchBusyError: the API's 503), while plain searches never wait for a slot."""
+    gate = SearchGate(slots=1, deadline=0.2)
+    heavy = SearchQuery(filters={"keyword": [f"k{i}" for i in range(HEAVY_FILTER_VALUES + 1)]})
+    plain = SearchQuery(q="transport", filters={"theme": ["TRAN"]})
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_slot() -> None:
+        with gate.admit(heavy):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_slot)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(SearchBusyError, match="one at a time"), gate.admit(heavy):
+            pass
+        with gate.admit(plain):
+            assert _ids(filled, q="transport", filters={"theme": ["TRAN"]}) == ["lyon.1"]
+    finally:
+        release.set()
+        holder.join()
+    with gate.admit(heavy):  # free again
+        assert filled.search(heavy).total == 0
 
 
 # -- processes ----------------------------------------------------------------------------------------------------

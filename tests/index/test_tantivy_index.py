@@ -1,6 +1,8 @@
 """What is tantivy's own: persistence in a directory, its field layout version, the one-writer rule between
-processes, and facets counted on a sample of a very large result. What every backend does (French full text,
-facets, filters, bbox, sorts, paging, upserts) is tests/index/test_search.py, run on tantivy and Elasticsearch."""
+processes, facets counted on a sample of a very large result, its deadline, and a crash of its query parser that
+moisson no longer reaches. What every backend does (French full text, the query language, facets, filters, bbox,
+sorts, paging, upserts, spelling suggestions, the heavy-search gate) is tests/index/test_search.py, run on tantivy
+and Elasticsearch."""
 
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from index.document import to_document
-from index.search import IndexLockedError, SearchQuery
+from index.search import IndexLockedError, SearchQuery, SearchTimeoutError
 from index.tantivy_index import VERSION_FILE, TantivyIndex
 
-from .conftest import THEME
+from .conftest import THEME, stalled_facet_pool
 from .test_search import CORPUS, _ds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,24 +122,16 @@ def test_facets_of_a_very_large_result_are_counted_on_a_sample_and_say_so(tantiv
     assert {v.value: v.count for v in small.facets["source"]} == {"lyon": 400}
 
 
-# -- spelling suggestions (issue 15) ------------------------------------------------------------------------------
+def test_facet_counts_not_done_by_the_deadline_end_the_search(filled: TantivyIndex,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """SearchTimeoutError (the API's 503) rather than a search that waits on: the facet groups not started are
+    cancelled, and the next search once the threads are free is answered."""
+    import index.search as limits
 
-
-def test_suggestions_respell_from_the_indexed_words(filled: TantivyIndex) -> None:
-    from index.search import Suggestion
-
-    assert filled.suggest(SearchQuery(q="tarnsport")) == [Suggestion("transport", 2)]
-    assert filled.suggest(SearchQuery(q="ecoels")) == [Suggestion("écoles", 2)]  # as the index spells it
-    assert filled.suggest(SearchQuery(q="Transport urbian")) == [Suggestion("Transport urbain", 1)]  # one word of two
-    # counted under the query's filters; a respelling that matches nothing there is not offered
-    assert filled.suggest(SearchQuery(q="tarnsport", filters={"source": ["paris"]})) == [Suggestion("transport", 1)]
-    assert filled.suggest(SearchQuery(q="tarnsport", filters={"theme": ["EDUC"]})) == []
-    # nothing to respell: known words, excluded words, short words, nothing near, over the query limits
-    assert filled.suggest(SearchQuery(q="transport")) == []
-    assert filled.suggest(SearchQuery(q="transport -zzzzzz")) == []
-    assert filled.suggest(SearchQuery(q="xyz")) == []
-    assert filled.suggest(SearchQuery(q="qwertyuiop")) == []
-    assert filled.suggest(SearchQuery(q="(" * 5 + "tarnsport")) == []  # deeper than the query language allows
+    monkeypatch.setattr(limits, "SEARCH_DEADLINE", 0.5)
+    with stalled_facet_pool(), pytest.raises(SearchTimeoutError, match=r"not done within 0.5 s"):
+        filled.search(SearchQuery(q="transport"))
+    assert filled.search(SearchQuery(q="transport")).total == 2
 
 
 # -- hostile queries (issue 13) -----------------------------------------------------------------------------------
@@ -162,48 +156,3 @@ def test_deeply_nested_parentheses_do_not_kill_the_process(tmp_path: Path, depth
     child = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
     assert child.stdout.strip() == f"refused {kind}"
-
-
-def test_the_query_language_is_searched_as_its_tree_says(filled: TantivyIndex) -> None:
-    """Built from index.query's tree (never from the raw text): OR, exclusions, groups, phrases, fields."""
-    assert set(_ids(filled, q="énergie OR arbres")) == {"paris.2", "lyon.5"}
-    assert set(_ids(filled, q="-transport")) == {"paris.2", "lyon.4", "lyon.5"}  # exclusions only: all but those
-    assert _ids(filled, q="transport -bus") == ["paris.3"]
-    assert set(_ids(filled, q="(énergie OR arbres) -alignement")) == {"paris.2"}
-    assert set(_ids(filled, q="eau OR -transport")) == {"paris.3", "paris.2", "lyon.4", "lyon.5"}
-    assert _ids(filled, q='"qualité de l\'eau"') == ["paris.3"]
-    assert _ids(filled, q='"qualité eau"') == []  # the stop words keep their place in a phrase
-    assert _ids(filled, q="titre:eau") == ["paris.3"] and _ids(filled, q="titre:bus") == []
-    assert _ids(filled, q="motcle:bus") == ["lyon.1"]
-
-
-def test_heavy_searches_wait_their_turn_within_the_deadline(filled: TantivyIndex) -> None:
-    """Searches with many filter values take one slot at a time; one that finds no free slot by the deadline is
-    refused (SearchBusyError: the API's 503), while plain searches never wait for a slot."""
-    import threading
-
-    from index.search import HEAVY_FILTER_VALUES, SearchBusyError, SearchGate
-
-    gate = SearchGate(slots=1, deadline=0.2)
-    heavy = SearchQuery(filters={"keyword": [f"k{i}" for i in range(HEAVY_FILTER_VALUES + 1)]})
-    plain = SearchQuery(q="transport", filters={"theme": ["TRAN"]})
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_slot() -> None:
-        with gate.admit(heavy):
-            holding.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold_the_slot)
-    holder.start()
-    try:
-        assert holding.wait(10)
-        with pytest.raises(SearchBusyError, match="one at a time"), gate.admit(heavy):
-            pass
-        with gate.admit(plain):
-            assert _ids(filled, q="transport", filters={"theme": ["TRAN"]}) == ["lyon.1"]
-    finally:
-        release.set()
-        holder.join()
-    with gate.admit(heavy):  # free again
-        assert filled.search(heavy).total == 0
