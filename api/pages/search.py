@@ -7,6 +7,7 @@ paging and choosing a zone all work without JavaScript.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -117,8 +118,16 @@ def _count(index: SearchIndex, state: SearchState) -> int:
 
 
 def relaxed_searches(index: SearchIndex, state: SearchState, label: labels.FacetLabels) -> list[dict[str, Any]]:
-    """For an empty result: the same search without each one of its filters (and without its zone), with counts."""
-    out = []
+    """For an empty result: the same search without each one of its filters (and without its zone), with counts.
+    These are hints on a page whose search was answered: one that runs past the deadline ends them (what was counted
+    is shown), never the page."""
+    out: list[dict[str, Any]] = []
+    with suppress(SearchTimeoutError):
+        _relax(index, state, label, out)
+    return out
+
+
+def _relax(index: SearchIndex, state: SearchState, label: labels.FacetLabels, out: list[dict[str, Any]]) -> None:
     for name, value in state.active():
         others = {k: tuple(x for x in v if not (k == name and x == value)) for k, v in state.filters.items()}
         relaxed = SearchState(q=state.q, filters={k: v for k, v in others.items() if v}, bbox=state.bbox,
@@ -130,7 +139,6 @@ def relaxed_searches(index: SearchIndex, state: SearchState, label: labels.Facet
         relaxed = SearchState(q=state.q, filters=state.filters, sort=state.sort, path=state.path)
         if total := _count(index, relaxed):
             out.append({"title": "Zone", "label": bbox_words(state.bbox), "url": relaxed.url(), "total": total})
-    return out
 
 
 def _bad_search(message: str) -> HTMLResponse:
