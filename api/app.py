@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.routes import admin, catalog, datasets, history, obligations, pages, quality, sources, stats
+from api.routes import admin, catalog, clusters, datasets, history, obligations, pages, quality, sources, stats
 from index.store import Store
 
 DESCRIPTION = """moisson harvests French open-data portals (CKAN, DCAT, CSW, OpenDataSoft, udata, web pages),
@@ -22,6 +22,7 @@ normalises every record to DCAT-AP 3 and serves them here.
   JSON, or as DCAT-AP by content negotiation (`Accept: text/turtle`, `application/ld+json`, `application/rdf+xml`).
 * `GET /api/catalog` is the whole aggregate as a Hydra-paged DCAT-AP catalog, for harvesters.
 * `GET /api/sources` and `GET /api/jobs/{id}` tell how the harvests went, record by record.
+* `GET /api/clusters/{id}` explains why records of several portals are one dataset (search shows it once).
 """
 
 
@@ -40,6 +41,7 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.include_router(quality.router)
     app.include_router(obligations.router)
     app.include_router(stats.router)
+    app.include_router(clusters.router)
     return app
 
 

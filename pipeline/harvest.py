@@ -125,6 +125,7 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
     if progress:
         progress(source.id, _done(counts))
     score_changed_records(store, source.id)  # cheap when nothing changed; also catches up SHACL left for later
+    cluster_changed_records(store, source.id)  # after scoring: the quality score helps elect a cluster's primary
     if index_after:
         sync_search_index(store)
     return result
@@ -140,6 +141,18 @@ def score_changed_records(store: Store, source_id: str) -> None:
         score_records(store, source_id=source_id)
     except Exception:
         log.warning("records of %s not scored; `moisson score` will catch up", source_id, exc_info=True)
+
+
+def cluster_changed_records(store: Store, source_id: str) -> None:
+    """Link the records the job added, changed or withdrew to their copies on other portals (index.clusters), before
+    indexing, so the index shows each dataset once. A failure is logged, not fatal: the records are stored, and the
+    next harvest of the source (or `moisson duplicates`) catches up."""
+    from index.clusters import update_clusters
+
+    try:
+        update_clusters(store, source_id=source_id)
+    except Exception:
+        log.warning("records of %s not clustered; `moisson duplicates` will catch up", source_id, exc_info=True)
 
 
 def _since(store: Store, source: SourceConfig) -> str | None:

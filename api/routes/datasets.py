@@ -20,7 +20,9 @@ from api.routes.deps import (
     respond,
 )
 from api.routes.models import RecordResponse, SearchResponse
+from index.clusters import copies_of
 from index.search import FACETS, SearchQuery, SortKey
+from index.store import Store
 from normalise import rdf
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -40,6 +42,8 @@ class _SearchBase(BaseModel):
                                                    "first), -modified, title, quality, -quality, popularity")
     bbox: str | None = Field(None, description="west,south,east,north in WGS84 degrees: records whose extent "
                                                "intersects this box", examples=["4.7,45.6,5.0,45.9"])
+    collapse: bool = Field(True, description="one hit per dataset however many portals carry it (its primary record, "
+                                             "with its copies); false: every record of every portal")
 
     @field_validator("bbox")
     @classmethod
@@ -93,7 +97,7 @@ def search_datasets(request: Request, params: Annotated[SearchParams, Query()], 
     facets AND-ed) and an optional bounding box. Facet counts follow the query and the other facets' filters."""
     filters = {name: values for name in FACETS if (values := [v for v in getattr(params, f"f_{name}") if v.strip()])}
     query = SearchQuery(q=params.q, filters=filters, page=params.page, page_size=params.page_size, sort=params.sort,
-                        bbox=parse_bbox(params.bbox) if params.bbox else None)
+                        bbox=parse_bbox(params.bbox) if params.bbox else None, collapse=params.collapse)
     try:
         result = index.search(query)
     except ValueError as exc:
@@ -106,6 +110,7 @@ def search_datasets(request: Request, params: Annotated[SearchParams, Query()], 
         "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                    for name, values in result.facets.items()},
         "facets_exact": result.facets_exact,
+        "collapse": params.collapse,
         "took_ms": round(result.took_ms, 2),
     }
 
@@ -144,7 +149,15 @@ def get_dataset(request: Request, record_id: str, store: StoreDep,
         "version": row["version"], "first_seen": row["first_seen"], "changed_at": row["changed_at"],
         "withdrawn_at": row["withdrawn_at"],
         "formats": {name: f"{base}/api/datasets/{record_id}?format={name}" for name in ("jsonld", "ttl", "rdf", "nt")},
+        "cluster": _cluster_ref(store, record_id, base),
     }
     data = entry.model_dump(mode="json", by_alias=True)
     data["meta"] = meta
     return respond(request, orjson.dumps(data), JSON)
+
+
+def _cluster_ref(store: Store, record_id: str, base: str) -> dict[str, Any]:
+    """The record's cluster of copies (issue 14): its id, whether this record is the primary, the other copies."""
+    cluster_id, primary, copies = copies_of(store, record_id)
+    return {"id": cluster_id, "primary": primary, "url": f"{base}/api/clusters/{cluster_id}",
+            "other_copies": [c for c in copies if c["record_id"] != record_id]}

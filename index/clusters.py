@@ -1,0 +1,706 @@
+"""Cross-portal duplicates: records that are one dataset, linked into clusters with a primary record each.
+
+Why here, after the store: the same dataset reaches moisson through a commune's portal, its région's platform and
+data.gouv.fr, which harvests many local portals itself. Reusers want it once. Clustering reads the stored normalised
+records (never a source's format: :mod:`index.evidence` draws the match keys from the model) and keeps its own tables
+beside them; the index, the statistics, the obligation monitor and the export read the result.
+
+How, incrementally (a harvest touches only its own records and their candidates, never the nation):
+
+1. the records of a source whose content changed since they were last clustered (the ``hash`` kept per member, as
+   :mod:`index.quality` does for scores) have their match keys replaced in ``cluster_keys`` (digest -> record);
+2. each is compared with the records sharing one of its keys -- a key held by more than :data:`MAX_KEY_RECORDS`
+   records, or by two records of one source as their own, identifies nothing and is skipped -- and the links found
+   are kept in ``cluster_links`` with their signals in plain words;
+3. the clusters touched (the records' old clusters and their new neighbours' clusters, followed through the links)
+   are recomputed: strong links join, weak links (title + publisher + description) join only clusters that share no
+   source, so two records of one portal are never merged on a weak signal; each cluster keeps the id most of its
+   members had (stable across runs, even across ``--rebuild``), and its primary is elected again.
+
+A record that changes so that it no longer matches loses its links and leaves its cluster at the next harvest; a
+cluster whose members no longer hold together splits. Every record whose cluster, copies or primary changed is
+flagged for the search index (``records.indexed = 0``).
+
+The primary (what search shows once, what the statistics and the export count once) is, in order: the record whose
+source carries the record's publisher SIREN as its own (the sources file's publisher hint, else the SIREN of at
+least 80 % of the source's records); then a record that names no origin of its own and that the others say they
+harvested from; then the best quality score; then the record seen first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from index.evidence import Evidence, Signal, combined, evidence, strong_signals, weak_match
+from index.store import Store
+from kernel.records import utcnow
+from normalise.model import DataService, Dataset
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cluster_members (
+    record_id TEXT PRIMARY KEY,
+    cluster_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    hash TEXT NOT NULL,             -- the record content hash that was clustered (a changed record is clustered again)
+    is_primary INTEGER NOT NULL,
+    confidence REAL NOT NULL,       -- how sure its place in its cluster is (1 when alone)
+    publisher_siren TEXT,
+    derived INTEGER NOT NULL,       -- 1: the record says it was harvested or copied from elsewhere
+    keys BLOB NOT NULL              -- JSON [[digest, role], ...]: its rows of cluster_keys, to replace them
+);
+CREATE INDEX IF NOT EXISTS cluster_members_by_cluster ON cluster_members (cluster_id);
+CREATE INDEX IF NOT EXISTS cluster_members_by_source ON cluster_members (source_id, publisher_siren);
+CREATE INDEX IF NOT EXISTS cluster_members_copies ON cluster_members (record_id) WHERE is_primary = 0;
+CREATE TABLE IF NOT EXISTS cluster_keys (
+    key INTEGER NOT NULL,           -- 64-bit digest of a normalised match key (index/evidence.py)
+    record_id TEXT NOT NULL,
+    role TEXT NOT NULL,             -- self | origin | weak
+    PRIMARY KEY (key, record_id, role)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cluster_links (
+    a TEXT NOT NULL,                -- record ids, a < b
+    b TEXT NOT NULL,
+    strong INTEGER NOT NULL,        -- 0: title + publisher + description only
+    confidence REAL NOT NULL,
+    origin TEXT,                    -- the one of the two the other says it was harvested from, if so
+    signals BLOB NOT NULL,          -- JSON [{kind, value, text, confidence}]
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cluster_links_by_b ON cluster_links (b);
+CREATE TABLE IF NOT EXISTS clusters (  -- clusters of two records or more (a record alone has no row)
+    id TEXT PRIMARY KEY,
+    primary_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sources INTEGER NOT NULL,
+    reason TEXT NOT NULL,           -- why the primary is the primary, in plain words
+    updated_at TEXT NOT NULL
+);
+"""
+
+MAX_KEY_RECORDS = 50  # a key more records share than this (a portal's home page, a WMS endpoint) identifies nothing
+MAX_COMPONENT = 2000  # records followed through links when recomputing clusters (a runaway chain stops there)
+BATCH = 500  # dirty records per transaction
+OWNER_SHARE = 0.8  # a source whose records name one SIREN this often is that body's own portal
+OWNER_MIN_RECORDS = 3
+_CACHE_SIZE = 4096
+
+# A record counted once: not a copy in a cluster whose primary is another record (for SQL on ``records r``).
+PRIMARY_ONLY = "NOT EXISTS (SELECT 1 FROM cluster_members cm WHERE cm.record_id = r.id AND cm.is_primary = 0)"
+
+
+def ensure_schema(store: Store) -> None:
+    """Create the tables (once per store object); never inside a transaction (``executescript`` commits)."""
+    if getattr(store, "_clusters_schema", False):
+        return
+    store.db.executescript(SCHEMA)
+    store._clusters_schema = True  # type: ignore[attr-defined]
+
+
+def singleton_id(record_id: str) -> str:
+    """The id of a record's cluster when it is alone (and the seed of a new cluster's id): stable per record."""
+    return "c" + hashlib.blake2b(record_id.encode(), digest_size=8).hexdigest()
+
+
+@dataclass
+class ClusterRun:
+    """What one clustering pass did."""
+
+    records: int = 0  # records (re)clustered
+    removed: int = 0  # records that left the clustering (withdrawn)
+    rechecked: int = 0  # other records whose links were recomputed (a key of theirs became ambiguous, or clear)
+    links: int = 0  # links written
+    reflagged: int = 0  # records whose cluster, copies or primary changed: flagged for the search index
+    seconds: float = 0.0
+
+
+@dataclass
+class _Member:
+    record_id: str
+    cluster_id: str
+    source_id: str
+    is_primary: bool
+    publisher_siren: str | None
+    derived: bool
+
+
+@dataclass
+class _Run:
+    """State of one pass: caches bounded, so memory stays flat whatever the number of records."""
+
+    store: Store
+    hosts: dict[str, str | None]
+    configured_owner: dict[str, str | None]
+    owners: dict[str, str | None] = field(default_factory=dict)
+    evidence_cache: dict[str, tuple[dict[str, Any], list[Evidence], str]] = field(default_factory=dict)
+    stats: ClusterRun = field(default_factory=ClusterRun)
+
+
+# -- the pass ------------------------------------------------------------------------------------------------------
+
+
+def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool = False) -> ClusterRun:
+    """Cluster the records (of one source, or all) whose content changed since they were last clustered, or that
+    were withdrawn; with ``rebuild``, every record's keys and links are recomputed (cluster ids are kept by the same
+    majority rule). Streams the store a batch at a time."""
+    ensure_schema(store)
+    started = time.perf_counter()
+    run = _Run(store, *_sources(store))
+    db = store.db
+    if rebuild:
+        with store.transaction():
+            db.execute("DELETE FROM cluster_keys")
+            db.execute("DELETE FROM cluster_links")
+            db.execute("UPDATE cluster_members SET hash = ''")
+    db.execute("DROP TABLE IF EXISTS temp.cluster_dirty")
+    db.execute("CREATE TEMP TABLE cluster_dirty (record_id TEXT NOT NULL)")
+    where = "r.source_id = ? AND " if source_id else ""
+    db.execute(
+        f"""INSERT INTO temp.cluster_dirty (record_id) SELECT r.id FROM records r
+            LEFT JOIN cluster_members m ON m.record_id = r.id
+            WHERE {where}((r.status = 'active' AND (m.record_id IS NULL OR m.hash != r.hash))
+                          OR (r.status != 'active' AND m.record_id IS NOT NULL))""",
+        (source_id,) if source_id else ())
+    last = 0
+    try:
+        while rows := db.execute("SELECT rowid, record_id FROM temp.cluster_dirty WHERE rowid > ? ORDER BY rowid "
+                                 "LIMIT ?", (last, BATCH)).fetchall():
+            last = rows[-1][0]
+            with store.transaction():
+                _batch(run, [row[1] for row in rows])
+    finally:
+        db.execute("DROP TABLE IF EXISTS temp.cluster_dirty")
+    run.stats.seconds = round(time.perf_counter() - started, 3)
+    return run.stats
+
+
+def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """Each source's host (it qualifies native ids that are not globally unique) and the SIREN its sources-file
+    publisher hint names, if any."""
+    hosts: dict[str, str | None] = {}
+    owners: dict[str, str | None] = {}
+    for row in store.db.execute("SELECT id, url, config FROM sources"):
+        try:
+            hosts[row["id"]] = urlsplit(row["url"]).netloc or None
+        except ValueError:
+            hosts[row["id"]] = None
+        try:
+            publisher = (orjson.loads(row["config"]) or {}).get("publisher") or {}
+        except orjson.JSONDecodeError:
+            publisher = {}
+        owners[row["id"]] = publisher.get("siren") if isinstance(publisher, dict) else None
+    return hosts, owners
+
+
+def _batch(run: _Run, record_ids: list[str]) -> None:
+    db = run.store.db
+    marks = ",".join("?" * len(record_ids))
+    rows = db.execute(f"SELECT id, source_id, hash, status, data FROM records WHERE id IN ({marks})",
+                      record_ids).fetchall()
+    affected: set[str] = set()  # records whose cluster must be recomputed
+    old_clusters: set[str] = set()
+    recheck: set[str] = set()
+    fresh: list[tuple[str, dict[str, Any], list[Evidence], str]] = []
+    for row in rows:
+        record_id, source = row["id"], row["source_id"]
+        run.evidence_cache.pop(record_id, None)
+        old = db.execute("SELECT cluster_id, keys FROM cluster_members WHERE record_id = ?", (record_id,)).fetchone()
+        if old is not None:
+            old_clusters.add(old["cluster_id"])
+            recheck |= _drop_keys(db, record_id, source, orjson.loads(old["keys"]))
+        affected |= _drop_links(db, record_id)
+        if row["status"] != "active":
+            db.execute("DELETE FROM cluster_members WHERE record_id = ?", (record_id,))
+            run.stats.removed += 1
+            continue
+        data = orjson.loads(row["data"])
+        found = evidence(data, run.hosts.get(source))
+        keys = [(ev.digest, ev.role) for ev in found]
+        db.executemany("INSERT OR IGNORE INTO cluster_keys (key, record_id, role) VALUES (?, ?, ?)",
+                       [(digest, record_id, role) for digest, role in keys])
+        publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
+        db.execute(
+            """INSERT INTO cluster_members (record_id, cluster_id, source_id, hash, is_primary, confidence,
+                                            publisher_siren, derived, keys)
+               VALUES (?, ?, ?, ?, 1, 1.0, ?, ?, ?)
+               ON CONFLICT (record_id) DO UPDATE SET source_id = excluded.source_id, hash = excluded.hash,
+                 publisher_siren = excluded.publisher_siren, derived = excluded.derived, keys = excluded.keys""",
+            (record_id, singleton_id(record_id), source, row["hash"], publisher.get("siren"),
+             int(any(ev.role == "origin" for ev in found)), orjson.dumps(keys)))
+        fresh.append((record_id, data, found, source))
+        affected.add(record_id)
+        run.stats.records += 1
+    for record_id, data, found, source in fresh:
+        run.evidence_cache[record_id] = (data, found, source)
+        neighbours, ambiguous = _link(run, record_id, data, found, source)
+        affected |= neighbours
+        recheck |= ambiguous
+    done = {record_id for record_id, *_ in fresh}
+    rounds = 0
+    while (todo := recheck - done) and rounds < 3:  # links a key that became ambiguous (or clear) no longer holds
+        recheck = set()
+        for record_id in sorted(todo):
+            done.add(record_id)
+            loaded = _load(run, record_id)
+            if loaded is None:
+                continue
+            affected |= _drop_links(db, record_id) | {record_id}
+            neighbours, ambiguous = _link(run, record_id, *loaded)
+            affected |= neighbours
+            recheck |= ambiguous
+            run.stats.rechecked += 1
+        rounds += 1
+    for cluster_id in old_clusters:
+        affected |= {r[0] for r in db.execute("SELECT record_id FROM cluster_members WHERE cluster_id = ?",
+                                              (cluster_id,))}
+    _recompute(run, affected)
+    if len(run.evidence_cache) > _CACHE_SIZE:
+        run.evidence_cache.clear()
+
+
+def _drop_keys(db: sqlite3.Connection, record_id: str, source: str, keys: list[list[Any]]) -> set[str]:
+    """Remove a record's keys; return the other records whose links may change because a key the two held in one
+    source (ambiguous, so unused) becomes usable again."""
+    recheck: set[str] = set()
+    for digest, role in keys:
+        if role != "origin":
+            holders = db.execute(
+                """SELECT k.record_id FROM cluster_keys k JOIN cluster_members m ON m.record_id = k.record_id
+                   WHERE k.key = ? AND k.role = ? AND m.source_id = ? AND k.record_id != ? LIMIT ?""",
+                (digest, role, source, record_id, MAX_KEY_RECORDS + 1)).fetchall()
+            if holders:
+                recheck |= {h[0] for h in db.execute(
+                    "SELECT record_id FROM cluster_keys WHERE key = ? AND record_id != ? LIMIT ?",
+                    (digest, record_id, MAX_KEY_RECORDS + 1))}
+    db.executemany("DELETE FROM cluster_keys WHERE key = ? AND record_id = ? AND role = ?",
+                   [(digest, record_id, role) for digest, role in keys])
+    return recheck
+
+
+def _drop_links(db: sqlite3.Connection, record_id: str) -> set[str]:
+    """Remove a record's links; return the records at their other end."""
+    ends = {row[0] for row in db.execute(
+        "SELECT b FROM cluster_links WHERE a = ? UNION SELECT a FROM cluster_links WHERE b = ?",
+        (record_id, record_id))}
+    db.execute("DELETE FROM cluster_links WHERE a = ? OR b = ?", (record_id, record_id))
+    return ends
+
+
+def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], list[Evidence], str] | None:
+    """A clustered record's data and evidence (cached for the pass)."""
+    if (cached := run.evidence_cache.get(record_id)) is not None:
+        return cached
+    row = run.store.db.execute("SELECT source_id, data FROM records WHERE id = ? AND status = 'active'",
+                               (record_id,)).fetchone()
+    if row is None:
+        return None
+    data = orjson.loads(row["data"])
+    loaded = (data, evidence(data, run.hosts.get(row["source_id"])), row["source_id"])
+    if len(run.evidence_cache) < _CACHE_SIZE:
+        run.evidence_cache[record_id] = loaded
+    return loaded
+
+
+def _link(run: _Run, record_id: str, data: dict[str, Any], found: list[Evidence],
+          source: str) -> tuple[set[str], set[str]]:
+    """Compare a record with the records sharing its keys; write the links that hold. Returns (the records linked,
+    the records to recheck because a key of theirs turned out ambiguous)."""
+    db = run.store.db
+    candidates: dict[str, bool] = {}  # record id -> shares a strong key
+    ambiguous: set[str] = set()
+    usable: list[Evidence] = []
+    for ev in found:
+        holders = db.execute(
+            """SELECT k.record_id, k.role, m.source_id FROM cluster_keys k
+               JOIN cluster_members m ON m.record_id = k.record_id WHERE k.key = ? LIMIT ?""",
+            (ev.digest, MAX_KEY_RECORDS + 1)).fetchall()
+        if len(holders) > MAX_KEY_RECORDS:
+            continue
+        claims: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for other, role, other_source in holders:
+            if role != "origin":
+                claims[(other_source, role)].add(other)
+        if any(len(claimants) > 1 for claimants in claims.values()):
+            ambiguous |= {h[0] for h in holders if h[0] != record_id}  # two records of one portal claim it
+            continue
+        usable.append(ev)
+        for other, role, _other_source in holders:
+            if other == record_id or (role == "weak") != (ev.role == "weak"):
+                continue
+            candidates[other] = candidates.get(other, False) or ev.role != "weak"
+    linked: set[str] = set()
+    for other, strong in sorted(candidates.items()):
+        loaded = _load(run, other)
+        if loaded is None:
+            continue
+        other_data, other_found, other_source = loaded
+        origin: str | None = None
+        if strong:
+            signals, which = strong_signals(usable, other_found, source, other_source)
+            if not signals:
+                continue
+            origin = record_id if which == "a" else other if which == "b" else None
+            confidence = combined(s.confidence for s in signals)
+        else:
+            if other_source == source:
+                continue  # two records of one portal are never one dataset on a weak signal
+            weak = weak_match(data, other_data, found, other_found)
+            if weak is None:
+                continue
+            signals, confidence = [weak], weak.confidence
+        a, b = sorted((record_id, other))
+        db.execute("INSERT OR REPLACE INTO cluster_links (a, b, strong, confidence, origin, signals) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   (a, b, int(strong), confidence, origin, orjson.dumps([s.as_dict() for s in signals])))
+        linked.add(other)
+        run.stats.links += 1
+    return linked, ambiguous
+
+
+# -- clusters from links ---------------------------------------------------------------------------------------------
+
+
+def _recompute(run: _Run, seeds: set[str]) -> None:
+    """Recompute the clusters of these records and of everything linked to them; write what changed."""
+    db = run.store.db
+    members: dict[str, _Member] = {}
+    links: dict[tuple[str, str], tuple[bool, float, str | None]] = {}
+    frontier = sorted(seeds)
+    while frontier and len(members) < MAX_COMPONENT:
+        record_id = frontier.pop()
+        if record_id in members:
+            continue
+        row = db.execute("SELECT cluster_id, source_id, is_primary, publisher_siren, derived FROM cluster_members "
+                         "WHERE record_id = ?", (record_id,)).fetchone()
+        if row is None:
+            continue
+        members[record_id] = _Member(record_id, row["cluster_id"], row["source_id"], bool(row["is_primary"]),
+                                     row["publisher_siren"], bool(row["derived"]))
+        for link in db.execute("SELECT a, b, strong, confidence, origin FROM cluster_links WHERE a = ? OR b = ?",
+                               (record_id, record_id)):
+            links[(link["a"], link["b"])] = (bool(link["strong"]), link["confidence"], link["origin"])
+            other = link["b"] if link["a"] == record_id else link["a"]
+            if other not in members:
+                frontier.append(other)
+        frontier += [r[0] for r in db.execute("SELECT record_id FROM cluster_members WHERE cluster_id = ?",
+                                              (row["cluster_id"],)) if r[0] not in members]
+    if frontier:
+        log.warning("clusters: more than %d records linked together around %s; the rest is left as it was",
+                    MAX_COMPONENT, sorted(seeds)[0])
+    links = {pair: link for pair, link in links.items() if pair[0] in members and pair[1] in members}
+    components = _components(members, links)
+    old_groups: dict[str, set[str]] = defaultdict(set)
+    for member in members.values():
+        old_groups[member.cluster_id].add(member.record_id)
+    used: set[str] = set()
+    now = utcnow()
+    for component in sorted(components, key=lambda c: (-len(c), min(c))):
+        cluster_id = _choose_id(db, component, members, used)
+        used.add(cluster_id)
+        primary, reason = _elect(run, component, members, links)
+        confidence = _confidences(component, links)
+        changed = any(members[r].cluster_id != cluster_id or members[r].is_primary != (r == primary)
+                      or old_groups[members[r].cluster_id] != component for r in component)
+        db.executemany("UPDATE cluster_members SET cluster_id = ?, is_primary = ?, confidence = ? WHERE record_id = ?",
+                       [(cluster_id, int(r == primary), confidence[r], r) for r in component])
+        if changed:
+            db.executemany("UPDATE records SET indexed = 0 WHERE id = ?", [(r,) for r in component])
+            run.stats.reflagged += len(component)
+        if len(component) > 1:
+            sources = len({members[r].source_id for r in component})
+            db.execute("INSERT OR REPLACE INTO clusters (id, primary_id, size, sources, reason, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (cluster_id, primary, len(component), sources, reason, now))
+        else:
+            db.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
+    db.executemany("DELETE FROM clusters WHERE id = ?", [(c,) for c in set(old_groups) - used])
+
+
+def _components(members: dict[str, _Member],
+                links: dict[tuple[str, str], tuple[bool, float, str | None]]) -> list[set[str]]:
+    """Strong links join; weak links, strongest first, join only clusters that share no source."""
+    parent = {r: r for r in members}
+    sources: dict[str, set[str]] = {r: {m.source_id} for r, m in members.items()}
+
+    def find(r: str) -> str:
+        while parent[r] != r:
+            parent[r] = parent[parent[r]]
+            r = parent[r]
+        return r
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[rb] = ra
+            sources[ra] |= sources.pop(rb)
+
+    for (a, b), (strong, _, _) in sorted(links.items()):
+        if strong:
+            union(a, b)
+    for (a, b), (_, _, _) in sorted(((p, v) for p, v in links.items() if not v[0]), key=lambda i: (-i[1][1], i[0])):
+        ra, rb = find(a), find(b)
+        if ra != rb and not (sources[ra] & sources[rb]):
+            union(a, b)
+    groups: dict[str, set[str]] = defaultdict(set)
+    for r in members:
+        groups[find(r)].add(r)
+    return list(groups.values())
+
+
+def _choose_id(db: sqlite3.Connection, component: set[str], members: dict[str, _Member], used: set[str]) -> str:
+    """The id most of the component's records had (ties: the smallest), unless a larger component took it; else a
+    new one, derived from the smallest record id and free in the store."""
+    counts = Counter(members[r].cluster_id for r in component)
+    for cluster_id, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if cluster_id not in used:
+            return cluster_id
+    seed, n = min(component), 1
+    while True:
+        candidate = singleton_id(seed) if n == 1 else f"{singleton_id(seed)}-{n}"
+        taken = db.execute("SELECT record_id FROM cluster_members WHERE cluster_id = ? LIMIT 1",
+                           (candidate,)).fetchone()
+        if candidate not in used and (taken is None or taken[0] in members):
+            return candidate
+        n += 1
+
+
+def _owner(run: _Run, source_id: str) -> str | None:
+    """The SIREN a source carries as its own: its publisher hint, else the SIREN most of its records name."""
+    if source_id in run.owners:
+        return run.owners[source_id]
+    owner = run.configured_owner.get(source_id)
+    if not owner:
+        rows = run.store.db.execute("SELECT publisher_siren, COUNT(*) FROM cluster_members WHERE source_id = ? "
+                                    "GROUP BY publisher_siren", (source_id,)).fetchall()
+        total = sum(r[1] for r in rows)
+        best = max(rows, key=lambda r: r[1], default=None)
+        if best is not None and best[0] and total >= OWNER_MIN_RECORDS and best[1] >= OWNER_SHARE * total:
+            owner = best[0]
+    run.owners[source_id] = owner
+    return owner
+
+
+def _elect(run: _Run, component: set[str], members: dict[str, _Member],
+           links: dict[tuple[str, str], tuple[bool, float, str | None]]) -> tuple[str, str]:
+    """The primary record and why, in plain words (see the module's rules)."""
+    if len(component) == 1:
+        return next(iter(component)), "alone"
+    db = run.store.db
+    ids = sorted(component)
+    marks = ",".join("?" * len(ids))
+    first_seen = {r[0]: r[1] for r in db.execute(f"SELECT id, first_seen FROM records WHERE id IN ({marks})", ids)}
+    try:
+        quality = {r[0]: r[1] for r in db.execute(f"SELECT record_id, score FROM quality WHERE record_id IN ({marks})",
+                                                  ids)}
+    except sqlite3.OperationalError:  # nothing scored yet
+        quality = {}
+    claimed = Counter(origin for (a, b), (_, _, origin) in links.items()
+                      if origin and a in component and b in component)
+
+    def rank(r: str) -> tuple[Any, ...]:
+        m = members[r]
+        own = bool(m.publisher_siren) and _owner(run, m.source_id) == m.publisher_siren
+        return (not own, m.derived, -claimed[r], -(quality.get(r) if quality.get(r) is not None else -1),
+                first_seen.get(r) or "", r)
+
+    ranked = sorted(ids, key=rank)
+    best, runner = ranked[0], ranked[1]
+    a, b = rank(best), rank(runner)
+    m = members[best]
+    if a[0] != b[0]:
+        reason = f"{m.source_id} carries the publisher's SIREN {m.publisher_siren} as its own"
+    elif a[1] != b[1]:
+        reason = "it is the original: the others say where they were harvested from"
+    elif a[2] != b[2]:
+        reason = f"the others say they harvested it from {m.source_id}"
+    elif a[3] != b[3]:
+        reason = f"best quality score ({quality.get(best)}/405)"
+    elif a[4] != b[4]:
+        reason = f"seen first ({first_seen.get(best)})"
+    else:
+        reason = "first by record id (nothing else tells them apart)"
+    return best, reason
+
+
+def _confidences(component: set[str], links: dict[tuple[str, str], tuple[bool, float, str | None]]) -> dict[str, float]:
+    """Each record's place in its cluster: its strongest link inside it (1 when alone)."""
+    out = {r: 0.0 for r in component}
+    for (a, b), (_, confidence, _) in links.items():
+        if a in component and b in component:
+            out[a] = max(out[a], confidence)
+            out[b] = max(out[b], confidence)
+    return {r: (c if len(component) > 1 else 1.0) for r, c in out.items()}
+
+
+# -- reading ---------------------------------------------------------------------------------------------------------
+
+
+def _members(store: Store, cluster_id: str) -> list[dict[str, Any]]:
+    rows = store.db.execute(
+        """SELECT m.record_id, m.is_primary, m.confidence, m.derived, r.source_id,
+                  json_extract(r.data, '$.landing_page') AS landing_page, json_extract(r.data, '$.uri') AS uri,
+                  json_extract(r.data, '$.title') AS title, json_extract(r.data, '$.publisher.name') AS publisher,
+                  json_extract(r.data, '$.publisher.siren') AS siren, r.status
+           FROM cluster_members m JOIN records r ON r.id = m.record_id
+           WHERE m.cluster_id = ? ORDER BY m.is_primary DESC, r.source_id, m.record_id""", (cluster_id,)).fetchall()
+    return [dict(row) for row in rows]
+
+
+def copies_of(store: Store, record_id: str) -> tuple[str, bool, list[dict[str, Any]]]:
+    """A record's cluster id, whether it is the primary, and every copy of its cluster (the primary first) as
+    ``{source, record_id, landing_page}``; no copies when it is alone (or not clustered yet)."""
+    ensure_schema(store)
+    row = store.db.execute("SELECT cluster_id, is_primary FROM cluster_members WHERE record_id = ?",
+                           (record_id,)).fetchone()
+    if row is None:
+        return singleton_id(record_id), True, []
+    found = _members(store, row["cluster_id"]) if not row["is_primary"] or store.db.execute(
+        "SELECT 1 FROM clusters WHERE id = ?", (row["cluster_id"],)).fetchone() else []
+    copies = [{"source": m["source_id"], "record_id": m["record_id"], "landing_page": m["landing_page"] or m["uri"]}
+              for m in found] if len(found) > 1 else []
+    return row["cluster_id"], bool(row["is_primary"]), copies
+
+
+def copies_count(store: Store) -> int:
+    """Records that are copies of a dataset whose primary is another record (what counting datasets leaves out)."""
+    ensure_schema(store)
+    return store.db.execute("SELECT COUNT(*) FROM cluster_members WHERE is_primary = 0").fetchone()[0]
+
+
+def with_copy_links(store: Store, entry: Dataset | DataService,
+                    copies: list[dict[str, Any]] | None = None) -> Dataset | DataService:
+    """The entry with the IRIs of its copies on other portals (their own IRI, else their landing page) added to
+    ``same_as``, for the export: a harvester of moisson's catalogue (data.europa.eu) sees one dataset, and where else
+    it is published. ``copies``: as :func:`copies_of` gives them, when already read. The stored record is not
+    changed."""
+    if copies is None:
+        copies = copies_of(store, entry.id)[2]
+    iris = []
+    for copy in copies:
+        if copy["record_id"] == entry.id:
+            continue
+        row = store.db.execute("SELECT json_extract(data, '$.uri'), json_extract(data, '$.landing_page') "
+                               "FROM records WHERE id = ?", (copy["record_id"],)).fetchone()
+        if row is not None and (iri := row[0] or row[1]):
+            iris.append(iri)
+    if not iris:
+        return entry
+    return entry.model_copy(update={"same_as": list(dict.fromkeys([*entry.same_as, *iris]))})
+
+
+def copy_formats(store: Store, record_ids: Iterable[str]) -> list[str]:
+    """The EU file-type URIs of the distributions of these records (a cluster's formats, for its facet)."""
+    ids = list(record_ids)
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [row[0] for row in store.db.execute(
+        f"""SELECT DISTINCT json_extract(d.value, '$.format') FROM records r, json_each(r.data, '$.distributions') d
+            WHERE r.id IN ({marks}) AND json_extract(d.value, '$.format') IS NOT NULL""", ids)]
+
+
+def explain(store: Store, cluster_id: str) -> dict[str, Any] | None:
+    """A cluster for people: its records (the primary first) with their confidence, why the primary was chosen,
+    and each link with its signals in plain words. None when no record has this cluster id."""
+    ensure_schema(store)
+    found = _members(store, cluster_id)
+    if not found:
+        return None
+    ids = [m["record_id"] for m in found]
+    marks = ",".join("?" * len(ids))
+    links = [
+        {"a": row["a"], "b": row["b"], "strong": bool(row["strong"]), "confidence": row["confidence"],
+         "harvested_from": row["origin"], "signals": orjson.loads(row["signals"])}
+        for row in store.db.execute(
+            f"SELECT * FROM cluster_links WHERE a IN ({marks}) AND b IN ({marks}) ORDER BY confidence DESC, a, b",
+            ids + ids)]
+    row = store.db.execute("SELECT reason, updated_at FROM clusters WHERE id = ?", (cluster_id,)).fetchone()
+    primary = next((m for m in found if m["is_primary"]), found[0])
+    sources = sorted({m["source_id"] for m in found})
+    return {
+        "id": cluster_id, "size": len(found), "sources": sources, "primary": primary["record_id"],
+        "primary_reason": row["reason"] if row else "alone", "updated_at": row["updated_at"] if row else None,
+        "records": [{"record_id": m["record_id"], "source": m["source_id"], "primary": bool(m["is_primary"]),
+                     "title": m["title"], "publisher": m["publisher"], "siren": m["siren"],
+                     "landing_page": m["landing_page"] or m["uri"], "confidence": m["confidence"],
+                     "harvested_elsewhere": bool(m["derived"]), "status": m["status"]} for m in found],
+        "links": links,
+        "explanation": [f"{link['a']} = {link['b']}: " + "; ".join(s["text"] for s in link["signals"])
+                        for link in links],
+    }
+
+
+def iter_clusters(store: Store, *, source_id: str | None = None, batch: int = 200) -> Iterator[dict[str, Any]]:
+    """Every cluster of two records or more (of which one is from ``source_id``, if given), largest first, each as
+    :func:`explain` gives it; streamed."""
+    ensure_schema(store)
+    where, params = ("WHERE c.id IN (SELECT cluster_id FROM cluster_members WHERE source_id = ?)", [source_id]) \
+        if source_id else ("", [])
+    last: tuple[int, str] = (-(2**62), "")
+    while True:
+        rows = store.db.execute(
+            f"""SELECT c.id, c.size FROM clusters c {where} {'AND' if where else 'WHERE'} (-c.size, c.id) > (?, ?)
+                ORDER BY -c.size, c.id LIMIT ?""", (*params, last[0], last[1], batch)).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            detail = explain(store, row["id"])
+            if detail is not None:
+                yield detail
+        last = (-rows[-1]["size"], rows[-1]["id"])
+
+
+@dataclass
+class SourceShare:
+    """How much of a source is copies of datasets published elsewhere (which portals merely re-publish others)."""
+
+    source: str
+    records: int  # records clustered
+    in_clusters: int  # records that have a copy elsewhere
+    copies: int  # records that are not their cluster's primary
+    primaries: int  # records that are the primary of a cluster of two or more
+
+    @property
+    def share(self) -> float:
+        return round(self.copies / self.records, 4) if self.records else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "records": self.records, "in_clusters": self.in_clusters,
+                "copies": self.copies, "primaries": self.primaries, "copy_share": self.share}
+
+
+def source_shares(store: Store) -> list[SourceShare]:
+    """Per source, its clustered records and how many are copies; sources that re-publish most first."""
+    ensure_schema(store)
+    rows = store.db.execute(
+        """SELECT m.source_id, COUNT(*) AS records, SUM(c.id IS NOT NULL) AS in_clusters,
+                  SUM(c.id IS NOT NULL AND m.is_primary = 0) AS copies, SUM(c.id IS NOT NULL AND m.is_primary = 1)
+                  AS primaries
+           FROM cluster_members m LEFT JOIN clusters c ON c.id = m.cluster_id GROUP BY m.source_id""").fetchall()
+    shares = [SourceShare(r["source_id"], r["records"], r["in_clusters"] or 0, r["copies"] or 0, r["primaries"] or 0)
+              for r in rows]
+    return sorted(shares, key=lambda s: (-s.share, -s.copies, s.source))
+
+
+def summary(store: Store) -> dict[str, int]:
+    """Records clustered, clusters of two or more, the records in them, and datasets (records counted once)."""
+    ensure_schema(store)
+    row = store.db.execute(
+        """SELECT (SELECT COUNT(*) FROM cluster_members) AS records, COUNT(*) AS clusters,
+                  COALESCE(SUM(size), 0) AS clustered FROM clusters""").fetchone()
+    return {"records": row["records"], "clusters": row["clusters"], "records_in_clusters": row["clustered"],
+            "datasets": row["records"] - row["clustered"] + row["clusters"]}
+
+
+def signals_text(signals: Iterable[Signal | dict[str, Any]]) -> str:
+    return "; ".join(s.text if isinstance(s, Signal) else str(s.get("text")) for s in signals)
