@@ -22,9 +22,10 @@ cluster whose members no longer hold together splits. Every record whose cluster
 flagged for the search index (``records.indexed = 0``).
 
 The primary (what search shows once, what the statistics and the export count once) is, in order: the record whose
-source carries the record's publisher SIREN as its own (the sources file's publisher hint, else the SIREN of at
-least 80 % of the source's records); then a record that names no origin of its own and that the others say they
-harvested from; then the best quality score; then the record seen first.
+source carries the record's publisher SIREN as its own (the sources file's publisher hint, else the SIREN its records
+name most, at least 30 % of them and twice as often as any other); then a record that names no origin of its own and
+that the others say they harvested from; then the best quality score; then the record published first (its
+``issued`` date), then the one harvested first.
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ CREATE TABLE IF NOT EXISTS clusters (  -- clusters of two records or more (a rec
 MAX_KEY_RECORDS = 50  # a key more records share than this (a portal's home page, a WMS endpoint) identifies nothing
 MAX_COMPONENT = 2000  # records followed through links when recomputing clusters (a runaway chain stops there)
 BATCH = 500  # dirty records per transaction
-OWNER_SHARE = 0.8  # a source whose records name one SIREN this often is that body's own portal
+# A source is a body's own portal when its records name that body's SIREN at least this often, and at least twice as
+# often as any other (a regional platform publishes for many bodies, its own body first).
+OWNER_SHARE = 0.3
 OWNER_MIN_RECORDS = 3
 _CACHE_SIZE = 4096
 
@@ -274,7 +277,7 @@ def _drop_keys(db: sqlite3.Connection, record_id: str, source: str, keys: list[l
     source (ambiguous, so unused) becomes usable again."""
     recheck: set[str] = set()
     for digest, role in keys:
-        if role != "origin":
+        if role == "self":
             holders = db.execute(
                 """SELECT k.record_id FROM cluster_keys k JOIN cluster_members m ON m.record_id = k.record_id
                    WHERE k.key = ? AND k.role = ? AND m.source_id = ? AND k.record_id != ? LIMIT ?""",
@@ -329,17 +332,18 @@ def _link(run: _Run, record_id: str, data: dict[str, Any], found: list[Evidence]
             continue
         claims: dict[tuple[str, str], set[str]] = defaultdict(set)
         for other, role, other_source in holders:
-            if role != "origin":
+            if role == "self":
                 claims[(other_source, role)].add(other)
-        if any(len(claimants) > 1 for claimants in claims.values()):
-            ambiguous |= {h[0] for h in holders if h[0] != record_id}  # two records of one portal claim it
-            continue
+        if any(len(claimants) > (2 if ev.unique else 1) for claimants in claims.values()):
+            ambiguous |= {h[0] for h in holders if h[0] != record_id}  # several records of one portal claim it:
+            continue  # it identifies nothing (see Evidence.unique). A title is checked pair by pair (weak_match).
         usable.append(ev)
         for other, role, _other_source in holders:
             if other == record_id or (role == "weak") != (ev.role == "weak"):
                 continue
             candidates[other] = candidates.get(other, False) or ev.role != "weak"
-    linked: set[str] = set()
+    found_links: list[tuple[str, bool, float, str | None, list[Signal]]] = []
+    weak_by_source: dict[str, list[str]] = defaultdict(list)
     for other, strong in sorted(candidates.items()):
         loaded = _load(run, other)
         if loaded is None:
@@ -359,6 +363,15 @@ def _link(run: _Run, record_id: str, data: dict[str, Any], found: list[Evidence]
             if weak is None:
                 continue
             signals, confidence = [weak], weak.confidence
+            weak_by_source[other_source].append(other)
+        found_links.append((other, strong, confidence, origin, signals))
+    # A weak signal that two records of one portal answer (two datasets: a portal's records are never merged on a
+    # weak signal) tells nothing: no weak link then, from this record nor to a record whose own weak signal is so.
+    unclear = any(len(others) > 1 for others in weak_by_source.values())
+    linked: set[str] = set()
+    for other, strong, confidence, origin, signals in found_links:
+        if not strong and (unclear or _weakly_ambiguous(run, other)):
+            continue
         a, b = sorted((record_id, other))
         db.execute("INSERT OR REPLACE INTO cluster_links (a, b, strong, confidence, origin, signals) "
                    "VALUES (?, ?, ?, ?, ?, ?)",
@@ -366,6 +379,30 @@ def _link(run: _Run, record_id: str, data: dict[str, Any], found: list[Evidence]
         linked.add(other)
         run.stats.links += 1
     return linked, ambiguous
+
+
+def _weakly_ambiguous(run: _Run, record_id: str) -> bool:
+    """Whether the record's title + publisher + description match two records of one other portal."""
+    loaded = _load(run, record_id)
+    if loaded is None:
+        return True
+    data, found, source = loaded
+    matched: dict[str, set[str]] = defaultdict(set)
+    for ev in found:
+        if ev.role != "weak":
+            continue
+        holders = run.store.db.execute(
+            """SELECT k.record_id, m.source_id FROM cluster_keys k JOIN cluster_members m ON m.record_id = k.record_id
+               WHERE k.key = ? LIMIT ?""", (ev.digest, MAX_KEY_RECORDS + 1)).fetchall()
+        for other, other_source in holders:
+            if other == record_id or other_source == source or other in matched[other_source]:
+                continue
+            other_loaded = _load(run, other)
+            if other_loaded is not None and weak_match(data, other_loaded[0], found, other_loaded[1]) is not None:
+                matched[other_source].add(other)
+                if len(matched[other_source]) > 1:
+                    return True
+    return False
 
 
 # -- clusters from links ---------------------------------------------------------------------------------------------
@@ -483,9 +520,11 @@ def _owner(run: _Run, source_id: str) -> str | None:
         rows = run.store.db.execute("SELECT publisher_siren, COUNT(*) FROM cluster_members WHERE source_id = ? "
                                     "GROUP BY publisher_siren", (source_id,)).fetchall()
         total = sum(r[1] for r in rows)
-        best = max(rows, key=lambda r: r[1], default=None)
-        if best is not None and best[0] and total >= OWNER_MIN_RECORDS and best[1] >= OWNER_SHARE * total:
-            owner = best[0]
+        named = sorted((r for r in rows if r[0]), key=lambda r: -r[1])
+        runner_up = named[1][1] if len(named) > 1 else 0
+        if named and total >= OWNER_MIN_RECORDS and named[0][1] >= OWNER_SHARE * total \
+                and named[0][1] >= 2 * runner_up:
+            owner = named[0][0]
     run.owners[source_id] = owner
     return owner
 
@@ -498,7 +537,8 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
     db = run.store.db
     ids = sorted(component)
     marks = ",".join("?" * len(ids))
-    first_seen = {r[0]: r[1] for r in db.execute(f"SELECT id, first_seen FROM records WHERE id IN ({marks})", ids)}
+    first_seen = {r[0]: (r[1] or "9999", r[2]) for r in db.execute(
+        f"SELECT id, json_extract(data, '$.issued'), first_seen FROM records WHERE id IN ({marks})", ids)}
     try:
         quality = {r[0]: r[1] for r in db.execute(f"SELECT record_id, score FROM quality WHERE record_id IN ({marks})",
                                                   ids)}
@@ -511,7 +551,7 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
         m = members[r]
         own = bool(m.publisher_siren) and _owner(run, m.source_id) == m.publisher_siren
         return (not own, m.derived, -claimed[r], -(quality.get(r) if quality.get(r) is not None else -1),
-                first_seen.get(r) or "", r)
+                first_seen.get(r) or ("9999", ""), r)
 
     ranked = sorted(ids, key=rank)
     best, runner = ranked[0], ranked[1]
@@ -525,8 +565,10 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
         reason = f"the others say they harvested it from {m.source_id}"
     elif a[3] != b[3]:
         reason = f"best quality score ({quality.get(best)}/405)"
+    elif a[4][0] != b[4][0]:
+        reason = f"published first ({a[4][0]})"
     elif a[4] != b[4]:
-        reason = f"seen first ({first_seen.get(best)})"
+        reason = f"harvested first ({a[4][1]})"
     else:
         reason = "first by record id (nothing else tells them apart)"
     return best, reason

@@ -79,6 +79,11 @@ class Evidence:
     role: str  # self | origin | weak
     value: str
     key: str
+    # A globally unique identifier (a UUID, an IRI): two records of one portal holding it may be the same dataset
+    # twice. Other keys (a landing page, a file URL, a host-qualified short id, a title) held by two records of one
+    # portal identify neither: the clustering ignores them then (a portal's home page as every record's landing page),
+    # and a unique one held by three.
+    unique: bool = False
 
     @property
     def digest(self) -> int:
@@ -113,9 +118,11 @@ def url_key(url: str | None) -> str | None:
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~").rstrip("/")
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                              if k.lower() not in IGNORED_QUERY and not k.lower().startswith(IGNORED_QUERY_PREFIXES)))
-    if not path and not query:
+    # a fragment that is a route ("catalog.search#/metadata/<uuid>", GeoNetwork's record pages) names the page
+    route = f"#{parts.fragment}" if parts.fragment.startswith(("/", "!")) else ""
+    if not path and not query and not route:
         return None
-    return f"{host}{path}" + (f"?{query}" if query else "")
+    return f"{host}{path}" + (f"?{query}" if query else "") + route
 
 
 def is_service_url(url: str) -> bool:
@@ -140,6 +147,12 @@ def identity_key(value: str | None, host: str | None = None) -> str | None:
     if host and len(value) >= 2:
         return f"i:{host_key(host)}/{value.lower()}"
     return None
+
+
+def is_unique_identifier(value: str) -> bool:
+    """An IRI or a UUID-like id: unique whatever the portal (a short id is unique only within its portal)."""
+    value = value.strip().lower()
+    return value.startswith(("http://", "https://", "ftp://", "urn:uuid:")) or bool(_UUIDISH.match(value))
 
 
 def host_key(host: str) -> str:
@@ -176,12 +189,28 @@ def place_words(publisher_name: str | None) -> list[str]:
 def title_key(title: str | None, publisher_name: str | None) -> str | None:
     """A title as compared: folded, and without the publisher's place when the title names it ("Arbres - Ville de
     Gap" and "Arbres" of the Ville de Gap are the same title; an aggregator often adds or drops the place)."""
-    tokens = [w for w in name_key(title).split()] if title else []
-    place = place_words(publisher_name)
-    if place and all(w in tokens for w in place):
-        tokens = [w for w in tokens if w not in place and w not in KIND_WORDS]
-    tokens = [w for w in tokens if w not in _STOP]
+    tokens = [w for w in name_key(title).split() if w not in _STOP] if title else []
+    if publisher_name:
+        for phrase in ([w for w in name_key(publisher_name).split() if w not in _STOP], place_words(publisher_name)):
+            at = _find(tokens, phrase)
+            if at is not None:
+                start = at
+                while start > 0 and tokens[start - 1] in KIND_WORDS:  # "Commune de X" where the name is "Ville de X"
+                    start -= 1
+                del tokens[start:at + len(phrase)]
+                break
     return " ".join(tokens) or None
+
+
+def _find(tokens: list[str], phrase: list[str]) -> int | None:
+    """Where ``phrase`` occurs in ``tokens`` as a run of words, the last occurrence (a place ends a title)."""
+    n = len(phrase)
+    if not n:
+        return None
+    for at in range(len(tokens) - n, -1, -1):
+        if tokens[at:at + n] == phrase:
+            return at
+    return None
 
 
 def publisher_keys(publisher: dict[str, Any] | None) -> list[str]:
@@ -199,10 +228,10 @@ def publisher_keys(publisher: dict[str, Any] | None) -> list[str]:
 
 
 def description_similarity(a: str | None, b: str | None) -> float:
-    """How much of the shorter description the other holds (0-1), on significant folded words: a copy's trimmed or
-    reworded description still scores high, an unrelated one of the same title low. Short descriptions must be
-    equal once folded."""
-    wa, wb = _significant(a), _significant(b)
+    """How much of the shorter description the other holds (0-1), on pairs of consecutive folded words: a copy's
+    trimmed or extended description still scores high, while two descriptions that only share a sentence restating
+    the title ("Budget primitif de la Ville de X.") score low. Short descriptions must be equal once folded."""
+    wa, wb = _bigrams(a), _bigrams(b)
     if not wa or not wb:
         return 0.0
     if min(len(wa), len(wb)) < DESCRIPTION_MIN_WORDS:
@@ -210,8 +239,9 @@ def description_similarity(a: str | None, b: str | None) -> float:
     return len(wa & wb) / min(len(wa), len(wb))
 
 
-def _significant(text: str | None) -> set[str]:
-    return {w for w in words(text) if len(w) > 2 and w not in _STOP}
+def _bigrams(text: str | None) -> set[tuple[str, str]]:
+    folded = words(text)
+    return set(zip(folded, folded[1:], strict=False))
 
 
 # -- a record's evidence -------------------------------------------------------------------------------------------
@@ -224,7 +254,8 @@ def evidence(data: dict[str, Any], source_host: str | None = None) -> list[Evide
 
     def add(kind: str, role: str, value: Any, key: str | None) -> None:
         if key and isinstance(value, str) and (key, role) not in out:
-            out[(key, role)] = Evidence(kind, role, value.strip(), key)
+            unique = kind in ("identifier", "harvest", "derived") and is_unique_identifier(value)
+            out[(key, role)] = Evidence(kind, role, value.strip(), key, unique)
 
     native = data.get("native_id")
     add("identifier", "self", native, identity_key(native, source_host))
@@ -256,6 +287,11 @@ def evidence(data: dict[str, Any], source_host: str | None = None) -> list[Evide
         for who in publisher_keys(publisher):
             add("title", "weak", data.get("title"), f"w:{title}|{who}")
     return list(out.values())
+
+
+def _departements(data: dict[str, Any]) -> set[str]:
+    return {d for place in data.get("spatial") or [] if isinstance(place, dict)
+            for d in place.get("departements") or [] if isinstance(d, str)}
 
 
 def _strings(value: Any) -> list[str]:
@@ -328,7 +364,8 @@ def weak_match(a: dict[str, Any], b: dict[str, Any], a_evidence: list[Evidence],
                b_evidence: list[Evidence]) -> Signal | None:
     """The weakest signal, checked: same title and publisher (they share a weak key) with near-identical
     descriptions, and nothing strong that disagrees -- not two different SIRENs, not each record saying it was
-    harvested from a different origin. None when it does not hold."""
+    harvested from a different origin, not two territories without a département in common. None when it does not
+    hold."""
     pa, pb = a.get("publisher") or {}, b.get("publisher") or {}
     sa, sb = pa.get("siren"), pb.get("siren")
     if sa and sb and sa != sb:
@@ -340,6 +377,9 @@ def weak_match(a: dict[str, Any], b: dict[str, Any], a_evidence: list[Evidence],
     if origins_a and origins_b and not (origins_a & origins_b) and not (origins_a & selves_b) \
             and not (origins_b & selves_a):
         return None
+    places_a, places_b = _departements(a), _departements(b)
+    if places_a and places_b and not places_a & places_b:
+        return None  # homonyms: two "Saint-Denis" named without SIREN are told apart by where their data is
     similarity = description_similarity(a.get("description"), b.get("description"))
     if similarity < DESCRIPTION_SIMILAR:
         return None
