@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS clusters (  -- clusters of two records or more (a rec
 
 MAX_KEY_RECORDS = 50  # a key more records share than this (a portal's home page, a WMS endpoint) identifies nothing
 MAX_COMPONENT = 2000  # records followed through links when recomputing clusters (a runaway chain stops there)
-BATCH = 500  # dirty records per transaction
+BATCH = 1000  # dirty records per transaction
 # A source is a body's own portal when its records name that body's SIREN at least this often, and at least twice as
 # often as any other (a regional platform publishes for many bodies, its own body first).
 OWNER_SHARE = 0.3
@@ -138,6 +138,9 @@ class _Member:
     derived: bool
 
 
+Keys = list[tuple[int, str]]  # a record's key digests and roles, as cluster_members.keys holds them
+
+
 @dataclass
 class _Run:
     """State of one pass: caches bounded, so memory stays flat whatever the number of records."""
@@ -146,7 +149,9 @@ class _Run:
     hosts: dict[str, str | None]
     configured_owner: dict[str, str | None]
     owners: dict[str, str | None] = field(default_factory=dict)
-    evidence_cache: dict[str, tuple[dict[str, Any], list[Evidence], str]] = field(default_factory=dict)
+    loaded: dict[str, tuple[dict[str, Any], str, Keys]] = field(default_factory=dict)
+    found: dict[str, list[Evidence]] = field(default_factory=dict)  # evidence of the batch being linked
+    weak_ambiguity: dict[str, bool] = field(default_factory=dict)
     stats: ClusterRun = field(default_factory=ClusterRun)
 
 
@@ -156,7 +161,11 @@ class _Run:
 def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool = False) -> ClusterRun:
     """Cluster the records (of one source, or all) whose content changed since they were last clustered, or that
     were withdrawn; with ``rebuild``, every record's keys and links are recomputed (cluster ids are kept by the same
-    majority rule). Streams the store a batch at a time."""
+    majority rule). Three passes over the records concerned, a batch at a time, each batch one transaction: their
+    keys and links (a record's link to a record of a later batch is found from the later one's side), then the
+    clusters they are in, once every link is known (so a rebuild does not split and merge clusters on the way). What
+    the last pass must know (the records whose cluster must be recomputed) waits in temporary tables of SQLite, not in
+    memory."""
     ensure_schema(store)
     started = time.perf_counter()
     run = _Run(store, *_sources(store))
@@ -165,9 +174,12 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
         with store.transaction():
             db.execute("DELETE FROM cluster_keys")
             db.execute("DELETE FROM cluster_links")
-            db.execute("UPDATE cluster_members SET hash = ''")
-    db.execute("DROP TABLE IF EXISTS temp.cluster_dirty")
-    db.execute("CREATE TEMP TABLE cluster_dirty (record_id TEXT NOT NULL)")
+            db.execute("UPDATE cluster_members SET hash = '', keys = '[]'")
+    # Made once per connection and emptied, not dropped: a schema change makes SQLite prepare every statement again.
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_dirty (record_id TEXT NOT NULL)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_seeds (record_id TEXT PRIMARY KEY)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_recheck (record_id TEXT PRIMARY KEY)")
+    _empty_temp(db)
     where = "r.source_id = ? AND " if source_id else ""
     db.execute(
         f"""INSERT INTO temp.cluster_dirty (record_id) SELECT r.id FROM records r
@@ -175,17 +187,50 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
             WHERE {where}((r.status = 'active' AND (m.record_id IS NULL OR m.hash != r.hash))
                           OR (r.status != 'active' AND m.record_id IS NOT NULL))""",
         (source_id,) if source_id else ())
-    last = 0
     try:
-        while rows := db.execute("SELECT rowid, record_id FROM temp.cluster_dirty WHERE rowid > ? ORDER BY rowid "
-                                 "LIMIT ?", (last, BATCH)).fetchall():
-            last = rows[-1][0]
+        for ids in _batches(db, "SELECT rowid, record_id FROM temp.cluster_dirty WHERE rowid > ? ORDER BY rowid"):
+            with store.transaction():  # a record's links to records of later batches are found from their side
+                _link_batch(run, _replace_keys(run, ids))
+        for _ in range(3):  # records whose links a key gone ambiguous (or clear again) may change
+            todo = [r[0] for r in db.execute("SELECT record_id FROM temp.cluster_recheck")]
+            if not todo:
+                break
+            db.execute("DELETE FROM temp.cluster_recheck")
+            for start in range(0, len(todo), BATCH):
+                with store.transaction():
+                    chunk = todo[start:start + BATCH]
+                    _seed(db, chunk + sorted(_drop_links(db, chunk)))
+                    _link_batch(run, _stored_keys(run, chunk))
+                    run.stats.rechecked += len(chunk)
+        while seeds := [r[0] for r in db.execute("SELECT record_id FROM temp.cluster_seeds LIMIT ?", (BATCH,))]:
             with store.transaction():
-                _batch(run, [row[1] for row in rows])
+                done = _recompute(run, set(seeds))
+                db.executemany("DELETE FROM temp.cluster_seeds WHERE record_id = ?", [(r,) for r in done | set(seeds)])
     finally:
-        db.execute("DROP TABLE IF EXISTS temp.cluster_dirty")
+        _empty_temp(db)
     run.stats.seconds = round(time.perf_counter() - started, 3)
     return run.stats
+
+
+def _empty_temp(db: sqlite3.Connection) -> None:
+    for table in ("cluster_dirty", "cluster_seeds", "cluster_recheck"):
+        db.execute(f"DELETE FROM temp.{table}")
+
+
+def _batches(db: sqlite3.Connection, sql: str) -> Iterator[list[str]]:
+    """Record ids of a keyset query (``rowid > ?``), :data:`BATCH` at a time."""
+    last = 0
+    while rows := db.execute(f"{sql} LIMIT {BATCH}", (last,)).fetchall():
+        last = rows[-1][0]
+        yield [row[1] for row in rows]
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _seed(db: sqlite3.Connection, record_ids: Iterable[str]) -> None:
+    db.executemany("INSERT OR IGNORE INTO temp.cluster_seeds (record_id) VALUES (?)", [(r,) for r in record_ids])
 
 
 def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]]:
@@ -206,232 +251,292 @@ def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]
     return hosts, owners
 
 
-def _batch(run: _Run, record_ids: list[str]) -> None:
+# -- pass 1: keys ----------------------------------------------------------------------------------------------------
+
+
+def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:
+    """Replace the keys of these records (changed, new or withdrawn); their old links go, and the records those
+    links reached, their old cluster mates and themselves wait for their clusters to be recomputed. Returns the
+    active ones with their source and keys (their data left in the pass's cache for their links)."""
     db = run.store.db
-    marks = ",".join("?" * len(record_ids))
-    rows = db.execute(f"SELECT id, source_id, hash, status, data FROM records WHERE id IN ({marks})",
+    rows = db.execute(f"SELECT id, source_id, hash, status, data FROM records WHERE id IN ({_marks(record_ids)})",
                       record_ids).fetchall()
-    affected: set[str] = set()  # records whose cluster must be recomputed
-    old_clusters: set[str] = set()
+    old = {r[0]: (r[1], r[2]) for r in db.execute(
+        f"SELECT record_id, cluster_id, keys FROM cluster_members WHERE record_id IN ({_marks(record_ids)})",
+        record_ids)}
+    known = list(old)
+    seeds: set[str] = set(known)  # a new record without links stays alone: nothing to recompute (most records)
+    if known:
+        seeds |= _drop_links(db, known)
+        clusters = sorted({cluster_id for cluster_id, _ in old.values()})
+        seeds |= {r[0] for r in db.execute(
+            f"SELECT record_id FROM cluster_members WHERE cluster_id IN ({_marks(clusters)})", clusters)}
     recheck: set[str] = set()
-    fresh: list[tuple[str, dict[str, Any], list[Evidence], str]] = []
+    members, keys_rows, gone = [], [], []
+    fresh: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
     for row in rows:
         record_id, source = row["id"], row["source_id"]
-        run.evidence_cache.pop(record_id, None)
-        old = db.execute("SELECT cluster_id, keys FROM cluster_members WHERE record_id = ?", (record_id,)).fetchone()
-        if old is not None:
-            old_clusters.add(old["cluster_id"])
-            recheck |= _drop_keys(db, record_id, source, orjson.loads(old["keys"]))
-        affected |= _drop_links(db, record_id)
+        run.loaded.pop(record_id, None)
+        run.weak_ambiguity.pop(record_id, None)
+        if record_id in old:
+            recheck |= _drop_keys(db, record_id, source, orjson.loads(old[record_id][1]))
         if row["status"] != "active":
-            db.execute("DELETE FROM cluster_members WHERE record_id = ?", (record_id,))
-            run.stats.removed += 1
+            gone.append((record_id,))
             continue
         data = orjson.loads(row["data"])
         found = evidence(data, run.hosts.get(source))
-        keys = [(ev.digest, ev.role) for ev in found]
-        db.executemany("INSERT OR IGNORE INTO cluster_keys (key, record_id, role) VALUES (?, ?, ?)",
-                       [(digest, record_id, role) for digest, role in keys])
         publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
-        db.execute(
-            """INSERT INTO cluster_members (record_id, cluster_id, source_id, hash, is_primary, confidence,
-                                            publisher_siren, derived, keys)
-               VALUES (?, ?, ?, ?, 1, 1.0, ?, ?, ?)
-               ON CONFLICT (record_id) DO UPDATE SET source_id = excluded.source_id, hash = excluded.hash,
-                 publisher_siren = excluded.publisher_siren, derived = excluded.derived, keys = excluded.keys""",
-            (record_id, singleton_id(record_id), source, row["hash"], publisher.get("siren"),
-             int(any(ev.role == "origin" for ev in found)), orjson.dumps(keys)))
-        fresh.append((record_id, data, found, source))
-        affected.add(record_id)
+        keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
+        keys_rows += [(digest, record_id, role) for digest, role, _ in keys]
+        if len(run.loaded) >= _CACHE_SIZE:
+            run.loaded.clear()
+        run.loaded[record_id] = (data, source, [(digest, role) for digest, role, _ in keys])
+        run.found[record_id] = found
+        fresh[record_id] = (source, keys)
+        members.append((record_id, singleton_id(record_id), source, row["hash"], publisher.get("siren"),
+                        int(any(ev.role == "origin" for ev in found)), orjson.dumps(keys)))
         run.stats.records += 1
-    for record_id, data, found, source in fresh:
-        run.evidence_cache[record_id] = (data, found, source)
-        neighbours, ambiguous = _link(run, record_id, data, found, source)
-        affected |= neighbours
-        recheck |= ambiguous
-    done = {record_id for record_id, *_ in fresh}
-    rounds = 0
-    while (todo := recheck - done) and rounds < 3:  # links a key that became ambiguous (or clear) no longer holds
-        recheck = set()
-        for record_id in sorted(todo):
-            done.add(record_id)
-            loaded = _load(run, record_id)
-            if loaded is None:
-                continue
-            affected |= _drop_links(db, record_id) | {record_id}
-            neighbours, ambiguous = _link(run, record_id, *loaded)
-            affected |= neighbours
-            recheck |= ambiguous
-            run.stats.rechecked += 1
-        rounds += 1
-    for cluster_id in old_clusters:
-        affected |= {r[0] for r in db.execute("SELECT record_id FROM cluster_members WHERE cluster_id = ?",
-                                              (cluster_id,))}
-    _recompute(run, affected)
-    if len(run.evidence_cache) > _CACHE_SIZE:
-        run.evidence_cache.clear()
+    db.executemany("DELETE FROM cluster_members WHERE record_id = ?", gone)
+    run.stats.removed += len(gone)
+    db.executemany("INSERT OR IGNORE INTO cluster_keys (key, record_id, role) VALUES (?, ?, ?)", keys_rows)
+    db.executemany(
+        """INSERT INTO cluster_members (record_id, cluster_id, source_id, hash, is_primary, confidence,
+                                        publisher_siren, derived, keys)
+           VALUES (?, ?, ?, ?, 1, 1.0, ?, ?, ?)
+           ON CONFLICT (record_id) DO UPDATE SET source_id = excluded.source_id, hash = excluded.hash,
+             publisher_siren = excluded.publisher_siren, derived = excluded.derived, keys = excluded.keys""",
+        members)
+    _seed(db, seeds)
+    db.executemany("INSERT OR IGNORE INTO temp.cluster_recheck (record_id) VALUES (?)", [(r,) for r in recheck])
+    return fresh
 
 
 def _drop_keys(db: sqlite3.Connection, record_id: str, source: str, keys: list[list[Any]]) -> set[str]:
-    """Remove a record's keys; return the other records whose links may change because a key the two held in one
-    source (ambiguous, so unused) becomes usable again."""
+    """Remove a record's keys; return the other records whose links may change because a key it held with another
+    record of its portal (ambiguous, so unused) becomes usable again."""
     recheck: set[str] = set()
-    for digest, role in keys:
+    for digest, role, *_ in keys:
         if role == "self":
             holders = db.execute(
                 """SELECT k.record_id FROM cluster_keys k JOIN cluster_members m ON m.record_id = k.record_id
-                   WHERE k.key = ? AND k.role = ? AND m.source_id = ? AND k.record_id != ? LIMIT ?""",
-                (digest, role, source, record_id, MAX_KEY_RECORDS + 1)).fetchall()
+                   WHERE k.key = ? AND k.role = 'self' AND m.source_id = ? AND k.record_id != ? LIMIT 1""",
+                (digest, source, record_id)).fetchall()
             if holders:
                 recheck |= {h[0] for h in db.execute(
                     "SELECT record_id FROM cluster_keys WHERE key = ? AND record_id != ? LIMIT ?",
                     (digest, record_id, MAX_KEY_RECORDS + 1))}
     db.executemany("DELETE FROM cluster_keys WHERE key = ? AND record_id = ? AND role = ?",
-                   [(digest, record_id, role) for digest, role in keys])
+                   [(digest, record_id, role) for digest, role, *_ in keys])
     return recheck
 
 
-def _drop_links(db: sqlite3.Connection, record_id: str) -> set[str]:
-    """Remove a record's links; return the records at their other end."""
-    ends = {row[0] for row in db.execute(
-        "SELECT b FROM cluster_links WHERE a = ? UNION SELECT a FROM cluster_links WHERE b = ?",
-        (record_id, record_id))}
-    db.execute("DELETE FROM cluster_links WHERE a = ? OR b = ?", (record_id, record_id))
-    return ends
+def _drop_links(db: sqlite3.Connection, record_ids: list[str]) -> set[str]:
+    """Remove the links of these records; return the records at their other ends."""
+    ends: set[str] = set()
+    for start in range(0, len(record_ids), BATCH):
+        chunk = record_ids[start:start + BATCH]
+        marks = _marks(chunk)
+        ends |= {r[0] for r in db.execute(
+            f"SELECT b FROM cluster_links WHERE a IN ({marks}) UNION SELECT a FROM cluster_links WHERE b IN ({marks})",
+            chunk + chunk)}
+        db.execute(f"DELETE FROM cluster_links WHERE a IN ({marks}) OR b IN ({marks})", chunk + chunk)
+    return ends - set(record_ids)
 
 
-def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], list[Evidence], str] | None:
-    """A clustered record's data and evidence (cached for the pass)."""
-    if (cached := run.evidence_cache.get(record_id)) is not None:
+# -- pass 2: links ---------------------------------------------------------------------------------------------------
+
+
+def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], str, Keys] | None:
+    """A clustered record's data, source and keys (cached for the pass, within bounds)."""
+    if (cached := run.loaded.get(record_id)) is not None:
         return cached
-    row = run.store.db.execute("SELECT source_id, data FROM records WHERE id = ? AND status = 'active'",
-                               (record_id,)).fetchone()
+    row = run.store.db.execute(
+        "SELECT r.data, r.source_id, m.keys FROM records r JOIN cluster_members m ON m.record_id = r.id "
+        "WHERE r.id = ? AND r.status = 'active'", (record_id,)).fetchone()
     if row is None:
         return None
-    data = orjson.loads(row["data"])
-    loaded = (data, evidence(data, run.hosts.get(row["source_id"])), row["source_id"])
-    if len(run.evidence_cache) < _CACHE_SIZE:
-        run.evidence_cache[record_id] = loaded
+    loaded = (orjson.loads(row[0]), row[1], [(k[0], k[1]) for k in orjson.loads(row[2])])
+    if len(run.loaded) >= _CACHE_SIZE:
+        run.loaded.clear()
+    run.loaded[record_id] = loaded
     return loaded
 
 
-def _link(run: _Run, record_id: str, data: dict[str, Any], found: list[Evidence],
-          source: str) -> tuple[set[str], set[str]]:
-    """Compare a record with the records sharing its keys; write the links that hold. Returns (the records linked,
-    the records to recheck because a key of theirs turned out ambiguous)."""
+def _holders(db: sqlite3.Connection, digests: set[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """For each key, the records holding it (record id, role, source); keys held by more than
+    :data:`MAX_KEY_RECORDS` records, or by one record only, are left out. Two queries for a whole batch."""
+    ordered = sorted(digests)
+    usable: list[int] = []
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start:start + 5000]
+        usable += [r[0] for r in db.execute(
+            f"SELECT key FROM cluster_keys WHERE key IN ({_marks(chunk)}) GROUP BY key "
+            f"HAVING COUNT(*) > 1 AND COUNT(*) <= {MAX_KEY_RECORDS}", chunk)]
+    out: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for start in range(0, len(usable), 5000):
+        chunk = usable[start:start + 5000]
+        for key, record_id, role, source in db.execute(
+                f"""SELECT k.key, k.record_id, k.role, m.source_id FROM cluster_keys k
+                    JOIN cluster_members m ON m.record_id = k.record_id WHERE k.key IN ({_marks(chunk)})""", chunk):
+            out[key].append((record_id, role, source))
+    return out
+
+
+def _stored_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:
+    rows = run.store.db.execute(f"SELECT record_id, source_id, keys FROM cluster_members WHERE record_id IN "
+                                f"({_marks(record_ids)})", record_ids).fetchall()
+    return {r[0]: (r[1], [tuple(k) for k in orjson.loads(r[2])]) for r in rows}
+
+
+def _link_batch(run: _Run, keys_of: dict[str, tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """Compare each record (id -> source, keys) with the records sharing its keys; write the links that hold."""
     db = run.store.db
-    candidates: dict[str, bool] = {}  # record id -> shares a strong key
+    record_ids = list(keys_of)
+    holders = _holders(db, {k[0] for _, keys in keys_of.values() for k in keys})
     ambiguous: set[str] = set()
-    usable: list[Evidence] = []
-    for ev in found:
-        holders = db.execute(
-            """SELECT k.record_id, k.role, m.source_id FROM cluster_keys k
-               JOIN cluster_members m ON m.record_id = k.record_id WHERE k.key = ? LIMIT ?""",
-            (ev.digest, MAX_KEY_RECORDS + 1)).fetchall()
-        if len(holders) > MAX_KEY_RECORDS:
+    links: list[tuple[Any, ...]] = []
+    for record_id, (source, keys) in keys_of.items():
+        if not any(k[0] in holders for k in keys):
+            continue  # nothing shares any of its keys: no candidate (most records)
+        found_links, _ = _link(run, record_id, source, keys, holders, ambiguous)
+        links += found_links
+        run.stats.links += len(found_links)
+    run.found.clear()
+    db.executemany("INSERT OR REPLACE INTO cluster_links (a, b, strong, confidence, origin, signals) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", links)
+    _seed(db, {end for link in links for end in link[:2]})
+    db.executemany("INSERT OR IGNORE INTO temp.cluster_recheck (record_id) VALUES (?)",
+                   [(r,) for r in ambiguous - set(record_ids)])
+
+
+def _link(run: _Run, record_id: str, source: str, keys: list[tuple[Any, ...]],
+          holders: dict[int, list[tuple[str, str, str]]], ambiguous: set[str]) -> tuple[list[tuple[Any, ...]], bool]:
+    """The links of one record, as rows of cluster_links."""
+    usable: set[int] = set()
+    theirs: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    weak_only: set[str] = set()
+    for digest, role, unique in keys:
+        held = holders.get(digest)
+        if not held:
             continue
-        claims: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for other, role, other_source in holders:
-            if role == "self":
-                claims[(other_source, role)].add(other)
-        if any(len(claimants) > (2 if ev.unique else 1) for claimants in claims.values()):
-            ambiguous |= {h[0] for h in holders if h[0] != record_id}  # several records of one portal claim it:
-            continue  # it identifies nothing (see Evidence.unique). A title is checked pair by pair (weak_match).
-        usable.append(ev)
-        for other, role, _other_source in holders:
-            if other == record_id or (role == "weak") != (ev.role == "weak"):
-                continue
-            candidates[other] = candidates.get(other, False) or ev.role != "weak"
-    found_links: list[tuple[str, bool, float, str | None, list[Signal]]] = []
-    weak_by_source: dict[str, list[str]] = defaultdict(list)
-    for other, strong in sorted(candidates.items()):
-        loaded = _load(run, other)
-        if loaded is None:
+        claims: dict[str, set[str]] = defaultdict(set)
+        for other, other_role, other_source in held:
+            if other_role == "self":
+                claims[other_source].add(other)
+        if any(len(claimants) > (2 if unique else 1) for claimants in claims.values()):
+            ambiguous |= {h[0] for h in held if h[0] != record_id}  # several records of one portal claim it: it
+            continue  # identifies nothing (see Evidence.unique). A title is checked pair by pair (weak_match).
+        usable.add(digest)
+        for other, other_role, _ in held:
+            if other != record_id and (other_role == "weak") == (role == "weak"):
+                theirs[other][digest].add(other_role)
+                if role == "weak":
+                    weak_only.add(other)
+    strong = {other for other, held in theirs.items() if any("weak" not in roles for roles in held.values())}
+    weak_only -= strong
+    if not strong and not weak_only:
+        return [], False
+    loaded = _load(run, record_id)
+    if loaded is None:
+        return [], False
+    data, _, my_keys = loaded
+    if strong:
+        computed = run.found.get(record_id) or evidence(data, run.hosts.get(source))
+        mine = [ev for ev in computed if ev.digest in usable]
+    out: list[tuple[Any, ...]] = []
+    for other in sorted(strong):
+        other_source = next(h[2] for d in theirs[other] for h in holders[d] if h[0] == other)
+        signals, which = strong_signals(mine, theirs[other], source, other_source)
+        if not signals:
             continue
-        other_data, other_found, other_source = loaded
-        origin: str | None = None
-        if strong:
-            signals, which = strong_signals(usable, other_found, source, other_source)
-            if not signals:
-                continue
-            origin = record_id if which == "a" else other if which == "b" else None
-            confidence = combined(s.confidence for s in signals)
-        else:
-            if other_source == source:
-                continue  # two records of one portal are never one dataset on a weak signal
-            weak = weak_match(data, other_data, found, other_found)
-            if weak is None:
-                continue
-            signals, confidence = [weak], weak.confidence
-            weak_by_source[other_source].append(other)
-        found_links.append((other, strong, confidence, origin, signals))
+        origin = record_id if which == "a" else other if which == "b" else None
+        out.append(_link_row(record_id, other, True, combined(s.confidence for s in signals), origin, signals))
+    weak_links, weak_sources = [], defaultdict(list)
+    for other in sorted(weak_only):
+        other_loaded = _load(run, other)
+        if other_loaded is None or other_loaded[1] == source:
+            continue  # two records of one portal are never one dataset on a weak signal
+        signal = weak_match(data, other_loaded[0], my_keys, other_loaded[2])
+        if signal is not None:
+            weak_sources[other_loaded[1]].append(other)
+            weak_links.append((other, signal))
     # A weak signal that two records of one portal answer (two datasets: a portal's records are never merged on a
     # weak signal) tells nothing: no weak link then, from this record nor to a record whose own weak signal is so.
-    unclear = any(len(others) > 1 for others in weak_by_source.values())
-    linked: set[str] = set()
-    for other, strong, confidence, origin, signals in found_links:
-        if not strong and (unclear or _weakly_ambiguous(run, other)):
-            continue
-        a, b = sorted((record_id, other))
-        db.execute("INSERT OR REPLACE INTO cluster_links (a, b, strong, confidence, origin, signals) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   (a, b, int(strong), confidence, origin, orjson.dumps([s.as_dict() for s in signals])))
-        linked.add(other)
-        run.stats.links += 1
-    return linked, ambiguous
+    unclear = any(len(others) > 1 for others in weak_sources.values())
+    if not unclear:
+        for other, signal in weak_links:
+            if not _weakly_ambiguous(run, other):
+                out.append(_link_row(record_id, other, False, signal.confidence, None, [signal]))
+    return out, unclear
+
+
+def _link_row(a: str, b: str, strong: bool, confidence: float, origin: str | None,
+              signals: list[Signal]) -> tuple[Any, ...]:
+    a, b = sorted((a, b))
+    return (a, b, int(strong), confidence, origin, orjson.dumps([s.as_dict() for s in signals]))
 
 
 def _weakly_ambiguous(run: _Run, record_id: str) -> bool:
     """Whether the record's title + publisher + description match two records of one other portal."""
+    if record_id in run.weak_ambiguity:
+        return run.weak_ambiguity[record_id]
     loaded = _load(run, record_id)
-    if loaded is None:
-        return True
-    data, found, source = loaded
-    matched: dict[str, set[str]] = defaultdict(set)
-    for ev in found:
-        if ev.role != "weak":
-            continue
-        holders = run.store.db.execute(
-            """SELECT k.record_id, m.source_id FROM cluster_keys k JOIN cluster_members m ON m.record_id = k.record_id
-               WHERE k.key = ? LIMIT ?""", (ev.digest, MAX_KEY_RECORDS + 1)).fetchall()
-        for other, other_source in holders:
+    answer = loaded is None
+    if loaded is not None:
+        data, source, keys = loaded
+        matched: dict[str, set[str]] = defaultdict(set)
+        weak = [digest for digest, role in keys if role == "weak"]
+        for other, _, other_source in (h for hs in _holders(run.store.db, set(weak)).values() for h in hs):
             if other == record_id or other_source == source or other in matched[other_source]:
                 continue
             other_loaded = _load(run, other)
-            if other_loaded is not None and weak_match(data, other_loaded[0], found, other_loaded[1]) is not None:
+            if other_loaded is not None and weak_match(data, other_loaded[0], keys, other_loaded[2]) is not None:
                 matched[other_source].add(other)
                 if len(matched[other_source]) > 1:
-                    return True
-    return False
+                    answer = True
+                    break
+    if len(run.weak_ambiguity) >= _CACHE_SIZE:
+        run.weak_ambiguity.clear()
+    run.weak_ambiguity[record_id] = answer
+    return answer
 
 
-# -- clusters from links ---------------------------------------------------------------------------------------------
+# -- pass 3: clusters from links -------------------------------------------------------------------------------------
 
 
-def _recompute(run: _Run, seeds: set[str]) -> None:
-    """Recompute the clusters of these records and of everything linked to them; write what changed."""
+def _recompute(run: _Run, seeds: set[str]) -> set[str]:
+    """Recompute the clusters of these records and of everything linked to them, following links and old clusters
+    a level at a time (a few queries per level, not per record); write what changed. Returns the records covered."""
     db = run.store.db
     members: dict[str, _Member] = {}
     links: dict[tuple[str, str], tuple[bool, float, str | None]] = {}
-    frontier = sorted(seeds)
+    frontier = set(seeds)
+    seen_clusters: set[str] = set()
     while frontier and len(members) < MAX_COMPONENT:
-        record_id = frontier.pop()
-        if record_id in members:
+        level = sorted(frontier)[: MAX_COMPONENT - len(members)]
+        frontier = set()
+        marks = _marks(level)
+        rows = db.execute(f"SELECT record_id, cluster_id, source_id, is_primary, publisher_siren, derived FROM "
+                          f"cluster_members WHERE record_id IN ({marks})", level).fetchall()
+        for row in rows:
+            members[row[0]] = _Member(row[0], row[1], row[2], bool(row[3]), row[4], bool(row[5]))
+        found = list(rows)
+        if not found:
             continue
-        row = db.execute("SELECT cluster_id, source_id, is_primary, publisher_siren, derived FROM cluster_members "
-                         "WHERE record_id = ?", (record_id,)).fetchone()
-        if row is None:
-            continue
-        members[record_id] = _Member(record_id, row["cluster_id"], row["source_id"], bool(row["is_primary"]),
-                                     row["publisher_siren"], bool(row["derived"]))
-        for link in db.execute("SELECT a, b, strong, confidence, origin FROM cluster_links WHERE a = ? OR b = ?",
-                               (record_id, record_id)):
-            links[(link["a"], link["b"])] = (bool(link["strong"]), link["confidence"], link["origin"])
-            other = link["b"] if link["a"] == record_id else link["a"]
-            if other not in members:
-                frontier.append(other)
-        frontier += [r[0] for r in db.execute("SELECT record_id FROM cluster_members WHERE cluster_id = ?",
-                                              (row["cluster_id"],)) if r[0] not in members]
+        present = [r[0] for r in found]
+        pmarks = _marks(present)
+        for a, b, strong, confidence, origin in db.execute(
+                f"SELECT a, b, strong, confidence, origin FROM cluster_links WHERE a IN ({pmarks}) "
+                f"UNION SELECT a, b, strong, confidence, origin FROM cluster_links WHERE b IN ({pmarks})",
+                present + present):
+            links[(a, b)] = (bool(strong), confidence, origin)
+            frontier |= {a, b}
+        new_clusters = sorted({r[1] for r in found} - seen_clusters)
+        seen_clusters |= set(new_clusters)
+        if new_clusters:
+            frontier |= {r[0] for r in db.execute(
+                f"SELECT record_id FROM cluster_members WHERE cluster_id IN ({_marks(new_clusters)})", new_clusters)}
+        frontier -= set(members)
     if frontier:
         log.warning("clusters: more than %d records linked together around %s; the rest is left as it was",
                     MAX_COMPONENT, sorted(seeds)[0])
@@ -440,27 +545,42 @@ def _recompute(run: _Run, seeds: set[str]) -> None:
     old_groups: dict[str, set[str]] = defaultdict(set)
     for member in members.values():
         old_groups[member.cluster_id].add(member.record_id)
+    adjacency: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for (a, b), (_, confidence, _) in links.items():
+        adjacency[a].append((b, confidence))
+        adjacency[b].append((a, confidence))
     used: set[str] = set()
     now = utcnow()
+    updates, flagged, clusters_rows, singles = [], [], [], []
     for component in sorted(components, key=lambda c: (-len(c), min(c))):
         cluster_id = _choose_id(db, component, members, used)
         used.add(cluster_id)
+        if len(component) == 1:
+            (record_id,) = component
+            m = members[record_id]
+            if m.cluster_id != cluster_id or not m.is_primary or old_groups[m.cluster_id] != component:
+                updates.append((cluster_id, 1, 1.0, record_id))
+                flagged.append(record_id)
+            singles.append(cluster_id)
+            continue
         primary, reason = _elect(run, component, members, links)
-        confidence = _confidences(component, links)
+        confidence = {r: max((c for other, c in adjacency[r] if other in component), default=0.0)
+                      for r in component}
         changed = any(members[r].cluster_id != cluster_id or members[r].is_primary != (r == primary)
                       or old_groups[members[r].cluster_id] != component for r in component)
-        db.executemany("UPDATE cluster_members SET cluster_id = ?, is_primary = ?, confidence = ? WHERE record_id = ?",
-                       [(cluster_id, int(r == primary), confidence[r], r) for r in component])
+        updates += [(cluster_id, int(r == primary), confidence[r], r) for r in component]
         if changed:
-            db.executemany("UPDATE records SET indexed = 0 WHERE id = ?", [(r,) for r in component])
-            run.stats.reflagged += len(component)
-        if len(component) > 1:
-            sources = len({members[r].source_id for r in component})
-            db.execute("INSERT OR REPLACE INTO clusters (id, primary_id, size, sources, reason, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (cluster_id, primary, len(component), sources, reason, now))
-        else:
-            db.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
-    db.executemany("DELETE FROM clusters WHERE id = ?", [(c,) for c in set(old_groups) - used])
+            flagged += list(component)
+        sources = len({members[r].source_id for r in component})
+        clusters_rows.append((cluster_id, primary, len(component), sources, reason, now))
+    db.executemany("UPDATE cluster_members SET cluster_id = ?, is_primary = ?, confidence = ? WHERE record_id = ?",
+                   updates)
+    db.executemany("UPDATE records SET indexed = 0 WHERE id = ?", [(r,) for r in flagged])
+    run.stats.reflagged += len(flagged)
+    db.executemany("DELETE FROM clusters WHERE id = ?", [(c,) for c in (set(old_groups) - used) | set(singles)])
+    db.executemany("INSERT OR REPLACE INTO clusters (id, primary_id, size, sources, reason, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", clusters_rows)
+    return set(members)
 
 
 def _components(members: dict[str, _Member],
@@ -572,16 +692,6 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
     else:
         reason = "first by record id (nothing else tells them apart)"
     return best, reason
-
-
-def _confidences(component: set[str], links: dict[tuple[str, str], tuple[bool, float, str | None]]) -> dict[str, float]:
-    """Each record's place in its cluster: its strongest link inside it (1 when alone)."""
-    out = {r: 0.0 for r in component}
-    for (a, b), (_, confidence, _) in links.items():
-        if a in component and b in component:
-            out[a] = max(out[a], confidence)
-            out[b] = max(out[b], confidence)
-    return {r: (c if len(component) > 1 else 1.0) for r, c in out.items()}
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from normalise.territory import name_key
-from normalise.vocab import fold
 
 # How sure one shared key makes us that two records are one dataset, by kind of key.
 CONFIDENCE: dict[str, float] = {
@@ -58,6 +59,7 @@ _SERVICE_PATH = re.compile(r"/(?:ows|wms|wfs|wmts|wcs|csw|arcgis/rest/services/?
 _UUIDISH = re.compile(r"^(?:[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{24,})$",
                       re.IGNORECASE)
 _HEX = re.compile(r"^[0-9a-f]{32,128}$")
+_WORD = re.compile(r"[a-z0-9]+")
 _EMPTY_FILE_SUMS = {"d41d8cd98f00b204e9800998ecf8427e", "da39a3ee5e6b4b0d3255bfef95601890afd80709",
                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}
 # Words naming a kind of body in a publisher's name, taken out with the place's own words when a title names it.
@@ -68,6 +70,7 @@ _STOP = {"le", "la", "les", "l", "de", "du", "des", "d", "et", "en", "a", "au", 
          "sur", "dans", "avec", "ou", "est", "sont", "ce", "cette", "ces", "qui", "que", "the", "of", "and", "to"}
 DESCRIPTION_MIN_WORDS = 5  # below this, descriptions must be equal once folded
 DESCRIPTION_SIMILAR = 0.8  # share of the shorter description's words the other must hold
+MAX_FILE_KEYS = 3  # file URLs kept as keys per record (the first in key order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +87,7 @@ class Evidence:
     # portal identify neither: the clustering ignores them then (a portal's home page as every record's landing page),
     # and a unique one held by three.
     unique: bool = False
-
-    @property
-    def digest(self) -> int:
-        return key_digest(self.key)
+    digest: int = 0  # key_digest(key), what the store indexes
 
 
 def key_digest(key: str) -> int:
@@ -100,26 +100,39 @@ def key_digest(key: str) -> int:
 
 def url_key(url: str | None) -> str | None:
     """A URL as compared: no scheme, lower-case host without ``www.`` nor default port, path without trailing slash
-    (percent-encoding made uniform), query parameters sorted without the tracking ones, no fragment. None when it is
-    not an http(s)/ftp URL with a path or query (a bare host names a portal, not a dataset)."""
+    (percent-encoding made uniform), query parameters sorted without the tracking ones, no fragment unless it is a
+    route. None when it is not an http(s)/ftp URL with a path, query or route (a bare host names a portal, not a
+    dataset). Written by hand rather than with urllib.parse: it runs on every URL of every record after a harvest,
+    and urlsplit alone took half its time."""
     if not url or not isinstance(url, str):
         return None
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in DEFAULT_PORTS:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
+    rest, _, fragment = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    netloc, slash, path = rest.partition("/")
+    host = netloc.rpartition("@")[2].lower()
+    if host.startswith("["):
+        return None  # an IPv6 literal: not a portal's address
+    host, colon, port = host.partition(":")
+    if not host or (colon and not port.isdigit()):
         return None
-    host = parts.hostname.lower().removeprefix("www.")
-    if port and port != DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~").rstrip("/")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if k.lower() not in IGNORED_QUERY and not k.lower().startswith(IGNORED_QUERY_PREFIXES)))
+    host = host.removeprefix("www.")
+    if colon and int(port) != DEFAULT_PORTS[scheme]:
+        host = f"{host}:{int(port)}"
+    path = slash + path
+    if "%" in path or not path.isascii() or " " in path:
+        path = quote(unquote(path), safe="/:@!$&'()*+,;=-._~")
+    path = path.rstrip("/")
+    if query:
+        pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+                 if k.lower() not in IGNORED_QUERY and not k.lower().startswith(IGNORED_QUERY_PREFIXES)]
+        query = urlencode(sorted(pairs))
     # a fragment that is a route ("catalog.search#/metadata/<uuid>", GeoNetwork's record pages) names the page
-    route = f"#{parts.fragment}" if parts.fragment.startswith(("/", "!")) else ""
+    route = f"#{fragment}" if fragment.startswith(("/", "!")) else ""
     if not path and not query and not route:
         return None
     return f"{host}{path}" + (f"?{query}" if query else "") + route
@@ -127,8 +140,8 @@ def url_key(url: str | None) -> str | None:
 
 def is_service_url(url: str) -> bool:
     """A WMS/WFS/CSW endpoint or GetCapabilities: shared by every layer of a server, so no evidence of identity."""
-    parts = urlsplit(url.strip())
-    return bool(_SERVICE.search(parts.query) or _SERVICE_PATH.search(parts.path.rstrip("/")))
+    head, _, query = url.strip().partition("#")[0].partition("?")
+    return bool(_SERVICE.search(query) or _SERVICE_PATH.search(head.rstrip("/")))
 
 
 def identity_key(value: str | None, host: str | None = None) -> str | None:
@@ -140,9 +153,9 @@ def identity_key(value: str | None, host: str | None = None) -> str | None:
     if value.lower().startswith(("http://", "https://", "ftp://")):
         key = url_key(value)
         return f"i:{key}" if key else None
-    if value.lower().startswith("urn:uuid:"):
+    if value[:9].lower() == "urn:uuid:":
         value = value[9:]
-    if _UUIDISH.match(value):
+    if len(value) >= 24 and _UUIDISH.match(value):
         return f"i:{value.replace('-', '').lower()}"
     if host and len(value) >= 2:
         return f"i:{host_key(host)}/{value.lower()}"
@@ -175,10 +188,13 @@ def checksum_key(value: str | None) -> str | None:
 
 
 def words(text: str | None) -> list[str]:
-    """Folded words (accents, case and punctuation gone)."""
-    return fold(text).split() if text else []
+    """Folded words (accents, case and punctuation gone), at C speed: descriptions are long and compared often."""
+    if not text:
+        return []
+    return _WORD.findall(unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii"))
 
 
+@lru_cache(maxsize=4096)
 def place_words(publisher_name: str | None) -> list[str]:
     """The words of a publisher's name that name its place ("Ville de Saint-Étienne" -> saint, etienne)."""
     if not publisher_name:
@@ -189,9 +205,9 @@ def place_words(publisher_name: str | None) -> list[str]:
 def title_key(title: str | None, publisher_name: str | None) -> str | None:
     """A title as compared: folded, and without the publisher's place when the title names it ("Arbres - Ville de
     Gap" and "Arbres" of the Ville de Gap are the same title; an aggregator often adds or drops the place)."""
-    tokens = [w for w in name_key(title).split() if w not in _STOP] if title else []
+    tokens = _title_words(title) if title else []
     if publisher_name:
-        for phrase in ([w for w in name_key(publisher_name).split() if w not in _STOP], place_words(publisher_name)):
+        for phrase in _phrases(publisher_name):
             at = _find(tokens, phrase)
             if at is not None:
                 start = at
@@ -200,6 +216,21 @@ def title_key(title: str | None, publisher_name: str | None) -> str | None:
                 del tokens[start:at + len(phrase)]
                 break
     return " ".join(tokens) or None
+
+
+_SAINTS = {"st": "saint", "ste": "sainte"}
+
+
+def _title_words(text: str) -> list[str]:
+    """Folded words without stop words, "St" read as "Saint" (titles and names compared word for word)."""
+    return [_SAINTS.get(w, w) for w in words(text) if w not in _STOP]
+
+
+@lru_cache(maxsize=4096)
+def _phrases(publisher_name: str) -> tuple[list[str], list[str]]:
+    """The publisher's name, then its place alone, as words a title may hold."""
+    name = _title_words(publisher_name)
+    return name, [w for w in name if w not in KIND_WORDS]
 
 
 def _find(tokens: list[str], phrase: list[str]) -> int | None:
@@ -214,8 +245,9 @@ def _find(tokens: list[str], phrase: list[str]) -> int | None:
 
 
 def publisher_keys(publisher: dict[str, Any] | None) -> list[str]:
-    """``s:<SIREN>`` when the record gives one, and ``n:<place>`` from the name: a copy that gives the publisher by
-    name only still meets its original."""
+    """``s:<SIREN>`` when the record gives one, and ``n:<place>`` from the name (the weak key uses the name when
+    there is one: a copy that gives the publisher by name only still meets its original; homonyms are told apart by
+    their SIREN or territory in :func:`weak_match`)."""
     if not isinstance(publisher, dict):
         return []
     out = []
@@ -235,13 +267,17 @@ def description_similarity(a: str | None, b: str | None) -> float:
     if not wa or not wb:
         return 0.0
     if min(len(wa), len(wb)) < DESCRIPTION_MIN_WORDS:
-        return 1.0 if words(a) == words(b) else 0.0
+        return 1.0 if wa == wb else 0.0
     return len(wa & wb) / min(len(wa), len(wb))
 
 
-def _bigrams(text: str | None) -> set[tuple[str, str]]:
+@lru_cache(maxsize=2048)
+def _bigrams(text: str | None) -> frozenset[tuple[str, str]]:
+    """Pairs of consecutive folded words (cached: a record is compared with each of its look-alikes)."""
     folded = words(text)
-    return set(zip(folded, folded[1:], strict=False))
+    if len(folded) == 1:
+        return frozenset([(folded[0], "")])
+    return frozenset(zip(folded, folded[1:], strict=False))
 
 
 # -- a record's evidence -------------------------------------------------------------------------------------------
@@ -249,44 +285,48 @@ def _bigrams(text: str | None) -> set[tuple[str, str]]:
 
 def evidence(data: dict[str, Any], source_host: str | None = None) -> list[Evidence]:
     """Every match key of a stored record (``source_host``: the host of the URL its source is harvested from, which
-    qualifies native ids that are not globally unique, as udata's harvest ``domain`` does)."""
-    out: dict[tuple[str, str], Evidence] = {}
-
-    def add(kind: str, role: str, value: Any, key: str | None) -> None:
-        if key and isinstance(value, str) and (key, role) not in out:
-            unique = kind in ("identifier", "harvest", "derived") and is_unique_identifier(value)
-            out[(key, role)] = Evidence(kind, role, value.strip(), key, unique)
-
-    native = data.get("native_id")
-    add("identifier", "self", native, identity_key(native, source_host))
-    add("identifier", "self", data.get("uri"), identity_key(data.get("uri")))
-    add("page", "self", data.get("landing_page"), identity_key(data.get("landing_page")))
-    for value in _strings(data.get("identifiers")) + _strings(data.get("same_as")):
-        add("identifier", "self", value, identity_key(value))
-    for value in _strings(data.get("derived_from")):
-        add("derived", "origin", value, identity_key(value))
+    qualifies native ids that are not globally unique, as udata's harvest ``domain`` does). Runs on every changed
+    record after each harvest: written for speed (no helper per key, URLs normalised once)."""
+    out: list[Evidence] = []
+    seen: set[tuple[str, str]] = set()
+    identities: list[tuple[str, str, Any, str | None]] = [
+        ("identifier", "self", data.get("native_id"), source_host), ("identifier", "self", data.get("uri"), None),
+        ("page", "self", data.get("landing_page"), None)]
+    identities += [("identifier", "self", v, None) for v in _strings(data.get("identifiers"))]
+    identities += [("identifier", "self", v, None) for v in _strings(data.get("same_as"))]
+    identities += [("derived", "origin", v, None) for v in _strings(data.get("derived_from"))]
     harvest = data.get("harvest")
     if isinstance(harvest, dict):
         domain = harvest.get("domain")
-        add("harvest", "origin", harvest.get("remote_id"),
-            identity_key(harvest.get("remote_id"), domain if isinstance(domain, str) and domain.strip() else None))
-        add("harvest", "origin", harvest.get("remote_url"), identity_key(harvest.get("remote_url")))
-    for dist in data.get("distributions") or []:
+        identities.append(("harvest", "origin", harvest.get("remote_id"),
+                           domain if isinstance(domain, str) and domain.strip() else None))
+        identities.append(("harvest", "origin", harvest.get("remote_url"), None))
+    for kind, role, value, host in identities:
+        if not isinstance(value, str) or not (key := identity_key(value, host)) or (key, role) in seen:
+            continue
+        seen.add((key, role))
+        unique = kind != "page" and is_unique_identifier(value)
+        out.append(Evidence(kind, role, value.strip(), key, unique, key_digest(key)))
+    files: dict[str, str] = {}
+    for dist in data.get("distributions") or ():
         if not isinstance(dist, dict):
             continue
-        for name in ("download_url", "access_url"):
-            url = dist.get(name)
-            if isinstance(url, str) and (name == "download_url" or not dist.get("download_url")) \
-                    and not dist.get("access_service") and not is_service_url(url):
-                key = url_key(url)
-                add("file", "self", url, f"f:{key}" if key else None)
-        add("checksum", "self", dist.get("checksum"), checksum_key(dist.get("checksum")))
+        url = dist.get("download_url") or dist.get("access_url")
+        if isinstance(url, str) and not dist.get("access_service") and not is_service_url(url) \
+                and (key := url_key(url)):
+            files.setdefault(f"f:{key}", url)
+        if (checksum := dist.get("checksum")) and (key := checksum_key(checksum)) and (key, "self") not in seen:
+            seen.add((key, "self"))
+            out.append(Evidence("checksum", "self", checksum.strip(), key, False, key_digest(key)))
+    for key in sorted(files)[:MAX_FILE_KEYS]:  # a copy points at the same files: the first few in order suffice
+        out.append(Evidence("file", "self", files[key].strip(), key, False, key_digest(key)))
     publisher = data.get("publisher")
-    title = title_key(data.get("title"), publisher.get("name") if isinstance(publisher, dict) else None)
-    if title:
-        for who in publisher_keys(publisher):
-            add("title", "weak", data.get("title"), f"w:{title}|{who}")
-    return list(out.values())
+    title = data.get("title")
+    name = publisher.get("name") if isinstance(publisher, dict) else None
+    if isinstance(title, str) and (who := publisher_keys(publisher)) and (words_key := title_key(title, name)):
+        key = f"w:{words_key}|{who[-1]}"
+        out.append(Evidence("title", "weak", title.strip(), key, False, key_digest(key)))
+    return out
 
 
 def _departements(data: dict[str, Any]) -> set[str]:
@@ -314,42 +354,36 @@ class Signal:
         return {"kind": self.kind, "value": self.value, "text": self.text, "confidence": self.confidence}
 
 
-def strong_signals(mine: Iterable[Evidence], theirs: Iterable[Evidence], my_source: str,
+def strong_signals(mine: Iterable[Evidence], theirs: dict[int, set[str]], my_source: str,
                    their_source: str) -> tuple[list[Signal], str | None]:
-    """The strong keys two records share, as signals, and which of the two the other says it came from ("a": the
-    first, "b": the second, None: neither or both)."""
-    theirs_by_key: dict[str, list[Evidence]] = {}
-    for ev in theirs:
-        theirs_by_key.setdefault(ev.key, []).append(ev)
+    """The strong keys a record shares with another, as signals, and which of the two the other says it came from
+    ("a": this one, "b": the other, None: neither or both). ``theirs``: the other record's key digests and roles, as
+    the store keeps them (its values are not needed: a shared key has the same normalised value)."""
     signals: dict[str, Signal] = {}
     origin_of: set[str] = set()
     for ev in mine:
-        if ev.role == "weak":
+        roles = theirs.get(ev.digest)
+        if ev.role == "weak" or not roles:
             continue
-        for other in theirs_by_key.get(ev.key, ()):
-            if other.role == "weak":
-                continue
-            kind, text = _signal_text(ev, other, my_source, their_source)
-            if ev.role == "origin" and other.role == "self":
+        for role in sorted(roles - {"weak"}):
+            if ev.role == "origin" and role == "self":
                 origin_of.add("b")
-            elif ev.role == "self" and other.role == "origin":
+                kind, text = ev.kind, f"{my_source} says it was harvested from {ev.value} ({their_source})"
+            elif ev.role == "self" and role == "origin":
                 origin_of.add("a")
+                kind, text = "harvest", f"{their_source} says it was harvested from {ev.value} ({my_source})"
+            elif ev.role == "origin":
+                kind, text = ev.kind, f"both say they were harvested from {ev.value}"
+            else:
+                kind, text = ev.kind, f"{_SAME.get(ev.kind, 'same ' + ev.kind)} {ev.value}"
             if ev.key not in signals or signals[ev.key].confidence < CONFIDENCE[kind]:
                 signals[ev.key] = Signal(kind, ev.value, text, CONFIDENCE[kind])
     origin = next(iter(origin_of)) if len(origin_of) == 1 else None
     return sorted(signals.values(), key=lambda s: (-s.confidence, s.kind, s.value)), origin
 
 
-def _signal_text(mine: Evidence, theirs: Evidence, my_source: str, their_source: str) -> tuple[str, str]:
-    if mine.role == "origin" and theirs.role == "self":
-        return mine.kind, f"{my_source} says it was harvested from {mine.value} ({their_source})"
-    if mine.role == "self" and theirs.role == "origin":
-        return theirs.kind, f"{their_source} says it was harvested from {theirs.value} ({my_source})"
-    if mine.role == "origin":
-        return mine.kind, f"both say they were harvested from {mine.value}"
-    words_for = {"identifier": "same identifier", "page": "same landing page", "file": "same download URL",
-                 "checksum": "same file checksum"}
-    return mine.kind, f"{words_for.get(mine.kind, 'same ' + mine.kind)} {mine.value}"
+_SAME = {"identifier": "same identifier", "page": "same landing page", "file": "same download URL",
+         "checksum": "same file checksum"}
 
 
 def combined(confidences: Iterable[float]) -> float:
@@ -360,8 +394,8 @@ def combined(confidences: Iterable[float]) -> float:
     return round(1.0 - left, 4)
 
 
-def weak_match(a: dict[str, Any], b: dict[str, Any], a_evidence: list[Evidence],
-               b_evidence: list[Evidence]) -> Signal | None:
+def weak_match(a: dict[str, Any], b: dict[str, Any], a_keys: Iterable[tuple[int, str]],
+               b_keys: Iterable[tuple[int, str]]) -> Signal | None:
     """The weakest signal, checked: same title and publisher (they share a weak key) with near-identical
     descriptions, and nothing strong that disagrees -- not two different SIRENs, not each record saying it was
     harvested from a different origin, not two territories without a département in common. None when it does not
@@ -370,10 +404,11 @@ def weak_match(a: dict[str, Any], b: dict[str, Any], a_evidence: list[Evidence],
     sa, sb = pa.get("siren"), pb.get("siren")
     if sa and sb and sa != sb:
         return None
-    origins_a = {e.key for e in a_evidence if e.role == "origin"}
-    origins_b = {e.key for e in b_evidence if e.role == "origin"}
-    selves_a = {e.key for e in a_evidence if e.role == "self"}
-    selves_b = {e.key for e in b_evidence if e.role == "self"}
+    a_keys, b_keys = list(a_keys), list(b_keys)
+    origins_a = {digest for digest, role in a_keys if role == "origin"}
+    origins_b = {digest for digest, role in b_keys if role == "origin"}
+    selves_a = {digest for digest, role in a_keys if role == "self"}
+    selves_b = {digest for digest, role in b_keys if role == "self"}
     if origins_a and origins_b and not (origins_a & origins_b) and not (origins_a & selves_b) \
             and not (origins_b & selves_a):
         return None
