@@ -23,9 +23,9 @@ flagged for the search index (``records.indexed = 0``).
 
 The primary (what search shows once, what the statistics and the export count once) is, in order: the record whose
 source carries the record's publisher SIREN as its own (the sources file's publisher hint, else the SIREN its records
-name most, at least 30 % of them and twice as often as any other); then a record that names no origin of its own and
-that the others say they harvested from; then the best quality score; then the record published first (its
-``issued`` date), then the one harvested first.
+name most, at least 30 % of them and twice as often as any other), unless it says it was harvested from elsewhere;
+then a record that names no origin of its own and that the others say they harvested from; then the best quality
+score; then the record published first (its ``issued`` date), then the one harvested first.
 """
 
 from __future__ import annotations
@@ -669,7 +669,9 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
 
     def rank(r: str) -> tuple[Any, ...]:
         m = members[r]
-        own = bool(m.publisher_siren) and _owner(run, m.source_id) == m.publisher_siren
+        # its publisher's own portal: the source's own SIREN, on a record that names no origin elsewhere (a copy a
+        # body's portal harvested from another portal is still a copy)
+        own = bool(m.publisher_siren) and not m.derived and _owner(run, m.source_id) == m.publisher_siren
         return (not own, m.derived, -claimed[r], -(quality.get(r) if quality.get(r) is not None else -1),
                 first_seen.get(r) or ("9999", ""), r)
 
@@ -677,9 +679,10 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
     best, runner = ranked[0], ranked[1]
     a, b = rank(best), rank(runner)
     m = members[best]
+    own = f"{m.source_id} carries the publisher's SIREN {m.publisher_siren} as its own"
     if a[0] != b[0]:
-        reason = f"{m.source_id} carries the publisher's SIREN {m.publisher_siren} as its own"
-    elif a[1] != b[1]:
+        return best, own
+    if a[1] != b[1]:
         reason = "it is the original: the others say where they were harvested from"
     elif a[2] != b[2]:
         reason = f"the others say they harvested it from {m.source_id}"
@@ -691,7 +694,7 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
         reason = f"harvested first ({a[4][1]})"
     else:
         reason = "first by record id (nothing else tells them apart)"
-    return best, reason
+    return best, f"{own}; {reason}" if not a[0] else reason
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------

@@ -376,7 +376,11 @@ def strong_signals(mine: Iterable[Evidence], theirs: dict[int, set[str]], my_sou
                 kind, text = ev.kind, f"both say they were harvested from {ev.value}"
             else:
                 kind, text = ev.kind, f"{_SAME.get(ev.kind, 'same ' + ev.kind)} {ev.value}"
-            if ev.key not in signals or signals[ev.key].confidence < CONFIDENCE[kind]:
+            # one signal per key; where a record both names a value as its own and as its origin (a CKAN guid), what
+            # says who harvested whom explains more
+            said = "harvested" in text
+            kept = signals.get(ev.key)
+            if kept is None or (CONFIDENCE[kind], said) > (kept.confidence, "harvested" in kept.text):
                 signals[ev.key] = Signal(kind, ev.value, text, CONFIDENCE[kind])
     origin = next(iter(origin_of)) if len(origin_of) == 1 else None
     return sorted(signals.values(), key=lambda s: (-s.confidence, s.kind, s.value)), origin
