@@ -372,3 +372,22 @@ def test_geometry_literals() -> None:
     assert multi is not None and multi[0] == (1.0, 1.0, 4.0, 4.0)
     assert multi[1] is not None and len(multi[1]["coordinates"]) == 2
     assert parse_geometry("{not json", "http://www.opengis.net/ont/geosparql#geoJSONLiteral") is None
+
+
+def test_same_as_and_derivation_are_kept_for_duplicate_clustering() -> None:
+    """Issue 14: owl:sameAs, dct:source and prov:wasDerivedFrom, as IRIs; they are written back in DCAT-AP."""
+    from normalise import rdf
+
+    record = nt("""<https://example.fr/ds/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> \
+<http://www.w3.org/ns/dcat#Dataset> .
+<https://example.fr/ds/1> <http://purl.org/dc/terms/title> "Arbres" .
+<https://example.fr/ds/1> <http://www.w3.org/2002/07/owl#sameAs> <https://data.region.fr/ds/arbres> .
+<https://example.fr/ds/1> <http://purl.org/dc/terms/source> <https://ville.fr/donnees/arbres> .
+<https://example.fr/ds/1> <http://www.w3.org/ns/prov#wasDerivedFrom> "https://ville.fr/donnees/arbres-v1" .
+""")
+    (entry,) = normalise_dcat(record)
+    assert entry.same_as == ["https://data.region.fr/ds/arbres"]
+    assert entry.derived_from == ["https://ville.fr/donnees/arbres", "https://ville.fr/donnees/arbres-v1"]
+    triples = rdf.serialise(entry, "nt").decode()
+    assert "<http://www.w3.org/2002/07/owl#sameAs> <https://data.region.fr/ds/arbres>" in triples
+    assert "<http://purl.org/dc/terms/source> <https://ville.fr/donnees/arbres>" in triples
