@@ -400,7 +400,8 @@ def test_collapse_searches_cluster_primaries_and_counts_clusters(tantivy_index: 
     """Issue 14: the documents carry their cluster (index/document.py, cluster_fields); collapse=true keeps the
     primaries, whose cluster_source/cluster_format hold every copy's values, so a filter on a copy's portal finds
     the dataset and facet counts count datasets. The contract any engine implements with plain term filters."""
-    region_copy = _ds(1, "Transport public urbain", src="region", distributions=[Distribution(format=FILE_TYPE + "JSON")])
+    region_copy = _ds(1, "Transport public urbain", src="region",
+                      distributions=[Distribution(format=FILE_TYPE + "JSON")])
     primary, copy, alone = (to_document(e) for e in (CORPUS[0], region_copy, CORPUS[3]))
     copies = [{"source": "lyon", "record_id": "lyon.1", "landing_page": None},
               {"source": "region", "record_id": "region.1", "landing_page": None}]
