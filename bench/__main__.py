@@ -8,7 +8,9 @@ Sections (each a module runnable on its own):
 * index (:mod:`bench.index_engines`): build throughput and search latency with all facets (tantivy; SQLite FTS5 for
   comparison at the smaller size);
 * harvest (:mod:`bench.harvest`): a full harvest of the synthetic corpus over loopback at two corpus sizes — records
-  per second, peak RSS, the index synced from the store, and the cost of re-harvesting the unchanged corpus.
+  per second, peak RSS, the index synced from the store, and the cost of re-harvesting the unchanged corpus;
+* clustering (:mod:`bench.clustering`): cross-portal duplicates on the corpus harvested at 100k records — precision
+  and recall against the corpus' truth, the clustering's share of the harvest's CPU, memory.
 
 Full run: about 20 minutes on the 2-core reference machine; ``--quick`` (3 minutes) uses small sizes. ``--only``
 runs some sections; sizes can be overridden. Results go to ``bench/results/bench.json`` (``bench-quick.json`` for
@@ -32,13 +34,15 @@ from rich.table import Table
 from rich.text import Text
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("normalisation", "ckan", "index", "harvest")
+SECTIONS = ("normalisation", "ckan", "index", "harvest", "clustering")
 SIZES = {
-    "quick": {"normalisation": 500, "ckan": 500, "index": [(20_000, "tantivy,fts5")], "harvest": [5_000, 20_000]},
+    "quick": {"normalisation": 500, "ckan": 500, "index": [(20_000, "tantivy,fts5")], "harvest": [5_000, 20_000],
+              "clustering": [5_000]},
     "full": {"normalisation": 3000, "ckan": 2000, "index": [(100_000, "tantivy,fts5"), (1_000_000, "tantivy")],
-             "harvest": [20_000, 100_000]},
+             "harvest": [20_000, 100_000], "clustering": [20_000, 100_000]},
 }
-BUDGET = {"search_p95_ms": 50, "index_1m_s": 600, "peak_rss_mb": 1536}
+BUDGET = {"search_p95_ms": 50, "index_1m_s": 600, "peak_rss_mb": 1536, "precision": 0.99, "recall": 0.95,
+          "cluster_cpu_share": 0.10}
 
 
 def machine() -> dict[str, Any]:
@@ -79,6 +83,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--harvest-sizes", help="corpus sizes for the harvest section, e.g. 20000,100000")
     parser.add_argument("--index-sizes", help="index sizes, e.g. 100000,1000000 (tantivy only)")
+    parser.add_argument("--clustering-sizes", help="corpus sizes for the clustering section, e.g. 100000")
     parser.add_argument("--show", action="store_true", help="print the tables of the last run, measure nothing")
     parser.add_argument("--markdown", action="store_true", help="with --show: the tables as Markdown (README)")
     args = parser.parse_args(argv)
@@ -88,6 +93,8 @@ def main(argv: list[str]) -> int:
         sizes["harvest"] = [int(x) for x in args.harvest_sizes.split(",")]
     if args.index_sizes:
         sizes["index"] = [(int(x), "tantivy") for x in args.index_sizes.split(",")]
+    if args.clustering_sizes:
+        sizes["clustering"] = [int(x) for x in args.clustering_sizes.split(",")]
     sections = [s.strip() for s in (args.only or ",".join(SECTIONS)).split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -124,6 +131,16 @@ def main(argv: list[str]) -> int:
                 runs[str(records)] = {**harvest.measure(records),
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
             results["harvest"] = _by_size(runs)
+        elif section == "clustering":
+            from bench import clustering
+
+            runs = results.get("clustering", {})
+            for records in sizes["clustering"]:
+                print(f"   clustering of {records:,} records", file=sys.stderr, flush=True)
+                runs[str(records)] = {**clustering.measure(records),
+                                      "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                      "load_average": [round(x, 1) for x in os.getloadavg()]}
+            results["clustering"] = _by_size(runs)
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)
@@ -182,6 +199,8 @@ def print_tables(results: dict[str, Any], console: Console | MarkdownConsole | N
         _index_table(console, results["index"])
     if "harvest" in results:
         _harvest_table(console, results["harvest"])
+    if "clustering" in results:
+        _clustering_table(console, results["clustering"])
 
 
 def _normalisation_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
@@ -275,6 +294,28 @@ def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> 
         console.print(f"SHACL validation (pipeline's batches of 50, consolidated DCAT-AP 3 shapes): "
                       f"{shacl[-1]['ms_per_record']} ms CPU a record, {shacl[-1]['records_per_cpu_s']} records/s "
                       "per core — run once per record version, budgeted per harvest job (README, Quality scoring).")
+
+
+def _clustering_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
+    table = Table(title="Cross-portal duplicates on the harvested corpus (pairs of records; truth from the corpus)",
+                  title_justify="left")
+    for column in ("records", "datasets on several portals", "clusters found", "precision", "recall",
+                   "primary = origin", "clustering CPU", "share of harvest CPU", "peak RSS MB", "again (unchanged)",
+                   "rebuild"):
+        table.add_column(column, justify="right")
+    for records, row in data.items():
+        q, c = row["quality"], row["clustering"]
+        table.add_row(
+            _n(int(records)), f"{_n(q['true_datasets_on_several_portals'])} ({_n(q['true_records_in_them'])} rec.)",
+            f"{_n(q['clusters'])} ({_n(q['records_in_clusters'])} rec.)",
+            f"{q['precision']:.4f} " + _ok(q["precision"] >= BUDGET["precision"]),
+            f"{q['recall']:.4f} " + _ok(q["recall"] >= BUDGET["recall"]),
+            f"{100 * q['primary_is_origin']:.1f} %" if q.get("primary_is_origin") is not None else "-",
+            f"{_n(c['cpu_seconds'], 1)} s ({c['ms_per_record']} ms/rec.)",
+            f"{100 * c['cpu_share_of_harvest']:.1f} % " + _ok(c["cpu_share_of_harvest"] < BUDGET["cluster_cpu_share"]),
+            _n(row["peak_rss_mb"]), f"{row['again_scheduled']['clustering_cpu_seconds']} s CPU",
+            f"{_n(row['rebuild']['cpu_seconds'], 1)} s CPU")
+    console.print(table)
 
 
 if __name__ == "__main__":
