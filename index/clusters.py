@@ -30,7 +30,9 @@ score; then the record published first (its ``issued`` date), then the one harve
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import logging
 import sqlite3
 import time
@@ -51,7 +53,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_members (
-    record_id TEXT PRIMARY KEY,
+    n INTEGER PRIMARY KEY,          -- a short stable number for cluster_keys (8 bytes where a record id takes 25)
+    record_id TEXT NOT NULL UNIQUE,
     cluster_id TEXT NOT NULL,
     source_id TEXT NOT NULL,
     hash TEXT NOT NULL,             -- the record content hash that was clustered (a changed record is clustered again)
@@ -59,16 +62,17 @@ CREATE TABLE IF NOT EXISTS cluster_members (
     confidence REAL NOT NULL,       -- how sure its place in its cluster is (1 when alone)
     publisher_siren TEXT,
     derived INTEGER NOT NULL,       -- 1: the record says it was harvested or copied from elsewhere
-    keys BLOB NOT NULL              -- JSON [[digest, role], ...]: its rows of cluster_keys, to replace them
+    issued TEXT,                    -- when the source says it was first published (the primary's age)
+    keys BLOB NOT NULL              -- JSON [[digest, role, unique], ...]: its rows of cluster_keys, to replace them
 );
 CREATE INDEX IF NOT EXISTS cluster_members_by_cluster ON cluster_members (cluster_id);
 CREATE INDEX IF NOT EXISTS cluster_members_by_source ON cluster_members (source_id, publisher_siren);
 CREATE INDEX IF NOT EXISTS cluster_members_copies ON cluster_members (record_id) WHERE is_primary = 0;
-CREATE TABLE IF NOT EXISTS cluster_keys (
+CREATE TABLE IF NOT EXISTS cluster_keys (  -- small rows: written at random places, each page touched written again
     key INTEGER NOT NULL,           -- 64-bit digest of a normalised match key (index/evidence.py)
-    record_id TEXT NOT NULL,
-    role TEXT NOT NULL,             -- self | origin | weak
-    PRIMARY KEY (key, record_id, role)
+    member INTEGER NOT NULL,        -- cluster_members.n
+    role INTEGER NOT NULL,          -- 0 self | 1 origin | 2 weak
+    PRIMARY KEY (key, member, role)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cluster_links (
     a TEXT NOT NULL,                -- record ids, a < b
@@ -92,7 +96,10 @@ CREATE TABLE IF NOT EXISTS clusters (  -- clusters of two records or more (a rec
 
 MAX_KEY_RECORDS = 50  # a key more records share than this (a portal's home page, a WMS endpoint) identifies nothing
 MAX_COMPONENT = 2000  # records followed through links when recomputing clusters (a runaway chain stops there)
-BATCH = 1000  # dirty records per transaction
+BATCH = 1000  # dirty records read at a time
+GROUP = 20  # batches per transaction: a commit writes every page the batches touched, and keys land anywhere
+ROLES = {"self": 0, "origin": 1, "weak": 2}
+ROLE_NAMES = {code: name for name, code in ROLES.items()}
 # A source is a body's own portal when its records name that body's SIREN at least this often, and at least twice as
 # often as any other (a regional platform publishes for many bodies, its own body first).
 OWNER_SHARE = 0.3
@@ -187,29 +194,46 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
             WHERE {where}((r.status = 'active' AND (m.record_id IS NULL OR m.hash != r.hash))
                           OR (r.status != 'active' AND m.record_id IS NOT NULL))""",
         (source_id,) if source_id else ())
+    small = db.execute("SELECT COUNT(*) FROM temp.cluster_dirty").fetchone()[0] <= GROUP * BATCH
     try:
-        for ids in _batches(db, "SELECT rowid, record_id FROM temp.cluster_dirty WHERE rowid > ? ORDER BY rowid"):
-            with store.transaction():  # a record's links to records of later batches are found from their side
-                _link_batch(run, _replace_keys(run, ids))
-        for _ in range(3):  # records whose links a key gone ambiguous (or clear again) may change
-            todo = [r[0] for r in db.execute("SELECT record_id FROM temp.cluster_recheck")]
-            if not todo:
-                break
-            db.execute("DELETE FROM temp.cluster_recheck")
-            for start in range(0, len(todo), BATCH):
-                with store.transaction():
-                    chunk = todo[start:start + BATCH]
-                    _seed(db, chunk + sorted(_drop_links(db, chunk)))
-                    _link_batch(run, _stored_keys(run, chunk))
-                    run.stats.rechecked += len(chunk)
-        while seeds := [r[0] for r in db.execute("SELECT record_id FROM temp.cluster_seeds LIMIT ?", (BATCH,))]:
-            with store.transaction():
-                done = _recompute(run, set(seeds))
-                db.executemany("DELETE FROM temp.cluster_seeds WHERE record_id = ?", [(r,) for r in done | set(seeds)])
+        with store.transaction() if small else contextlib.nullcontext():  # a harvest job's records: one commit
+            _passes(run, db)
     finally:
         _empty_temp(db)
     run.stats.seconds = round(time.perf_counter() - started, 3)
     return run.stats
+
+
+def _passes(run: _Run, db: sqlite3.Connection) -> None:
+    """Keys and links of the dirty records a batch at a time, the records whose links a key gone ambiguous may
+    change, then the clusters of every record concerned."""
+    store = run.store
+    dirty = _batches(db, "SELECT rowid, record_id FROM temp.cluster_dirty WHERE rowid > ? ORDER BY rowid")
+    while group := list(itertools.islice(dirty, GROUP)):
+        with store.transaction():  # a record's links to records of later batches are found from their side
+            for ids in group:
+                _link_batch(run, _replace_keys(run, ids))
+    for _ in range(3):  # records whose links a key gone ambiguous (or clear again) may change
+        todo = [r[0] for r in db.execute("SELECT record_id FROM temp.cluster_recheck")]
+        if not todo:
+            break
+        db.execute("DELETE FROM temp.cluster_recheck")
+        for start in range(0, len(todo), BATCH):
+            with store.transaction():
+                chunk = todo[start:start + BATCH]
+                _seed(db, chunk + sorted(_drop_links(db, chunk)))
+                _link_batch(run, _stored_keys(run, chunk))
+                run.stats.rechecked += len(chunk)
+    seeds = True
+    while seeds:
+        with store.transaction():
+            for _ in range(GROUP):
+                seeds = [r[0] for r in db.execute("SELECT record_id FROM temp.cluster_seeds LIMIT ?", (BATCH,))]
+                if not seeds:
+                    break
+                done = _recompute(run, set(seeds))
+                db.executemany("DELETE FROM temp.cluster_seeds WHERE record_id = ?",
+                               [(r,) for r in done | set(seeds)])
 
 
 def _empty_temp(db: sqlite3.Connection) -> None:
@@ -235,7 +259,12 @@ def _seed(db: sqlite3.Connection, record_ids: Iterable[str]) -> None:
 
 def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]]:
     """Each source's host (it qualifies native ids that are not globally unique) and the SIREN its sources-file
-    publisher hint names, if any."""
+    publisher hint names, if any; read again only when the sources table changed (a harvest of 3,000 sources
+    clusters 3,000 times)."""
+    state = tuple(store.db.execute("SELECT COUNT(*), MAX(updated_at), MAX(added_at) FROM sources").fetchone())
+    cached = getattr(store, "_cluster_sources", None)
+    if cached is not None and cached[0] == state:
+        return cached[1]
     hosts: dict[str, str | None] = {}
     owners: dict[str, str | None] = {}
     for row in store.db.execute("SELECT id, url, config FROM sources"):
@@ -248,6 +277,7 @@ def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]
         except orjson.JSONDecodeError:
             publisher = {}
         owners[row["id"]] = publisher.get("siren") if isinstance(publisher, dict) else None
+    store._cluster_sources = (state, (hosts, owners))  # type: ignore[attr-defined]
     return hosts, owners
 
 
@@ -261,14 +291,14 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
     db = run.store.db
     rows = db.execute(f"SELECT id, source_id, hash, status, data FROM records WHERE id IN ({_marks(record_ids)})",
                       record_ids).fetchall()
-    old = {r[0]: (r[1], r[2]) for r in db.execute(
-        f"SELECT record_id, cluster_id, keys FROM cluster_members WHERE record_id IN ({_marks(record_ids)})",
+    old = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
+        f"SELECT record_id, cluster_id, keys, n FROM cluster_members WHERE record_id IN ({_marks(record_ids)})",
         record_ids)}
     known = list(old)
     seeds: set[str] = set(known)  # a new record without links stays alone: nothing to recompute (most records)
     if known:
         seeds |= _drop_links(db, known)
-        clusters = sorted({cluster_id for cluster_id, _ in old.values()})
+        clusters = sorted({cluster_id for cluster_id, _, _ in old.values()})
         seeds |= {r[0] for r in db.execute(
             f"SELECT record_id FROM cluster_members WHERE cluster_id IN ({_marks(clusters)})", clusters)}
     recheck: set[str] = set()
@@ -279,7 +309,7 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         run.loaded.pop(record_id, None)
         run.weak_ambiguity.pop(record_id, None)
         if record_id in old:
-            recheck |= _drop_keys(db, record_id, source, orjson.loads(old[record_id][1]))
+            recheck |= _drop_keys(db, old[record_id][2], source, orjson.loads(old[record_id][1]))
         if row["status"] != "active":
             gone.append((record_id,))
             continue
@@ -287,46 +317,51 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         found = evidence(data, run.hosts.get(source))
         publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
         keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
-        keys_rows += [(digest, record_id, role) for digest, role, _ in keys]
+        keys_rows += [(digest, record_id, ROLES[role]) for digest, role, _ in keys]
         if len(run.loaded) >= _CACHE_SIZE:
             run.loaded.clear()
         run.loaded[record_id] = (data, source, [(digest, role) for digest, role, _ in keys])
         run.found[record_id] = found
         fresh[record_id] = (source, keys)
         members.append((record_id, singleton_id(record_id), source, row["hash"], publisher.get("siren"),
-                        int(any(ev.role == "origin" for ev in found)), orjson.dumps(keys)))
+                        int(any(ev.role == "origin" for ev in found)), data.get("issued"), orjson.dumps(keys)))
         run.stats.records += 1
     db.executemany("DELETE FROM cluster_members WHERE record_id = ?", gone)
     run.stats.removed += len(gone)
-    db.executemany("INSERT OR IGNORE INTO cluster_keys (key, record_id, role) VALUES (?, ?, ?)", keys_rows)
     db.executemany(
         """INSERT INTO cluster_members (record_id, cluster_id, source_id, hash, is_primary, confidence,
-                                        publisher_siren, derived, keys)
-           VALUES (?, ?, ?, ?, 1, 1.0, ?, ?, ?)
+                                        publisher_siren, derived, issued, keys)
+           VALUES (?, ?, ?, ?, 1, 1.0, ?, ?, ?, ?)
            ON CONFLICT (record_id) DO UPDATE SET source_id = excluded.source_id, hash = excluded.hash,
-             publisher_siren = excluded.publisher_siren, derived = excluded.derived, keys = excluded.keys""",
+             publisher_siren = excluded.publisher_siren, derived = excluded.derived, issued = excluded.issued,
+             keys = excluded.keys""",
         members)
+    if members:
+        ids = [m[0] for m in members]
+        number = dict(db.execute(f"SELECT record_id, n FROM cluster_members WHERE record_id IN ({_marks(ids)})", ids))
+        db.executemany("INSERT OR IGNORE INTO cluster_keys (key, member, role) VALUES (?, ?, ?)",
+                       sorted((digest, number[record_id], role) for digest, record_id, role in keys_rows))
     _seed(db, seeds)
     db.executemany("INSERT OR IGNORE INTO temp.cluster_recheck (record_id) VALUES (?)", [(r,) for r in recheck])
     return fresh
 
 
-def _drop_keys(db: sqlite3.Connection, record_id: str, source: str, keys: list[list[Any]]) -> set[str]:
+def _drop_keys(db: sqlite3.Connection, member: int, source: str, keys: list[list[Any]]) -> set[str]:
     """Remove a record's keys; return the other records whose links may change because a key it held with another
     record of its portal (ambiguous, so unused) becomes usable again."""
     recheck: set[str] = set()
     for digest, role, *_ in keys:
         if role == "self":
             holders = db.execute(
-                """SELECT k.record_id FROM cluster_keys k JOIN cluster_members m ON m.record_id = k.record_id
-                   WHERE k.key = ? AND k.role = 'self' AND m.source_id = ? AND k.record_id != ? LIMIT 1""",
-                (digest, source, record_id)).fetchall()
+                """SELECT 1 FROM cluster_keys k JOIN cluster_members m ON m.n = k.member
+                   WHERE k.key = ? AND k.role = 0 AND m.source_id = ? AND k.member != ? LIMIT 1""",
+                (digest, source, member)).fetchall()
             if holders:
                 recheck |= {h[0] for h in db.execute(
-                    "SELECT record_id FROM cluster_keys WHERE key = ? AND record_id != ? LIMIT ?",
-                    (digest, record_id, MAX_KEY_RECORDS + 1))}
-    db.executemany("DELETE FROM cluster_keys WHERE key = ? AND record_id = ? AND role = ?",
-                   [(digest, record_id, role) for digest, role, *_ in keys])
+                    """SELECT m.record_id FROM cluster_keys k JOIN cluster_members m ON m.n = k.member
+                       WHERE k.key = ? AND k.member != ? LIMIT ?""", (digest, member, MAX_KEY_RECORDS + 1))}
+    db.executemany("DELETE FROM cluster_keys WHERE key = ? AND member = ? AND role = ?",
+                   [(digest, member, ROLES[role]) for digest, role, *_ in keys])
     return recheck
 
 
@@ -376,9 +411,9 @@ def _holders(db: sqlite3.Connection, digests: set[int]) -> dict[int, list[tuple[
     for start in range(0, len(usable), 5000):
         chunk = usable[start:start + 5000]
         for key, record_id, role, source in db.execute(
-                f"""SELECT k.key, k.record_id, k.role, m.source_id FROM cluster_keys k
-                    JOIN cluster_members m ON m.record_id = k.record_id WHERE k.key IN ({_marks(chunk)})""", chunk):
-            out[key].append((record_id, role, source))
+                f"""SELECT k.key, m.record_id, k.role, m.source_id FROM cluster_keys k
+                    JOIN cluster_members m ON m.n = k.member WHERE k.key IN ({_marks(chunk)})""", chunk):
+            out[key].append((record_id, ROLE_NAMES[role], source))
     return out
 
 
@@ -546,9 +581,11 @@ def _recompute(run: _Run, seeds: set[str]) -> set[str]:
     for member in members.values():
         old_groups[member.cluster_id].add(member.record_id)
     adjacency: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    pairs_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for (a, b), (_, confidence, _) in links.items():
         adjacency[a].append((b, confidence))
         adjacency[b].append((a, confidence))
+        pairs_of[a].append((a, b))
     used: set[str] = set()
     now = utcnow()
     updates, flagged, clusters_rows, singles = [], [], [], []
@@ -563,7 +600,8 @@ def _recompute(run: _Run, seeds: set[str]) -> set[str]:
                 flagged.append(record_id)
             singles.append(cluster_id)
             continue
-        primary, reason = _elect(run, component, members, links)
+        primary, reason = _elect(run, component, members, {pair: links[pair] for r in component
+                                                           for pair in pairs_of[r]})
         confidence = {r: max((c for other, c in adjacency[r] if other in component), default=0.0)
                       for r in component}
         changed = any(members[r].cluster_id != cluster_id or members[r].is_primary != (r == primary)
@@ -658,7 +696,8 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
     ids = sorted(component)
     marks = ",".join("?" * len(ids))
     first_seen = {r[0]: (r[1] or "9999", r[2]) for r in db.execute(
-        f"SELECT id, json_extract(data, '$.issued'), first_seen FROM records WHERE id IN ({marks})", ids)}
+        f"SELECT m.record_id, m.issued, r.first_seen FROM cluster_members m JOIN records r ON r.id = m.record_id "
+        f"WHERE m.record_id IN ({marks})", ids)}
     try:
         quality = {r[0]: r[1] for r in db.execute(f"SELECT record_id, score FROM quality WHERE record_id IN ({marks})",
                                                   ids)}
