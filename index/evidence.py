@@ -301,8 +301,13 @@ def evidence(data: dict[str, Any], source_host: str | None = None) -> list[Evide
         identities.append(("harvest", "origin", harvest.get("remote_id"),
                            domain if isinstance(domain, str) and domain.strip() else None))
         identities.append(("harvest", "origin", harvest.get("remote_url"), None))
+    keys_of: dict[tuple[str, str | None], str | None] = {}  # the same IRI often comes as uri and identifier
     for kind, role, value, host in identities:
-        if not isinstance(value, str) or not (key := identity_key(value, host)) or (key, role) in seen:
+        if not isinstance(value, str):
+            continue
+        key = keys_of[(value, host)] if (value, host) in keys_of else keys_of.setdefault(
+            (value, host), identity_key(value, host))
+        if not key or (key, role) in seen:
             continue
         seen.add((key, role))
         unique = kind != "page" and is_unique_identifier(value)
