@@ -10,8 +10,9 @@ How, incrementally (a harvest touches only its own records and their candidates,
 1. the records of a source whose content changed since they were last clustered (the ``hash`` kept per member, as
    :mod:`index.quality` does for scores) have their match keys replaced in ``cluster_keys`` (digest -> record);
 2. each is compared with the records sharing one of its keys -- a key held by more than :data:`MAX_KEY_RECORDS`
-   records, or by two records of one source as their own, identifies nothing and is skipped -- and the links found
-   are kept in ``cluster_links`` with their signals in plain words;
+   records, or by two records of one source as their own (three for a globally unique identifier: one portal may
+   hold a dataset twice), identifies nothing and is skipped -- and the links found are kept in ``cluster_links``
+   with their signals in plain words;
 3. the clusters touched (the records' old clusters and their new neighbours' clusters, followed through the links)
    are recomputed: strong links join, weak links (title + publisher + description) join only clusters that share no
    source, so two records of one portal are never merged on a weak signal; each cluster keeps the id most of its
@@ -894,7 +895,3 @@ def summary(store: Store) -> dict[str, int]:
                   COALESCE(SUM(size), 0) AS clustered FROM clusters""").fetchone()
     return {"records": row["records"], "clusters": row["clusters"], "records_in_clusters": row["clustered"],
             "datasets": row["records"] - row["clustered"] + row["clusters"]}
-
-
-def signals_text(signals: Iterable[Signal | dict[str, Any]]) -> str:
-    return "; ".join(s.text if isinstance(s, Signal) else str(s.get("text")) for s in signals)
