@@ -23,10 +23,10 @@ cluster whose members no longer hold together splits. Every record whose cluster
 flagged for the search index (``records.indexed = 0``).
 
 The primary (what search shows once, what the statistics and the export count once) is, in order: the record whose
-source carries the record's publisher SIREN as its own (the sources file's publisher hint, else the SIREN its records
-name most, at least 30 % of them and twice as often as any other), unless it says it was harvested from elsewhere;
-then a record that names no origin of its own and that the others say they harvested from; then the best quality
-score; then the record published first (its ``issued`` date), then the one harvested first.
+source carries the record's publisher as its own -- the sources file's publisher hint, else the SIREN (without one,
+the name) its records name most, at least 30 % of them and twice as often as any other -- unless it says it was
+harvested from elsewhere; then a record that names no origin of its own and that the others say they harvested from;
+then the best quality score; then the record published first (its ``issued`` date), then the one harvested first.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from index.evidence import Evidence, Signal, combined, evidence, strong_signals, weak_match
+from index.evidence import Evidence, Signal, combined, evidence, publisher_keys, strong_signals, weak_match
 from index.store import Store
 from kernel.records import utcnow
 from normalise.model import DataService, Dataset
@@ -61,13 +61,13 @@ CREATE TABLE IF NOT EXISTS cluster_members (
     hash TEXT NOT NULL,             -- the record content hash that was clustered (a changed record is clustered again)
     is_primary INTEGER NOT NULL,
     confidence REAL NOT NULL,       -- how sure its place in its cluster is (1 when alone)
-    publisher_siren TEXT,
+    publisher TEXT,                 -- "s:<SIREN>", else "n:<place>" from its name: whose dataset it says it is
     derived INTEGER NOT NULL,       -- 1: the record says it was harvested or copied from elsewhere
     issued TEXT,                    -- when the source says it was first published (the primary's age)
     keys BLOB NOT NULL              -- JSON [[digest, role, unique], ...]: its rows of cluster_keys, to replace them
 );
 CREATE INDEX IF NOT EXISTS cluster_members_by_cluster ON cluster_members (cluster_id);
-CREATE INDEX IF NOT EXISTS cluster_members_by_source ON cluster_members (source_id, publisher_siren);
+CREATE INDEX IF NOT EXISTS cluster_members_by_source ON cluster_members (source_id, publisher);
 CREATE INDEX IF NOT EXISTS cluster_members_copies ON cluster_members (record_id) WHERE is_primary = 0;
 CREATE TABLE IF NOT EXISTS cluster_keys (  -- small rows: written at random places, each page touched written again
     key INTEGER NOT NULL,           -- 64-bit digest of a normalised match key (index/evidence.py)
@@ -142,7 +142,7 @@ class _Member:
     cluster_id: str
     source_id: str
     is_primary: bool
-    publisher_siren: str | None
+    publisher: str | None
     derived: bool
 
 
@@ -277,12 +277,19 @@ def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]
             publisher = (orjson.loads(row["config"]) or {}).get("publisher") or {}
         except orjson.JSONDecodeError:
             publisher = {}
-        owners[row["id"]] = publisher.get("siren") if isinstance(publisher, dict) else None
+        owners[row["id"]] = _publisher_key(publisher if isinstance(publisher, dict) else None)
     store._cluster_sources = (state, (hosts, owners))  # type: ignore[attr-defined]
     return hosts, owners
 
 
 # -- pass 1: keys ----------------------------------------------------------------------------------------------------
+
+
+def _publisher_key(publisher: dict[str, Any] | None) -> str | None:
+    """Whose dataset a record says it is: its publisher's SIREN, else its place from its name (ISO records and
+    many DCAT feeds name their publisher only); a source's own publisher the same way."""
+    keys = publisher_keys(publisher)
+    return keys[0] if keys else None
 
 
 def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:
@@ -324,17 +331,17 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         run.loaded[record_id] = (data, source, [(digest, role) for digest, role, _ in keys])
         run.found[record_id] = found
         fresh[record_id] = (source, keys)
-        members.append((record_id, singleton_id(record_id), source, row["hash"], publisher.get("siren"),
+        members.append((record_id, singleton_id(record_id), source, row["hash"], _publisher_key(publisher),
                         int(any(ev.role == "origin" for ev in found)), data.get("issued"), orjson.dumps(keys)))
         run.stats.records += 1
     db.executemany("DELETE FROM cluster_members WHERE record_id = ?", gone)
     run.stats.removed += len(gone)
     db.executemany(
         """INSERT INTO cluster_members (record_id, cluster_id, source_id, hash, is_primary, confidence,
-                                        publisher_siren, derived, issued, keys)
+                                        publisher, derived, issued, keys)
            VALUES (?, ?, ?, ?, 1, 1.0, ?, ?, ?, ?)
            ON CONFLICT (record_id) DO UPDATE SET source_id = excluded.source_id, hash = excluded.hash,
-             publisher_siren = excluded.publisher_siren, derived = excluded.derived, issued = excluded.issued,
+             publisher = excluded.publisher, derived = excluded.derived, issued = excluded.issued,
              keys = excluded.keys""",
         members)
     if members:
@@ -552,7 +559,7 @@ def _recompute(run: _Run, seeds: set[str]) -> set[str]:
         level = sorted(frontier)[: MAX_COMPONENT - len(members)]
         frontier = set()
         marks = _marks(level)
-        rows = db.execute(f"SELECT record_id, cluster_id, source_id, is_primary, publisher_siren, derived FROM "
+        rows = db.execute(f"SELECT record_id, cluster_id, source_id, is_primary, publisher, derived FROM "
                           f"cluster_members WHERE record_id IN ({marks})", level).fetchall()
         for row in rows:
             members[row[0]] = _Member(row[0], row[1], row[2], bool(row[3]), row[4], bool(row[5]))
@@ -676,8 +683,8 @@ def _owner(run: _Run, source_id: str) -> str | None:
         return run.owners[source_id]
     owner = run.configured_owner.get(source_id)
     if not owner:
-        rows = run.store.db.execute("SELECT publisher_siren, COUNT(*) FROM cluster_members WHERE source_id = ? "
-                                    "GROUP BY publisher_siren", (source_id,)).fetchall()
+        rows = run.store.db.execute("SELECT publisher, COUNT(*) FROM cluster_members WHERE source_id = ? "
+                                    "GROUP BY publisher", (source_id,)).fetchall()
         total = sum(r[1] for r in rows)
         named = sorted((r for r in rows if r[0]), key=lambda r: -r[1])
         runner_up = named[1][1] if len(named) > 1 else 0
@@ -711,7 +718,7 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
         m = members[r]
         # its publisher's own portal: the source's own SIREN, on a record that names no origin elsewhere (a copy a
         # body's portal harvested from another portal is still a copy)
-        own = bool(m.publisher_siren) and not m.derived and _owner(run, m.source_id) == m.publisher_siren
+        own = bool(m.publisher) and not m.derived and _owner(run, m.source_id) == m.publisher
         return (not own, m.derived, -claimed[r], -(quality.get(r) if quality.get(r) is not None else -1),
                 first_seen.get(r) or ("9999", ""), r)
 
@@ -719,7 +726,8 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
     best, runner = ranked[0], ranked[1]
     a, b = rank(best), rank(runner)
     m = members[best]
-    own = f"{m.source_id} carries the publisher's SIREN {m.publisher_siren} as its own"
+    who = f"SIREN {m.publisher[2:]}" if (m.publisher or "").startswith("s:") else f"name ({m.publisher[2:]})"
+    own = f"{m.source_id} carries the publisher's {who} as its own"
     if a[0] != b[0]:
         return best, own
     if a[1] != b[1]:
