@@ -150,3 +150,16 @@ def test_shares_of_copies_per_source(portals: ThreePortals, store: Store) -> Non
     assert shares["datasud"].copies == 1 and shares["datasud"].primaries == 6
     listed = list(iter_clusters(store, source_id="gap"))
     assert [c["size"] for c in listed] == [3]
+
+
+def test_a_copy_harvested_later_joins_the_cluster_which_keeps_its_id(portals: ThreePortals, store: Store) -> None:
+    portals.harvest(store, "gap", "datasud")
+    gap = record_of(store, "gap", "Canispaces")
+    cluster_id, primary, copies = copies_of(store, gap)
+    assert primary and {c["source"] for c in copies} == {"gap", "datasud"}
+    run = portals.harvest(store, "udata")[0]
+    assert run.counts.new == 9
+    assert copies_of(store, gap)[0] == cluster_id  # joined, not rebuilt
+    assert {c["source"] for c in copies_of(store, gap)[2]} == {"gap", "datasud", "udata"}
+    clustered = store.db.execute("SELECT COUNT(*) FROM cluster_members").fetchone()[0]
+    assert clustered == store.count()
