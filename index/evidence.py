@@ -194,6 +194,20 @@ def words(text: str | None) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii"))
 
 
+_KINDS = (("epci", {"ca", "cc", "cu", "communaute", "agglomeration", "metropole", "eurometropole"}),
+          ("commune", {"ville", "commune", "mairie", "municipalite", "cite"}),
+          ("departement", {"departement", "departemental"}), ("region", {"region", "regional"}))
+
+
+@lru_cache(maxsize=4096)
+def body_kind(publisher_name: str | None) -> str | None:
+    """The kind of body a publisher's name announces (commune, epci, departement, region), None when it says none."""
+    if not publisher_name:
+        return None
+    named = set(name_key(publisher_name).split())
+    return next((kind for kind, marks in _KINDS if named & marks), None)
+
+
 @lru_cache(maxsize=4096)
 def place_words(publisher_name: str | None) -> list[str]:
     """The words of a publisher's name that name its place ("Ville de Saint-Étienne" -> saint, etienne)."""
@@ -407,8 +421,8 @@ def weak_match(a: dict[str, Any], b: dict[str, Any], a_keys: Iterable[tuple[int,
                b_keys: Iterable[tuple[int, str]]) -> Signal | None:
     """The weakest signal, checked: same title and publisher (they share a weak key) with near-identical
     descriptions, and nothing strong that disagrees -- not two different SIRENs, not each record saying it was
-    harvested from a different origin, not two territories without a département in common. None when it does not
-    hold."""
+    harvested from a different origin, not two territories without a département in common, not two kinds of body
+    (a commune and the agglomération of the same name). None when it does not hold."""
     pa, pb = a.get("publisher") or {}, b.get("publisher") or {}
     sa, sb = pa.get("siren"), pb.get("siren")
     if sa and sb and sa != sb:
@@ -421,6 +435,9 @@ def weak_match(a: dict[str, Any], b: dict[str, Any], a_keys: Iterable[tuple[int,
     if origins_a and origins_b and not (origins_a & origins_b) and not (origins_a & selves_b) \
             and not (origins_b & selves_a):
         return None
+    kind_a, kind_b = body_kind(pa.get("name")), body_kind(pb.get("name"))
+    if kind_a and kind_b and kind_a != kind_b:
+        return None  # the Ville de Longwy and the CA Grand Longwy Agglomération share a place, not their datasets
     places_a, places_b = _departements(a), _departements(b)
     if places_a and places_b and not places_a & places_b:
         return None  # homonyms: two "Saint-Denis" named without SIREN are told apart by where their data is

@@ -108,6 +108,8 @@ def test_weak_signal_holds_for_a_trimmed_copy_and_not_for_look_alikes() -> None:
         is None
     assert weak_match(_record("Canispaces", TEXT, departement="93", name="Ville de Saint-Denis"),
                       _record("Canispaces", TEXT, departement="974", name="Ville de Saint-Denis"), [], []) is None
+    # a commune and the agglomération of the same name, named without SIREN
+    assert weak_match(_record("Canispaces", TEXT, name="CA Grand Gap Agglomération"), trimmed, [], []) is None
     # the same title, a description that only restates it
     other = _record("Canispaces", "Canispaces de la Ville de Gap. Plan des espaces mis à jour chaque trimestre "
                                   "par la direction de l'environnement, avec les photos de chaque site.")
