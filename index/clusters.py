@@ -169,10 +169,11 @@ class _Run:
 def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool = False) -> ClusterRun:
     """Cluster the records (of one source, or all) whose content changed since they were last clustered, or that
     were withdrawn; with ``rebuild``, every record's keys and links are recomputed (cluster ids are kept by the same
-    majority rule). Three passes over the records concerned, a batch at a time, each batch one transaction: their
-    keys and links (a record's link to a record of a later batch is found from the later one's side), then the
-    clusters they are in, once every link is known (so a rebuild does not split and merge clusters on the way). What
-    the last pass must know (the records whose cluster must be recomputed) waits in temporary tables of SQLite, not in
+    majority rule). Passes over the records concerned, a batch at a time: their keys and links (a record's link to a
+    record of a later batch is found from the later one's side), then the clusters they are in, once every link is
+    known (so a rebuild does not split and merge clusters on the way). A harvest job's records are clustered in one
+    transaction (one commit writes the key pages back once); larger runs commit every :data:`GROUP` batches. What the
+    last pass must know (the records whose cluster must be recomputed) waits in temporary tables of SQLite, not in
     memory."""
     ensure_schema(store)
     started = time.perf_counter()
