@@ -17,7 +17,7 @@ from api import pages
 from api.docs import add_docs
 from api.pages import render
 from api.ratelimit import RateLimits
-from api.routes import admin, catalog, datasets, history, obligations, quality, sources, stats
+from api.routes import admin, catalog, clusters, datasets, history, obligations, quality, sources, stats
 from api.security import SecurityMiddleware
 from index.search import IndexUnavailableError, SearchGate
 from index.store import Store
@@ -30,6 +30,7 @@ normalises every record to DCAT-AP 3 and serves them here.
   JSON, or as DCAT-AP by content negotiation (`Accept: text/turtle`, `application/ld+json`, `application/rdf+xml`).
 * `GET /api/catalog` is the whole aggregate as a Hydra-paged DCAT-AP catalog, for harvesters.
 * `GET /api/sources` and `GET /api/jobs/{id}` tell how the harvests went, record by record.
+* `GET /api/clusters/{id}` explains why records of several portals are one dataset (search shows it once).
 """
 
 
@@ -54,6 +55,7 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.include_router(quality.router)
     app.include_router(obligations.router)
     app.include_router(stats.router)
+    app.include_router(clusters.router)
     pages.install(app)  # the French search site: search, dataset, publisher, source pages, feeds
     app.add_exception_handler(IndexUnavailableError, _search_unavailable)
     return app

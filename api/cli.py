@@ -291,6 +291,8 @@ def schedule() -> None:
 def search(query: Annotated[str, typer.Argument(help="full text, French-aware")] = "",
            facet: Annotated[list[str] | None, typer.Option("--facet", "-f", help="filter k=v, repeatable")] = None,
            page: int = 1, page_size: int = 10, sort: str = "relevance",
+           all_copies: Annotated[bool, typer.Option("--all-copies", help="every record of every portal, not one "
+                                                                          "hit per dataset")] = False,
            as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False) -> None:
     """Search the index, with facet counts."""
     import orjson
@@ -308,8 +310,9 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
         filters.setdefault(key, []).append(value)
     try:
         with _index_errors():
-            result = open_index(_store()).search(SearchQuery(q=query, filters=filters, page=page,
-                                                             page_size=page_size, sort=sort))  # type: ignore[arg-type]
+            result = open_index(_store()).search(SearchQuery(
+                q=query, filters=filters, page=page, page_size=page_size, sort=sort,  # type: ignore[arg-type]
+                collapse=not all_copies))
     except QueryError as exc:  # over a limit of the search (issue 13): one clear line, no traceback
         err.print(f"[red]error:[/red] search refused: {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -317,11 +320,12 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
         sys.stdout.write(orjson.dumps(result, default=lambda o: o.__dict__).decode() + "\n")
         return
     table = Table(title=f"{result.total} datasets ({result.took_ms:.1f} ms)")
-    for column in ("id", "title", "publisher", "source", "modified"):
+    for column in ("id", "title", "publisher", "source", "modified", "copies"):
         table.add_column(column, overflow="fold")
     for hit in result.hits:
+        others = [c["source"] for c in hit.get("copies") or [] if c.get("record_id") != hit.get("id")]
         table.add_row(hit.get("id", ""), hit.get("title", ""), hit.get("publisher") or "", hit.get("source", ""),
-                      (hit.get("modified") or "")[:10])
+                      (hit.get("modified") or "")[:10], ", ".join(others))
     out.print(table)
     for name, values in result.facets.items():
         if values:
@@ -331,12 +335,17 @@ def search(query: Annotated[str, typer.Argument(help="full text, French-aware")]
 
 @app.command()
 def reindex() -> None:
-    """Rebuild the search index from the store (on Elasticsearch: a new index, then the alias swapped; searches
-    keep answering from the old one meanwhile)."""
+    """Rebuild the search index from the store, clustering the records not clustered yet first (on Elasticsearch:
+    a new index, then the alias swapped; searches keep answering from the old one meanwhile)."""
     from index import rebuild_index
+    from index.clusters import update_clusters
 
+    store = _store()
+    run = update_clusters(store)
+    if run.records or run.removed:
+        err.print(f"clustered {run.records} records")
     with _index_errors():
-        n = rebuild_index(_store())
+        n = rebuild_index(store)
     err.print(f"indexed {n} records")
 
 
@@ -365,6 +374,11 @@ def _index_errors() -> Iterator[None]:
     except (IndexUnavailableError, IndexLockedError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
+
+
+from api.cli_duplicates import duplicates  # noqa: E402 - it reaches this module's store and consoles lazily
+
+app.command()(duplicates)
 
 
 # -- quality: score, check-links, validate-schema, shacl-cost (api/cli_quality.py) ----------------------------------

@@ -13,7 +13,9 @@ Sections (each a module runnable on its own):
 * shacl (:mod:`bench.shacl`): DCAT-AP 3.0.1 verdicts per CPU second, the compiled shapes against pyshacl, on corpus
   records of every type, clean and damaged, with a check that both gave the same verdicts;
 * search_load (:mod:`bench.search_load`): plain searches through the API alone, beside 4 clients repeating the 66 KB
-  many-filters request, and beside 4 repeating the heaviest search the limits allow (budget: p95 < 200 ms).
+  many-filters request, and beside 4 repeating the heaviest search the limits allow (budget: p95 < 200 ms);
+* clustering (:mod:`bench.clustering`): cross-portal duplicates on the corpus harvested at 100k records — precision
+  and recall against the corpus' truth, the clustering's share of the harvest's CPU, memory.
 
 Full run: about 20 minutes on the 2-core reference machine, and about 20 more for the es column against noida-db;
 ``--quick`` (3 minutes) uses small sizes. ``--only``
@@ -38,14 +40,16 @@ from rich.table import Table
 from rich.text import Text
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("normalisation", "ckan", "index", "harvest", "shacl", "search_load")
+SECTIONS = ("normalisation", "ckan", "index", "harvest", "shacl", "search_load", "clustering")
 SIZES = {
     "quick": {"normalisation": 500, "ckan": 500, "index": [(20_000, "tantivy,fts5")], "harvest": [5_000, 20_000],
-              "shacl": 20, "search_load": (20_000, 8.0)},
+              "shacl": 20, "search_load": (20_000, 8.0), "clustering": [5_000]},
     "full": {"normalisation": 3000, "ckan": 2000, "index": [(100_000, "tantivy,fts5,es"), (1_000_000, "tantivy")],
-             "harvest": [20_000, 100_000], "shacl": 100, "search_load": (100_000, 20.0)},
+             "harvest": [20_000, 100_000], "shacl": 100, "search_load": (100_000, 20.0),
+             "clustering": [20_000, 100_000]},
 }
-BUDGET = {"search_p95_ms": 50, "index_1m_s": 600, "peak_rss_mb": 1536, "plain_under_load_p95_ms": 200}
+BUDGET = {"search_p95_ms": 50, "index_1m_s": 600, "peak_rss_mb": 1536, "plain_under_load_p95_ms": 200,
+          "precision": 0.99, "recall": 0.95, "cluster_cpu_share": 0.10}
 
 
 def machine() -> dict[str, Any]:
@@ -86,6 +90,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--harvest-sizes", help="corpus sizes for the harvest section, e.g. 20000,100000")
     parser.add_argument("--index-sizes", help="index sizes, e.g. 100000,1000000 (tantivy only)")
+    parser.add_argument("--clustering-sizes", help="corpus sizes for the clustering section, e.g. 100000")
     parser.add_argument("--show", action="store_true", help="print the tables of the last run, measure nothing")
     parser.add_argument("--markdown", action="store_true", help="with --show: the tables as Markdown (README)")
     args = parser.parse_args(argv)
@@ -95,6 +100,8 @@ def main(argv: list[str]) -> int:
         sizes["harvest"] = [int(x) for x in args.harvest_sizes.split(",")]
     if args.index_sizes:
         sizes["index"] = [(int(x), "tantivy") for x in args.index_sizes.split(",")]
+    if args.clustering_sizes:
+        sizes["clustering"] = [int(x) for x in args.clustering_sizes.split(",")]
     sections = [s.strip() for s in (args.only or ",".join(SECTIONS)).split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -140,6 +147,16 @@ def main(argv: list[str]) -> int:
 
             docs, seconds = sizes["search_load"]
             results["search_load"] = search_load.measure(docs, seconds, clients=4)
+        elif section == "clustering":
+            from bench import clustering
+
+            runs = results.get("clustering", {})
+            for records in sizes["clustering"]:
+                print(f"   clustering of {records:,} records", file=sys.stderr, flush=True)
+                runs[str(records)] = {**clustering.measure(records),
+                                      "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                      "load_average": [round(x, 1) for x in os.getloadavg()]}
+            results["clustering"] = _by_size(runs)
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)
@@ -202,6 +219,8 @@ def print_tables(results: dict[str, Any], console: Console | MarkdownConsole | N
         _shacl_table(console, results["shacl"])
     if "search_load" in results:
         _search_load_table(console, results["search_load"])
+    if "clustering" in results:
+        _clustering_table(console, results["clustering"])
 
 
 def _search_load_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
@@ -331,6 +350,28 @@ def _shacl_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> No
     console.print(f"{data['records_with_violations']:,} records with violations, {data['violations']:,} violations "
                   f"({by}); load average {data['load_average']['start']} at start, {data['load_average']['end']} at "
                   "end.")
+
+
+def _clustering_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
+    table = Table(title="Cross-portal duplicates on the harvested corpus (pairs of records; truth from the corpus)",
+                  title_justify="left")
+    for column in ("records", "datasets on several portals", "clusters found", "precision", "recall",
+                   "primary = origin", "clustering CPU", "share of harvest CPU", "peak RSS MB", "again (unchanged)",
+                   "rebuild"):
+        table.add_column(column, justify="right")
+    for records, row in data.items():
+        q, c = row["quality"], row["clustering"]
+        table.add_row(
+            _n(int(records)), f"{_n(q['true_datasets_on_several_portals'])} ({_n(q['true_records_in_them'])} rec.)",
+            f"{_n(q['clusters'])} ({_n(q['records_in_clusters'])} rec.)",
+            f"{q['precision']:.4f} " + _ok(q["precision"] >= BUDGET["precision"]),
+            f"{q['recall']:.4f} " + _ok(q["recall"] >= BUDGET["recall"]),
+            f"{100 * q['primary_is_origin']:.1f} %" if q.get("primary_is_origin") is not None else "-",
+            f"{_n(c['cpu_seconds'], 1)} s ({c['ms_per_record']} ms/rec.)",
+            f"{100 * c['cpu_share_of_harvest']:.1f} % " + _ok(c["cpu_share_of_harvest"] < BUDGET["cluster_cpu_share"]),
+            _n(row["peak_rss_mb"]), f"{row['again_scheduled']['clustering_cpu_seconds']} s CPU",
+            f"{_n(row['rebuild']['cpu_seconds'], 1)} s CPU")
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,16 @@ Shape (modelled on the recorded portals in ../shared/fixtures, see their SOURCES
   :mod:`bench.index_engines`), 2 to 8 keywords, 1 to 6 distributions in realistic formats and sizes, licences in
   each portal family's own wording (``lov2``, "Licence Ouverte v2.0 (Etalab)", Etalab URLs...), frequencies, temporal
   coverage, contact points, SCDL schemas on one record in ten, popularity counters.
-* **duplicates across sources**: 12 % of the records are copies of a shared pool of datasets (the same dataset on
-  a commune's own portal, its regional platform and data.gouv.fr), with each source's own ids and URLs.
+* **duplicates across sources**, as messy as real ones (issue 14): some records are *origins*, published by the
+  portal's own body; aggregating portals (udata nationally, CKAN platforms and CSW geo-catalogues in their région)
+  hold *copies* of them, each with its own ids. Most copies carry their family's provenance marker -- udata's
+  ``harvest`` block, CKAN's ``guid`` and ``harvest_source_*`` extras, the origin's ISO ``MD_Identifier`` code -- and
+  point to the origin's files (with ``http`` for ``https``, a ``?download=1``, a trailing slash); the others were
+  re-uploaded (their own file URLs) and say nothing of where they come from. Copies reword the title (place added or
+  dropped, capitals, separators), trim or extend the description, give the licence in their family's words, and a
+  CKAN copy may name its publisher without SIREN ("Commune de X" for "Ville de X"). Look-alikes stay: half the titles
+  do not name their place, and one description in ten is a national template, the same for every commune.
+  :meth:`Corpus.truth` tells which dataset a harvested record is (its origin's key), for precision and recall.
 * **dates**: every source lists its records newest first (``modified`` decreases with the position), so an
   incremental harvest ("changed since") and CKAN's ``metadata_modified desc`` order are plain arithmetic.
 """
@@ -29,10 +37,12 @@ Shape (modelled on the recorded portals in ../shared/fixtures, see their SOURCES
 from __future__ import annotations
 
 import argparse
+import bisect
 import gzip
 import hashlib
 import math
 import random
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -51,7 +61,21 @@ from normalise.reference import DEFAULT_OUT, read_csv
 
 SEED = 20261123
 RECORDS_PER_SOURCE = 300  # national scale: ~1M records in ~3,300 sources
-DUPLICATE_SHARE = 0.12
+# Duplicates across portals (issue 14): the share of records published by their portal's own body that aggregators
+# copy, and per aggregating family the share of its records that are copies of another portal's.
+# Origins are one position in ORIGIN_EVERY of each source, copies one in COPY_EVERY of an aggregator's: copy slot n
+# of an aggregator copies origin (a * n + b) mod M of its pool, so an aggregator never copies one dataset twice
+# (random access stays a pure function of the position, and nothing of this shows in the records).
+ORIGIN_EVERY = 10
+COPY_EVERY = {"udata": 4, "ckan": 7, "csw": 12}
+_PRIMES = (1_000_003, 999_983, 1_299_709, 15_485_863)
+MARKED_SHARE = 0.8  # copies that carry their harvester's provenance marker
+REHOSTED_SHARE = 0.7  # of the unmarked copies: files re-uploaded on the aggregator (no shared URL)
+LOOKALIKE_SHARE = 0.5  # titles that do not name their place
+BOILERPLATE_SHARE = 0.1  # descriptions that are a national template, the same for every body
+# Stand-ins for the synthetic portals' own address in URLs that name it (an ODS origin is identified by the address it
+# is harvested from, as on a real portal): bench.portals writes its base URL and host name in their place.
+PORTALS, PORTALS_HOST = "{PORTALS}", "{PORTALS_HOST}"
 NEWEST = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)  # fixed, so the corpus is the same whenever it is generated
 STEP = timedelta(hours=7)  # between two consecutive records of a source (plus a jitter below one step)
 
@@ -295,6 +319,22 @@ class Resource:
     title: str
     size: int
     created: datetime
+    url: str | None = None  # a copy's file URL when it points at its origin's file (else the portal's own)
+    file: str | None = None  # what the file is (its origin resource's id): equal files, equal checksums
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """What a copy's provenance marker says of its origin (udata harvest block, CKAN guid and harvest extras, the
+    origin's ISO MD_Identifier code)."""
+
+    family: str  # the origin's source type
+    native_id: str  # its id at the origin (CKAN package id, ODS dataset_id, DCAT IRI, ISO fileIdentifier...)
+    guid: str  # what ckanext-harvest's harvesters keep as ``guid``: the IRI for DCAT/ODS origins, else the id
+    landing_page: str
+    domain: str  # the origin portal's host
+    portal: str  # the origin portal's title
+    code: str  # its ISO MD_Identifier code (CSW origins)
 
 
 @dataclass(slots=True)
@@ -304,7 +344,7 @@ class Record:
     source: Source
     position: int
     uid: str  # stable per (source, position): UUID-shaped
-    shared: int | None  # pool key when the dataset also appears in other sources
+    shared: str | None  # "origin source id/position" for an origin and its copies: one dataset
     title: str
     description: str
     keywords: list[str]
@@ -323,6 +363,13 @@ class Record:
     views: int = 0
     downloads: int = 0
     bbox: tuple[float, float, float, float] | None = None
+    publisher_name: str = ""  # as this portal names the publisher (a copy may differ from the origin)
+    give_siren: bool = True  # False: the portal names the publisher without its SIREN
+    origin: Origin | None = None  # a copy's provenance marker
+
+    def __post_init__(self) -> None:
+        if not self.publisher_name:
+            self.publisher_name = self.publisher.name
 
     @property
     def name(self) -> str:
@@ -431,7 +478,6 @@ class Corpus:
         self.records, self.seed = records, seed
         self.source_count = max(1, min(records, sources or max(len(SOURCE_TYPES), records // RECORDS_PER_SOURCE)))
         self.publishers = load_publishers()
-        self.pool_size = max(1, records // 40)
         self._cw_words = _zipf(len(WORDS), 1.05)
 
     @cached_property
@@ -503,21 +549,29 @@ class Corpus:
         if not 0 <= position < source.size:
             raise IndexError(f"{source.id} has {source.size} records, not {position + 1}")
         rng = random.Random(f"{self.seed}/{source.index}/{position}")
-        shared = rng.randrange(self.pool_size) if rng.random() < DUPLICATE_SHARE else None
-        content = random.Random(f"{self.seed}/pool/{shared}") if shared is not None else rng
-        if shared is not None:
-            publisher = self.publishers[content.randrange(len(self.publishers))]
+        origin = self.is_origin(source, position)
+        if not origin and source.aggregates:
+            found = self._find_origin(source, position)
+            if found is not None:
+                return self._copy(source, position, *found)
+        content = rng
+        if origin:
+            publisher = self.publishers[source.publisher]
         elif source.aggregates and rng.random() < 0.7:
             publisher = self.publishers[rng.choice(source.aggregates)]
         else:
             publisher = self.publishers[source.publisher]
         subject, theme, kind, subject_words = content.choice(SUBJECTS)
         place = publisher.name
-        title = f"{subject}{content.choice(QUALIFIERS)} - {place}"
-        sentences = [f"{subject} de {place}.", self._sentence(content, 8, 30)]
-        for _ in range(content.choice((0, 0, 1, 1, 2, 3))):
-            sentences.append(self._sentence(content, 8, 25))
-        description = " ".join(sentences)
+        qualifier = content.choice(QUALIFIERS)
+        title = f"{subject}{qualifier}" if content.random() < LOOKALIKE_SHARE else f"{subject}{qualifier} - {place}"
+        if content.random() < BOILERPLATE_SHARE:
+            description = BOILERPLATE.format(subject=subject)
+        else:
+            sentences = [f"{subject} de {place}.", self._sentence(content, 8, 30)]
+            for _ in range(content.choice((0, 0, 1, 1, 2, 3))):
+                sentences.append(self._sentence(content, 8, 25))
+            description = " ".join(sentences)
         keywords = list(dict.fromkeys([*content.sample(subject_words, content.randint(1, len(subject_words))),
                                        *self._words(content, content.randint(1, 5))]))
         licence = content.choices([c for c, _ in LICENCES], weights=[w for _, w in LICENCES])[0]
@@ -545,11 +599,122 @@ class Corpus:
         ]
         w, s, e, n = publisher.bbox
         bbox = (w, s, e, n) if kind == "g" or content.random() < 0.5 else None
-        return Record(source, position, uid, shared, title, description, keywords, theme, kind, publisher, licence,
-                      frequency, issued, modified, temporal, schema, contact, self.publishers[source.publisher],
-                      resources,
+        return Record(source, position, uid, f"{source.id}/{position}" if origin else None, title, description,
+                      keywords, theme, kind, publisher, licence, frequency, issued, modified, temporal, schema,
+                      contact, self.publishers[source.publisher], resources,
                       views=int(rng.paretovariate(1.1) * 20) - 20, downloads=int(rng.paretovariate(1.2) * 5) - 5,
                       bbox=bbox)
+
+    # -- origins and their copies (issue 14) -----------------------------------------------------------------------
+
+    def _offset(self, source: Source, salt: str, modulo: int) -> int:
+        return int(hashlib.blake2b(f"{self.seed}/{salt}/{source.index}".encode(), digest_size=6).hexdigest(), 16) \
+            % modulo
+
+    def is_origin(self, source: Source, position: int) -> bool:
+        """Whether the record is published by its portal's own body and may be copied by aggregators."""
+        return (position + self._offset(source, "origin", ORIGIN_EVERY)) % ORIGIN_EVERY == 0
+
+    def _origins(self, source: Source) -> tuple[int, int]:
+        """(the source's first origin position, how many origins it holds)."""
+        first = -self._offset(source, "origin", ORIGIN_EVERY) % ORIGIN_EVERY
+        return first, len(range(first, source.size, ORIGIN_EVERY))
+
+    @cached_property
+    def _origin_pools(self) -> dict[str, tuple[list[Source], list[int]]]:
+        """Where each kind of aggregator takes its copies from (sources, cumulative origin counts): udata from any
+        portal but another udata, CSW catalogues from CSW catalogues, CKAN platforms from any portal of their région
+        but udata (nationally when their région holds too few origins); keyed by ``type`` or ``ckan/région``."""
+        pools: dict[str, list[Source]] = {}
+        for source in self.sources:
+            region = self.publishers[source.publisher].region
+            if source.type != "udata":
+                pools.setdefault("udata", []).append(source)
+                pools.setdefault(f"ckan/{region}", []).append(source)
+            if source.type == "csw":
+                pools.setdefault("csw", []).append(source)
+        out = {}
+        for key, sources in pools.items():
+            total, cumulative = 0, []
+            for source in sources:
+                total += self._origins(source)[1]
+                cumulative.append(total)
+            out[key] = (sources, cumulative)
+        return out
+
+    def _find_origin(self, source: Source, position: int) -> tuple[Source, int] | None:
+        """The origin a copy slot of an aggregator copies (None when the position is no copy slot)."""
+        every = COPY_EVERY.get(source.type)
+        if every is None:
+            return None
+        shifted = position + self._offset(source, "copy", every)
+        if shifted % every:
+            return None
+        slot = shifted // every
+        key = source.type
+        if source.type == "ckan":  # its région's portals, if they hold enough origins for its copies
+            regional = self._origin_pools.get(f"ckan/{self.publishers[source.publisher].region}")
+            own = self._origins(source)[1]
+            if regional and regional[1][-1] - own >= 3 * source.size // every:
+                key = f"ckan/{self.publishers[source.publisher].region}"
+            else:
+                key = "udata"
+        sources, cumulative = self._origin_pools.get(key, ([], []))
+        total = cumulative[-1] if cumulative else 0
+        if not total:
+            return None
+        multiplier = next(p for p in _PRIMES if total % p)
+        for step in range(3):  # the origin drawn is in the aggregator itself: the next one
+            index = (multiplier * slot + self._offset(source, "pool", total) + step) % total
+            at = bisect.bisect_right(cumulative, index)
+            origin_source = sources[at]
+            if origin_source.index != source.index:
+                first, _ = self._origins(origin_source)
+                return origin_source, first + ORIGIN_EVERY * (index - (cumulative[at - 1] if at else 0))
+        return None
+
+    def _copy(self, source: Source, position: int, origin_source: Source, origin_position: int) -> Record:
+        """The origin's dataset as an aggregator holds it: its own ids, dates and counters, the origin's content made
+        messy as real copies are, and (mostly) its family's provenance marker."""
+        original = self.record(origin_source, origin_position)
+        rng = random.Random(f"{self.seed}/{source.index}/{position}")
+        mess = random.Random(f"{self.seed}/mess/{source.index}/{position}")
+        geo_harvest = source.type == "csw"  # a geo-catalogue harvesting another keeps the ISO record as it is
+        marked = geo_harvest or mess.random() < MARKED_SHARE
+        rehosted = not marked and mess.random() < REHOSTED_SHARE
+        title, description = original.title, original.description
+        publisher_name, give_siren = original.publisher.name, True
+        if not geo_harvest:
+            title = _reworded_title(original, mess)
+            description = _reworded_description(original, mess)
+            if source.type == "ckan" and mess.random() < 0.4:
+                publisher_name, give_siren = _name_only(original.publisher, mess), False
+        resources = []
+        for res in original.resources:
+            spec = FORMATS[res.format]
+            url = None
+            if spec["ext"] and not rehosted:
+                url = _messy_url(origin_file_url(original, res), mess) if not geo_harvest else \
+                    origin_file_url(original, res)
+            resources.append(Resource(str(uuid.UUID(int=rng.getrandbits(128), version=4)), res.format, res.title,
+                                      res.size, res.created, url=url, file=res.file or res.id))
+        return Record(
+            source, position, record_uid(self.seed, source.index, position), original.shared, title, description,
+            list(original.keywords), original.theme, original.kind, original.publisher, original.licence,
+            original.frequency, original.issued, self.modified(source, position), original.temporal,
+            original.schema, original.contact, self.publishers[source.publisher], resources,
+            views=int(rng.paretovariate(1.1) * 20) - 20, downloads=int(rng.paretovariate(1.2) * 5) - 5,
+            bbox=original.bbox, publisher_name=publisher_name, give_siren=give_siren,
+            origin=origin_of(original, self.publishers[origin_source.publisher]) if marked else None)
+
+    def truth(self, source_id: str, native_id: str) -> str | None:
+        """Which dataset a harvested record is: its origin's ``source/position`` for an origin or a copy, its own
+        ``source/position`` otherwise; None when the id is not one this corpus makes."""
+        source = self._by_id.get(source_id)
+        position = native_position(source.type, native_id) if source else None
+        if source is None or position is None or not 0 <= position < source.size:
+            return None
+        return self.record(source, position).shared or f"{source.id}/{position}"
 
     def _words(self, rng: random.Random, k: int) -> list[str]:
         return rng.choices(WORDS, cum_weights=self._cw_words, k=k)
@@ -663,6 +828,132 @@ def split_dcat_page(source: Source, body: bytes, url: str) -> Iterator[Any]:
     return iter(harvester.read_page(body, "application/rdf+xml", url).items)
 
 
+# -- copies: provenance markers and messiness (issue 14) ------------------------------------------------------------
+
+BOILERPLATE = ("{subject} : données publiées au titre de l'ouverture des données publiques (loi pour une République "
+               "numérique), au format du socle commun des données locales. Mises à jour selon la fréquence indiquée.")
+
+
+def ods_dataset_id(r: Record) -> str:
+    """An ODS dataset id: the Socle commun's naming (SIREN of the portal's body first); the position keeps ids in
+    portal order."""
+    return f"{r.portal.siren}_{r.position:06d}_{slug(r.title)[:50].strip('-').replace('-', '_')}"
+
+
+ODS_EXPORTS = {"CSV": "csv", "XLSX": "xlsx", "JSON": "json", "GEOJSON": "geojson", "SHP": "shp", "KML": "kml"}
+
+
+def own_file_url(r: Record, res: Resource) -> str:
+    """Where the record's portal serves a file (a copy pointing at its origin's file has ``res.url``)."""
+    if res.url:
+        return res.url
+    host, ext = r.source.host, FORMATS[res.format]["ext"]
+    kind = r.source.type
+    if kind == "ckan":
+        return f"https://{host}/dataset/{r.uid}/resource/{res.id}/download/{res.title}"
+    if kind == "udata":
+        return f"https://static.{host}/resources/{r.name}/{res.id}.{ext}"
+    if kind == "dcat":
+        return f"https://static.{host}/{res.id}.{ext}"
+    if kind == "dcat-us":
+        return f"https://{host}/datasets/{r.uid}.{ext}"
+    if kind == "csw":
+        return f"https://{host}/geonetwork/srv/api/records/{r.uid}/attachments/{res.title}"
+    if kind == "ods":  # what moisson's ODS normaliser derives from the portal's address
+        api = f"{PORTALS}/{r.source.id}/api/explore/v2.1/catalog/datasets/{ods_dataset_id(r)}"
+        return f"{api}/exports/{ODS_EXPORTS.get(res.format, 'csv')}"
+    return f"https://{host}/fichiers/{res.id}/{res.title}"
+
+
+origin_file_url = own_file_url  # an origin's files are where its own portal serves them
+
+
+def origin_of(r: Record, portal: Publisher) -> Origin:
+    """What an aggregator's provenance marker says of an origin record ``r`` of a portal run by ``portal``: its id,
+    IRI and landing page as the origin's own portal gives them (what moisson reads from the origin itself)."""
+    host, kind = r.source.host, r.source.type
+    title = f"Données ouvertes - {portal.name}"
+    if kind == "ckan":
+        page = f"https://{host}/jeux-de-donnees/{r.name}"
+        return Origin(kind, r.uid, r.uid, page, host, title, "")
+    if kind == "udata":
+        page = f"https://{host}/fr/datasets/{r.name}/"
+        return Origin(kind, r.uid.replace("-", "")[-24:], page, page, host, title, "")
+    if kind == "dcat":
+        iri = f"https://{host}/datasets/{r.uid}/"
+        return Origin(kind, iri, iri, f"https://{host}/fr/datasets/{r.name}/", host, title, "")
+    if kind == "dcat-us":
+        iri = f"https://{host}/datasets/{r.uid}"
+        return Origin(kind, iri, iri, f"https://{host}/datasets/{r.name}", host, title, "")
+    if kind == "csw":
+        return Origin(kind, r.uid, r.uid, f"https://{host}/geonetwork/srv/fre/catalog.search#/metadata/{r.uid}",
+                      host, title, f"https://{host}/geonetwork/srv/{r.uid}")
+    dataset_id = ods_dataset_id(r)
+    page = f"{PORTALS}/{r.source.id}/explore/dataset/{dataset_id}/"
+    return Origin(kind, dataset_id, page, page, PORTALS_HOST, title, "")
+
+
+def _reworded_title(r: Record, rng: random.Random) -> str:
+    """A third of copies retitle: the place added or dropped, capitals, another separator."""
+    title, place = r.title, r.publisher.name
+    if rng.random() >= 0.35:
+        return title
+    way = rng.randrange(3)
+    if way == 0:
+        return title[: -len(f" - {place}")] if title.endswith(f" - {place}") else f"{title} - {place}"
+    if way == 1:
+        return title.upper()
+    return title.replace(" - ", " : ") if " - " in title else f"{title} ({place})"
+
+
+def _reworded_description(r: Record, rng: random.Random) -> str:
+    """A third of copies trim the description (its first sentences, or its first words), some add a sentence."""
+    text = r.description
+    draw = rng.random()
+    if draw < 0.35:
+        sentences = text.split(". ")
+        if len(sentences) > 2:
+            return ". ".join(sentences[:2]) + "."
+        words = text.split()
+        return " ".join(words[: max(6, int(len(words) * 0.6))]) + "…"
+    if draw < 0.5:
+        return f"Jeu de données moissonné depuis le portail de {r.portal.name}. {text}"
+    return text
+
+
+def _name_only(publisher: Publisher, rng: random.Random) -> str:
+    """The publisher as a portal names it without its SIREN: "Commune de X", "Mairie de X" or "X" for a commune."""
+    if publisher.kind == "commune" and publisher.name.startswith("Ville de "):
+        place = publisher.name.removeprefix("Ville de ")
+        return rng.choice([f"Commune de {place}", f"Mairie de {place}", place])
+    return publisher.name
+
+
+def _messy_url(url: str, rng: random.Random) -> str:
+    """The origin's file URL as an aggregator writes it: http for https, a download flag, a tracking parameter, a
+    trailing slash -- or unchanged."""
+    draw = rng.random()
+    if draw < 0.3 and url.startswith("https://"):
+        return "http://" + url.removeprefix("https://")
+    if draw < 0.45:
+        return url + ("&" if "?" in url else "?") + "download=1"
+    if draw < 0.55:
+        return url + ("&" if "?" in url else "?") + "utm_source=moissonnage"
+    if draw < 0.65 and not url.endswith("/"):
+        return url + "/"
+    return url
+
+
+def native_position(kind: str, native_id: str) -> int | None:
+    """The position a harvested record's native id was made from, by source type (see the renderers)."""
+    if kind == "ods":
+        parts = native_id.split("_")
+        return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+    if kind == "udata" and re.fullmatch(r"[0-9a-f]{24}", native_id):
+        return int(native_id[-12:], 16)
+    return position_of(native_id)
+
+
 # -- renderers: one per portal family --------------------------------------------------------------------------------
 
 
@@ -673,9 +964,15 @@ def ckan_org_id(siren: str) -> str:
 def ckan_package(r: Record) -> dict[str, Any]:
     """A CKAN package dict as a French CKAN platform (DataSud-like, ckanext-scheming/spatial) gives it."""
     src, pub = r.source, r.publisher
-    org_id = ckan_org_id(pub.siren)
+    org_id = ckan_org_id(pub.siren if r.give_siren else f"name:{r.publisher_name}")
     licence_id, licence_title = LICENCE_WORDING["ckan"][r.licence]
-    extras = [{"key": "siren_organisation", "value": pub.siren}]
+    extras = [{"key": "siren_organisation", "value": pub.siren}] if r.give_siren else []
+    if r.origin:  # ckanext-harvest's extras, and the guid its harvesters keep
+        o = r.origin
+        extras += [{"key": "guid", "value": o.guid},
+                   {"key": "harvest_object_id", "value": str(uuid.UUID(hashlib.md5(r.uid.encode()).hexdigest()))},
+                   {"key": "harvest_source_id", "value": str(uuid.UUID(hashlib.md5(o.domain.encode()).hexdigest()))},
+                   {"key": "harvest_source_title", "value": o.portal}]
     if r.bbox:
         w, s, e, n = r.bbox
         extras.append({"key": "spatial", "value": orjson.dumps(
@@ -688,8 +985,7 @@ def ckan_package(r: Record) -> dict[str, Any]:
     for n, res in enumerate(r.resources):
         spec = FORMATS[res.format]
         service = not spec["ext"]
-        url = (f"https://{src.host}/geoserver/{pub.slug[:30]}/ows" if service
-               else f"https://{src.host}/dataset/{r.uid}/resource/{res.id}/download/{res.title}")
+        url = f"https://{src.host}/geoserver/{pub.slug[:30]}/ows" if service else own_file_url(r, res)
         resources.append({
             "id": res.id, "package_id": r.uid, "position": n, "name": res.title,
             "description": f"{r.title} ({spec['ckan']})", "format": spec["ckan"], "url": url,
@@ -705,11 +1001,11 @@ def ckan_package(r: Record) -> dict[str, Any]:
         "private": False, "isopen": r.licence not in ("NONE", "OTHER"), "version": None,
         "license_id": licence_id, "license_title": licence_title,
         "metadata_created": _iso(r.issued), "metadata_modified": r.modified.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "author": pub.name, "author_email": r.contact[1], "maintainer": r.contact[0],
+        "author": r.publisher_name, "author_email": r.contact[1], "maintainer": r.contact[0],
         "maintainer_email": r.contact[1], "url": f"https://{src.host}/jeux-de-donnees/{r.name}",
         "owner_org": org_id,
-        "organization": {"id": org_id, "name": pub.slug, "title": pub.name, "type": "organization",
-                         "is_organization": True, "state": "active", "description": "",
+        "organization": {"id": org_id, "name": slug(r.publisher_name), "title": r.publisher_name,
+                         "type": "organization", "is_organization": True, "state": "active", "description": "",
                          "image_url": "", "created": "2019-03-01T10:00:00"},
         "tags": [{"name": k, "display_name": k, "state": "active", "vocabulary_id": None} for k in r.keywords],
         "num_tags": len(r.keywords),
@@ -741,7 +1037,7 @@ def ods_dataset(r: Record) -> dict[str, Any]:
                        "description": None, "annotations": {}})
     return {
         # the Socle commun's naming (SIREN of the portal's body first); the position keeps ids in portal order
-        "dataset_id": f"{r.portal.siren}_{r.position:06d}_{slug(r.title)[:50].strip('-').replace('-', '_')}",
+        "dataset_id": ods_dataset_id(r),
         "dataset_uid": "da_" + hashlib.blake2b(r.uid.encode(), digest_size=3).hexdigest(),  # one per dataset
         "has_records": True, "data_visible": True,
         "features": ["analyze", "timeserie"] + (["geo"] if geo else []), "attachments": [], "alternative_exports": [],
@@ -773,10 +1069,10 @@ def udata_dataset(r: Record) -> dict[str, Any]:
         resources.append({
             "id": res.id, "title": res.title, "description": None, "filetype": "remote",
             "type": "api" if service else "main", "format": spec["udata"], "mime": spec["mime"] or None,
-            "url": f"https://{src.host}/ows" if service else f"https://static.{src.host}/resources/{r.name}/{res.id}."
-                                                             f"{spec['ext']}",
+            "url": f"https://{src.host}/ows" if service else own_file_url(r, res),
             "latest": f"https://{src.host}/fr/datasets/r/{res.id}", "filesize": None if service else res.size,
-            "checksum": None if service else {"type": "sha1", "value": hashlib.sha1(res.id.encode()).hexdigest()},
+            "checksum": None if service else {"type": "sha1",
+                                              "value": hashlib.sha1((res.file or res.id).encode()).hexdigest()},
             "created_at": _iso(res.created) + "+00:00", "last_modified": _iso(r.modified) + "+00:00",
             "metrics": {"views": r.downloads // max(1, len(r.resources))},
             "schema": {"name": r.schema, "version": "latest", "url": None} if r.schema and res is r.resources[0]
@@ -799,7 +1095,13 @@ def udata_dataset(r: Record) -> dict[str, Any]:
         "contact_points": [{"name": r.contact[0], "email": r.contact[1], "role": "contact"}],
         "metrics": {"views": r.views, "resources_downloads": r.downloads, "reuses": r.downloads // 500,
                     "followers": r.views // 200},
-        "quality": {"score": 0.5}, "badges": [], "extras": {}, "harvest": None,
+        "quality": {"score": 0.5}, "badges": [], "extras": {},
+        "harvest": None if r.origin is None else {  # udata's note of where it harvested the dataset from
+            "backend": {"ckan": "CKAN", "ods": "OpenDataSoft", "csw": "CSW-ISO-19139", "udata": "udata"}.get(
+                r.origin.family, "DCAT"),
+            "domain": r.origin.domain, "remote_id": r.origin.native_id, "remote_url": r.origin.landing_page,
+            "source_id": hashlib.md5(r.origin.domain.encode()).hexdigest()[:24],
+            "created_at": _iso(r.issued), "last_update": _iso(r.modified)},
     }
 
 
@@ -820,7 +1122,7 @@ def dcat_us_dataset(r: Record) -> dict[str, Any]:
         if spec["ext"]:
             distributions.append({"@type": "dcat:Distribution", "title": res.title, "format": res.format.title(),
                                   "mediaType": spec["mime"],
-                                  "downloadURL": f"https://{src.host}/datasets/{r.uid}.{spec['ext']}"})
+                                  "downloadURL": own_file_url(r, res)})
         else:
             distributions.append({"@type": "dcat:Distribution", "title": "ArcGIS GeoService", "format": "Esri REST",
                                   "accessURL": f"https://services.{src.host}/arcgis/rest/services/{r.name}/"
@@ -927,7 +1229,7 @@ def rdfxml_dataset(r: Record) -> str:
             f'    <dct:format rdf:resource="{EU_FILE}{res.format}"/>\n',
         ]
         if spec["ext"]:
-            lines += [f'    <dcat:downloadURL rdf:resource="https://static.{src.host}/{res.id}.{spec["ext"]}"/>\n',
+            lines += [f'    <dcat:downloadURL rdf:resource="{escape(own_file_url(r, res))}"/>\n',
                       f"    <dcat:mediaType>{spec['mime']}</dcat:mediaType>\n",
                       f'    <dcat:byteSize rdf:datatype="http://www.w3.org/2001/XMLSchema#decimal">{res.size}'
                       "</dcat:byteSize>\n"]
@@ -984,14 +1286,15 @@ def iso19139_record(r: Record) -> bytes:
     src, pub = r.source, r.publisher
     w, s, e, n = r.bbox or pub.bbox
     licence = LICENCE_WORDING["iso"][r.licence][0]
+    # the resource identifier: a geo-catalogue harvesting another keeps the origin's (issue 14)
+    code = r.origin.code if r.origin and r.origin.code else f"https://{src.host}/geonetwork/srv/{r.uid}"
     keywords = "".join(f"              <gmd:keyword><gco:CharacterString>{escape(k)}</gco:CharacterString>"
                        "</gmd:keyword>\n" for k in r.keywords)
     online = []
     for res in r.resources:
         spec = FORMATS[res.format]
         if spec["ext"]:
-            url, protocol, name = (f"https://{src.host}/geonetwork/srv/api/records/{r.uid}/attachments/"
-                                   f"{res.title}", "WWW:DOWNLOAD-1.0-http--download", res.title)
+            url, protocol, name = own_file_url(r, res), "WWW:DOWNLOAD-1.0-http--download", res.title
         else:
             url = f"https://{src.host}/geoserver/ows?SERVICE={res.format[:3]}&REQUEST=GetCapabilities"
             protocol, name = f"OGC:{res.format[:3]}", f"{pub.slug[:20]}:{slug(r.title)[:30]}"
@@ -1050,8 +1353,8 @@ CI_DateTypeCode" codeListValue="publication">publication</gmd:CI_DateTypeCode></
           <gmd:date><gmd:CI_Date><gmd:date><gco:Date>{r.modified.date()}</gco:Date></gmd:date><gmd:dateType>\
 <gmd:CI_DateTypeCode codeList="http://standards.iso.org/iso/19139/resources/gmxCodelists.xml#CI_DateTypeCode" \
 codeListValue="revision">revision</gmd:CI_DateTypeCode></gmd:dateType></gmd:CI_Date></gmd:date>
-          <gmd:identifier><gmd:MD_Identifier><gmd:code><gco:CharacterString>https://{src.host}/geonetwork/srv/\
-{r.uid}</gco:CharacterString></gmd:code></gmd:MD_Identifier></gmd:identifier>
+          <gmd:identifier><gmd:MD_Identifier><gmd:code><gco:CharacterString>{escape(code)}</gco:CharacterString>\
+</gmd:code></gmd:MD_Identifier></gmd:identifier>
         </gmd:CI_Citation>
       </gmd:citation>
 {_cs("abstract", r.description, "      ")}{_cs("purpose", PURPOSE, "      ")}\

@@ -54,6 +54,7 @@ from typing import Any
 
 import orjson
 
+from index.clusters import singleton_id
 from index.document import SUMMARY_FIELDS
 from index.search import FACETS, SearchQuery
 
@@ -207,6 +208,7 @@ class Corpus:
             "id": record_id, "kind": kind, "title": title, "description": description[:280], "publisher": publisher,
             "source": source, "modified": modified, "formats": formats, "licence": licence[0], "themes": themes,
             "quality_band": band, "communes": [], "departements": deps, "regions": regions,
+            "cluster_id": singleton_id(record_id), "copies": [],  # every record alone: its own cluster's primary
         }
         assert tuple(summary) == SUMMARY_FIELDS
         return {
@@ -217,6 +219,8 @@ class Corpus:
             "schema": [rng.choice(SCHEMAS)] if rng.random() < 0.1 else [],
             "quality_band": [band], "quality_score": score, "popularity": int(rng.paretovariate(1.2)) - 1,
             "modified": modified, "issued": modified, "bbox": bbox, "summary": summary,
+            "cluster_id": summary["cluster_id"], "cluster_primary": True, "cluster_source": [source],
+            "cluster_format": formats,
         }
 
 

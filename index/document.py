@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from index.clusters import copies_of, copy_formats, singleton_id
 from normalise.model import DataService, Dataset
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ SUMMARY_FIELDS: tuple[str, ...] = (
     "quality_band",
     # issue 15: a results page names each hit's territory (codes here, names at display)
     "communes", "departements", "regions",
+    "cluster_id", "copies",  # issue 14: the record's cluster and every copy of it (see cluster_fields)
 )
 SUMMARY_PLACES = 20  # territory codes kept per hit: a page shows three and says how many more
 
@@ -64,7 +66,7 @@ def to_document(entry: Dataset | DataService, store: Store | None = None) -> dic
         "departements": _unique(c for s in entry.spatial for c in s.departements)[:SUMMARY_PLACES],
         "regions": _unique(c for s in entry.spatial for c in s.regions)[:SUMMARY_PLACES],
     }
-    return {
+    document = {
         "id": entry.id,
         "kind": entry.kind,
         "source": entry.source_id,
@@ -90,6 +92,32 @@ def to_document(entry: Dataset | DataService, store: Store | None = None) -> dic
         "bbox": envelope(s.bbox for s in entry.spatial if s.bbox),
         "summary": summary,
     }
+    clustered = cluster_fields(entry, formats, store)
+    summary["cluster_id"], summary["copies"] = clustered["cluster_id"], clustered.pop("copies")
+    document.update(clustered)
+    return document
+
+
+# -- cross-portal duplicates (issue 14) -------------------------------------------------------------------------------
+
+
+def cluster_fields(entry: Dataset | DataService, formats: list[str], store: Store | None) -> dict[str, Any]:
+    """The record's cluster (index/clusters.py) in its document, so that any engine collapses copies with plain term
+    filters: ``cluster_id``; ``cluster_primary`` (collapse=true searches primaries only); on a primary,
+    ``cluster_source`` / ``cluster_format``, the values of every copy, which collapse=true counts and filters the
+    source and format facets on (a dataset on three portals counts once under each); and, in the summary each hit
+    carries, ``cluster_id`` and ``copies`` (source, record id, landing page of each copy, the primary first; empty
+    for a record alone). Without a store, or before clustering, a record is its own cluster's primary."""
+    cluster_id, primary, copies = singleton_id(entry.id), True, []
+    if store is not None:
+        cluster_id, primary, copies = copies_of(store, entry.id)
+    sources, cluster_formats = [entry.source_id], formats
+    if primary and copies:
+        sources = _unique(c["source"] for c in copies)
+        cluster_formats = _unique([*formats, *(code for uri in copy_formats(store, (c["record_id"] for c in copies))
+                                               if (code := file_type_code(uri)))]) if store is not None else formats
+    return {"cluster_id": cluster_id, "cluster_primary": primary, "cluster_source": sources,
+            "cluster_format": cluster_formats, "copies": copies}
 
 
 # -- facet values ---------------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from index.analysis import BBOX_FIELDS, EXTRA_STOPWORDS, FRENCH_STOPWORDS, analy
 from index.document import TEXT_FIELDS, facet_value
 from index.query import Node, Not, Or, Phrase, Term, parse, word_forms
 from index.search import (
+    CLUSTER_FACETS,
     FACETS,
     FacetValue,
     IndexLockedError,
@@ -61,6 +62,7 @@ from index.search import (
     SearchTimeoutError,
     Suggestion,
     check_query,
+    facet_field,
 )
 from index.suggest import FUZZY_EDITS, suggest
 
@@ -73,7 +75,7 @@ if _transport_log.level == logging.NOTSET:
 
 # Bump when the analysis or the mapping below changes: an index of another layout is refused with a message that
 # says to run `moisson reindex`, which builds one of this layout and swaps the alias.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cluster fields (issue 14)
 DEFAULT_ALIAS = "moisson"
 ANALYZER = "fr_text"
 API_KEY_ENV = "MOISSON_ES_API_KEY"
@@ -91,6 +93,9 @@ FIELDS: dict[str, dict[str, Any]] = {
     "issued": {"type": "date"},
     **{name: {"type": "double"} for name in BBOX_FIELDS},
     "summary": {"type": "object", "enabled": False},  # returned with each hit, never searched
+    # issue 14: the record's cluster; collapse=true keeps primaries and counts source/format on the cluster's values
+    "cluster_id": {"type": "keyword"},
+    "cluster_primary": {"type": "boolean"},
 }
 
 # Sort keys of index.search.SortKey: (field, order); documents without the value come last either way, as in tantivy.
@@ -137,7 +142,8 @@ def mappings() -> dict[str, Any]:
     """Unknown fields are kept in the source but not indexed (``dynamic: false``): a document with a field this
     version does not know still loads."""
     properties: dict[str, Any] = {name: {"type": "text", "analyzer": ANALYZER} for name in TEXT_FIELDS}
-    properties.update({name: {"type": "keyword", "ignore_above": KEYWORD_LIMIT} for name in FACETS})
+    facets = [*FACETS, *(facet_field(name, collapse=True) for name in CLUSTER_FACETS)]
+    properties.update({name: {"type": "keyword", "ignore_above": KEYWORD_LIMIT} for name in facets})
     properties.update(FIELDS)
     return {"dynamic": False, "_meta": {"moisson_schema": SCHEMA_VERSION}, "properties": properties}
 
@@ -657,16 +663,21 @@ class ElasticsearchIndex(SearchIndex):
             "source": ["summary"],
         }
         if filters:
-            body["post_filter"] = {"bool": {"filter": [_terms(name, values) for name, values in filters.items()]}}
+            body["post_filter"] = {"bool": {"filter": [_terms(facet_field(name, query.collapse), values)
+                                                       for name, values in filters.items()]}}
         aggs = self._facet_aggregations(query, filters)
         if aggs:
             body["aggs"] = aggs
         return body
 
     def scope_filters(self, query: SearchQuery) -> list[dict[str, Any]]:
-        """Filters that every hit and every facet count obey, whatever the facet (the bbox). A filter of that kind
-        (a collapse of duplicates to one record, say) is one more term filter here."""
-        return [bbox_query(query.bbox)] if query.bbox is not None else []
+        """Filters that every hit and every facet count obey, whatever the facet: the bbox, and under collapse
+        (issue 14) the clusters' primaries only (a document that says nothing of its cluster is its own primary, as
+        in tantivy)."""
+        scope = [bbox_query(query.bbox)] if query.bbox is not None else []
+        if query.collapse:
+            scope.append({"bool": {"must_not": [{"term": {"cluster_primary": False}}]}})
+        return scope
 
     def _facet_aggregations(self, query: SearchQuery, filters: dict[str, list[str]]) -> dict[str, Any]:
         """Facets without a filter share one filter aggregation (every facet filter applies); each filtered facet
@@ -676,11 +687,11 @@ class ElasticsearchIndex(SearchIndex):
             return {}
 
         def terms(name: str) -> dict[str, Any]:
-            return {"terms": {"field": name, "size": query.facet_size,
+            return {"terms": {"field": facet_field(name, query.collapse), "size": query.facet_size,
                               "shard_size": max(FACET_SHARD_SIZE, query.facet_size * 10)}}
 
         def scope(names: Iterable[str]) -> dict[str, Any]:
-            return {"bool": {"filter": [_terms(n, filters[n]) for n in names]}}
+            return {"bool": {"filter": [_terms(facet_field(n, query.collapse), filters[n]) for n in names]}}
 
         aggs: dict[str, Any] = {}
         free = [name for name in wanted if name not in filters]
@@ -689,7 +700,7 @@ class ElasticsearchIndex(SearchIndex):
         for name in wanted:
             if name in filters:
                 own = {name: terms(name), "selected": {"filters": {"filters": {
-                    value: {"term": {name: value}} for value in filters[name]}}}}
+                    value: {"term": {facet_field(name, query.collapse): value}} for value in filters[name]}}}}
                 aggs[f"own_{name}"] = {"filter": scope(n for n in filters if n != name), "aggs": own}
         return aggs
 

@@ -9,6 +9,9 @@ Rules (also in README.md, "Open-data obligation"):
 
 - a body **publishes** when at least one active record's publisher is matched to it (:mod:`index.publishers`),
   whatever the portal: its own, data.gouv.fr, a regional platform (the record's source is listed);
+- datasets are counted once however many portals carry them (issue 14, :mod:`index.clusters`): a copy whose cluster's
+  primary is another record counts for nobody -- the publisher is credited, not the aggregator that re-publishes it
+  -- and the sources of all its copies are listed for the primary's publisher;
 - a body publishes **through a shared portal** when it publishes nothing itself but a body whose territory holds it
   (its EPCI, its département's or région's body — "a métropole's or a région's portal") publishes records about it
   alone: records whose places (``spatial`` communes) are exactly that commune, or exactly an EPCI's member communes.
@@ -37,6 +40,8 @@ import yaml
 
 from index import registry_baseline
 from index.bodies import TYPE_LABELS, TYPES, Registry, registry
+from index.clusters import PRIMARY_ONLY
+from index.clusters import ensure_schema as ensure_cluster_schema
 from index.publishers import Match, match_publishers, overrides_path
 from index.quality import ensure_schema as ensure_quality_schema
 from index.store import Store
@@ -201,6 +206,7 @@ def compute(store: Store, *, reg: Registry | None = None, matches: list[Match] |
     """The monitor over the store's active records (see the module's rules)."""
     reg = reg or registry()
     ensure_quality_schema(store)
+    ensure_cluster_schema(store)
     matches = match_publishers(store, reg=reg) if matches is None else matches
     body_of = {(m.name, m.siren or ""): m.body_id for m in matches if m.body_id}
     statuses = {b.id: BodyStatus(b.id, b.type, b.nature, b.name, b.siren, b.population, b.departement, b.region,
@@ -208,13 +214,14 @@ def compute(store: Store, *, reg: Registry | None = None, matches: list[Match] |
     quality: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # body -> [sum, count]
     schemas: dict[str, set[str]] = defaultdict(set)
     name, siren = _PUB
+    counted = f"CASE WHEN {PRIMARY_ONLY} THEN 1 END"  # a copy of a dataset whose primary is elsewhere: not counted
     for row in store.db.execute(
-        f"""SELECT {name} AS name, {siren} AS siren, r.source_id, COUNT(*) AS n, MAX({_LAST}) AS last,
-                   SUM(q.score) AS qsum, COUNT(q.score) AS qn
+        f"""SELECT {name} AS name, {siren} AS siren, r.source_id, COUNT({counted}) AS n, MAX({_LAST}) AS last,
+                   SUM({counted} * q.score) AS qsum, COUNT({counted} * q.score) AS qn
             FROM records r LEFT JOIN quality q ON q.record_id = r.id
             WHERE r.status = 'active' AND {name} IS NOT NULL GROUP BY 1, 2, 3"""):
         body = statuses.get(body_of.get((row["name"], row["siren"]), ""))
-        if body is None:
+        if body is None or not row["n"]:
             continue
         body.datasets += row["n"]
         _seen(body, row["source_id"], row["last"])
@@ -222,6 +229,10 @@ def compute(store: Store, *, reg: Registry | None = None, matches: list[Match] |
             body.publishers.append(row["name"])
         quality[body.id][0] += row["qsum"] or 0
         quality[body.id][1] += row["qn"]
+    for row in store.db.execute(_COPY_SOURCES_SQL):  # where the copies of a body's datasets are
+        body = statuses.get(body_of.get((row["name"], row["siren"]), ""))
+        if body is not None and body.datasets:
+            _seen(body, row["source_id"], None)
     for row in store.db.execute(_SCHEMAS_SQL):
         body_id = body_of.get((row["name"], row["siren"]))
         if body_id in statuses:
@@ -240,6 +251,13 @@ def compute(store: Store, *, reg: Registry | None = None, matches: list[Match] |
     bodies = sorted(statuses.values(), key=lambda b: (order[b.type], b.departement, b.name))
     return Monitor(bodies, matches, utcnow())
 
+
+_COPY_SOURCES_SQL = f"""
+SELECT DISTINCT {_PUB[0].replace("r.data", "p.data")} AS name, {_PUB[1].replace("r.data", "p.data")} AS siren,
+       m.source_id
+FROM clusters c JOIN records p ON p.id = c.primary_id JOIN cluster_members m ON m.cluster_id = c.id
+WHERE p.status = 'active'
+"""
 
 _SCHEMAS_SQL = f"""
 SELECT DISTINCT name, siren, value FROM (
@@ -277,7 +295,7 @@ def _shared(store: Store, reg: Registry, statuses: dict[str, BodyStatus], body_o
                    (SELECT group_concat(DISTINCT c.value) FROM json_each(r.data, '$.spatial') sp,
                            json_each(sp.value, '$.communes') c) AS communes
             FROM records r LEFT JOIN quality q ON q.record_id = r.id
-            WHERE r.status = 'active' AND {name} IS NOT NULL
+            WHERE r.status = 'active' AND {name} IS NOT NULL AND {PRIMARY_ONLY}
               AND EXISTS (SELECT 1 FROM json_each(r.data, '$.spatial') sp
                           WHERE json_array_length(sp.value, '$.communes') > 0)""")
     for row in rows:
@@ -313,9 +331,11 @@ def _state(store: Store) -> tuple[Any, ...]:
     ensure_quality_schema(store)
     records = store.db.execute("SELECT COUNT(*), MAX(changed_at), MAX(last_seen_job) FROM records").fetchone()
     scores = store.db.execute("SELECT COUNT(*), MAX(computed_at) FROM quality").fetchone()
+    ensure_cluster_schema(store)
+    clustered = store.db.execute("SELECT COUNT(*), MAX(updated_at) FROM clusters").fetchone()
     path = overrides_path()
     mtime = path.stat().st_mtime if path.exists() else None
-    return (*records, *scores, str(path), mtime)
+    return (*records, *scores, *clustered, str(path), mtime)
 
 
 def current(store: Store) -> Monitor:

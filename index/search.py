@@ -22,6 +22,21 @@ FACETS: tuple[str, ...] = (
     "quality_band", "schema",
 )
 
+# -- cross-portal duplicates (issue 14) ------------------------------------------------------------------------------
+# Every document carries "cluster_id" and "cluster_primary" (index/document.py, cluster_fields). SearchQuery.collapse
+# (the default) searches primaries only -- a plain term filter cluster_primary = true, which every engine applies the
+# same way -- so each dataset is one hit however many portals carry it; collapse=False searches every record. Under
+# collapse, the facets below are counted and filtered on "cluster_<facet>", the values of every copy that the
+# primary's document carries, so facet counts count datasets (clusters): a dataset on three portals counts once under
+# each of the three sources. The other facets are the primary's own (the publisher is credited, not an aggregator).
+CLUSTER_FACETS: tuple[str, ...] = ("source", "format")
+
+
+def facet_field(facet: str, collapse: bool) -> str:
+    """The document field a facet is counted and filtered on."""
+    return f"cluster_{facet}" if collapse and facet in CLUSTER_FACETS else facet
+
+
 # A leading "-" sorts descending (newest, best first); "popularity" is most downloaded first; "relevance" without
 # words in the query lists the newest first.
 SortKey = Literal["relevance", "modified", "-modified", "title", "quality", "-quality", "popularity"]
@@ -59,6 +74,7 @@ class SearchQuery:
     sort: SortKey = "relevance"
     facets: tuple[str, ...] = FACETS
     facet_size: int = 20
+    collapse: bool = True  # one hit per cluster of copies (issue 14); False: every record of every portal
 
 
 def check_query(query: SearchQuery) -> None:

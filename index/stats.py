@@ -14,13 +14,22 @@ consecutive samples of each counter. Rules, applied in SQL so a national catalog
 
 Single-valued dimensions (source, publisher) partition the national figure: their parts add up to it. Multi-valued
 ones (theme, département, région, schema) count a record under each of its values, so their parts may add up to more.
+
+Each dataset counts once, however many portals carry it (issue 14, :mod:`index.clusters`): downloads made through
+each portal are real and add up, attributed to the dataset -- its cluster, described by its primary record (publisher,
+theme, territory, schema, title) -- while the ``source`` dimension keeps the split by portal; ``datasets`` counts
+clusters. A counter that a copy merely mirrors from another copy of its cluster (the same series of values, two
+samples at least) is counted once, on the primary's side.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+import orjson
+
+from index.clusters import ensure_schema as ensure_cluster_schema
 from index.store import Store
 
 Dimension = Literal["national", "source", "publisher", "theme", "departement", "region", "schema"]
@@ -31,7 +40,23 @@ _PERIOD_FORMAT = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m", "year":
 
 # One row per (record, counter, sample) with the increase since the previous sample of that counter.
 _INCREASES = """
-WITH series AS (
+WITH clustered AS (  -- counters of records that have copies (issue 14): the only ones that may mirror another
+    SELECT s.record_id, s.distribution, s.value FROM metric_samples s
+    JOIN cluster_members cm ON cm.record_id = s.record_id JOIN clusters c ON c.id = cm.cluster_id
+    WHERE s.metric = :metric ORDER BY s.record_id, s.distribution, s.job_id
+),
+signatures AS (
+    SELECT record_id, distribution, group_concat(value, ',') AS seen, COUNT(*) AS samples
+    FROM clustered GROUP BY record_id, distribution
+),
+mirrors AS (  -- a copy's counter whose series equals one of another copy's (the primary's, or an earlier record's)
+    SELECT a.record_id, a.distribution FROM signatures a
+    JOIN cluster_members ma ON ma.record_id = a.record_id AND ma.is_primary = 0
+    JOIN cluster_members mb ON mb.cluster_id = ma.cluster_id AND mb.record_id != a.record_id
+    JOIN signatures b ON b.record_id = mb.record_id AND b.seen = a.seen
+    WHERE a.samples >= 2 AND (mb.is_primary = 1 OR mb.record_id < a.record_id)
+),
+series AS (
     SELECT s.record_id, s.distribution, s.at, s.value,
            LAG(s.value) OVER (PARTITION BY s.record_id, s.distribution ORDER BY s.job_id) AS prev,
            ROW_NUMBER() OVER (PARTITION BY s.record_id, s.distribution ORDER BY s.job_id DESC) AS newest
@@ -39,6 +64,7 @@ WITH series AS (
     WHERE s.metric = :metric
       AND (s.distribution = '' OR s.record_id NOT IN (
           SELECT record_id FROM metric_samples WHERE metric = :metric AND distribution = ''))
+      AND NOT EXISTS (SELECT 1 FROM mirrors m WHERE m.record_id = s.record_id AND m.distribution = s.distribution)
 ),
 increases AS (
     SELECT record_id, distribution, at, value, newest,
@@ -47,26 +73,32 @@ increases AS (
 )
 """
 
+# r: the record whose counter it is (its source: the portal downloads went through); p: its cluster's primary record,
+# which describes the dataset (a record alone is its own primary).
 _KEYS = {
     "national": ("'France'", ""),
     "source": ("r.source_id", ""),
-    "publisher": ("COALESCE(json_extract(r.data, '$.publisher.name'), '(unknown)')", ""),
-    "theme": ("t.value", ", json_each(r.data, '$.themes') t"),
-    "departement": ("d.value", ", json_each(r.data, '$.spatial') sp, json_each(sp.value, '$.departements') d"),
-    "region": ("g.value", ", json_each(r.data, '$.spatial') sp, json_each(sp.value, '$.regions') g"),
+    "publisher": ("COALESCE(json_extract(p.data, '$.publisher.name'), '(unknown)')", ""),
+    "theme": ("t.value", ", json_each(p.data, '$.themes') t"),
+    "departement": ("d.value", ", json_each(p.data, '$.spatial') sp, json_each(sp.value, '$.departements') d"),
+    "region": ("g.value", ", json_each(p.data, '$.spatial') sp, json_each(sp.value, '$.regions') g"),
     "schema": ("json_extract(di.value, '$.schema.name')",
-               ", json_each(r.data, '$.distributions') di"),
+               ", json_each(p.data, '$.distributions') di"),
 }
+# The record, its cluster (if it has copies) and the cluster's primary record.
+_DATASET = """JOIN records r ON r.id = i.record_id LEFT JOIN cluster_members cm ON cm.record_id = r.id
+              LEFT JOIN clusters c ON c.id = cm.cluster_id JOIN records p ON p.id = COALESCE(c.primary_id, r.id)"""
 
 
 def _keyed(by: str) -> str:
     """Each counter increase once per value of the dimension (DISTINCT: a record with two distributions of the
-    same schema, or two locations in one département, is counted once under that value)."""
+    same schema, or two locations in one département, is counted once under that value), with its dataset."""
     if by not in _KEYS:
         raise ValueError(f"unknown dimension {by!r}; choose among {', '.join(DIMENSIONS)}")
     key, joins = _KEYS[by]
-    return f"""SELECT DISTINCT i.record_id, i.distribution, i.at, i.value, i.newest, i.delta, {key} AS k
-               FROM increases i JOIN records r ON r.id = i.record_id {joins} WHERE {key} IS NOT NULL"""
+    return f"""SELECT DISTINCT i.record_id, i.distribution, i.at, i.value, i.newest, i.delta, {key} AS k,
+                      COALESCE(c.id, r.id) AS dataset
+               FROM increases i {_DATASET} {joins} WHERE {key} IS NOT NULL"""
 
 
 @dataclass
@@ -85,11 +117,12 @@ class TrendPoint:
 
 @dataclass
 class TopDataset:
-    id: str
+    id: str  # the primary record of the dataset's cluster
     title: str
     publisher: str | None
-    source: str
-    downloads: int
+    source: str  # the primary's source
+    downloads: int  # through every portal that carries it
+    by_source: dict[str, int] = field(default_factory=dict)  # the split by portal (issue 14)
 
 
 def _period_clause(start: str | None, end: str | None) -> tuple[str, dict[str, str]]:
@@ -106,12 +139,13 @@ def _period_clause(start: str | None, end: str | None) -> tuple[str, dict[str, s
 def aggregate(store: Store, by: Dimension = "national", *, metric: str = "downloads", start: str | None = None,
               end: str | None = None, limit: int | None = None) -> list[Aggregate]:
     """Downloads within [start, end) and cumulative totals, grouped by a dimension, largest first."""
+    ensure_cluster_schema(store)
     period, params = _period_clause(start, end)
     sql = f"""{_INCREASES}
         SELECT k,
                SUM(CASE WHEN {period} THEN i.delta ELSE 0 END) AS downloads,
                SUM(CASE WHEN i.newest = 1 THEN i.value ELSE 0 END) AS total,
-               COUNT(DISTINCT i.record_id) AS datasets
+               COUNT(DISTINCT i.dataset) AS datasets
         FROM ({_keyed(by)}) i
         GROUP BY k ORDER BY downloads DESC, total DESC, k"""
     if limit:
@@ -123,6 +157,7 @@ def aggregate(store: Store, by: Dimension = "national", *, metric: str = "downlo
 def trend(store: Store, *, granularity: Granularity = "month", metric: str = "downloads", by: Dimension = "national",
           key: str | None = None, start: str | None = None, end: str | None = None) -> list[TrendPoint]:
     """Downloads per period (the increase dated at the sample that saw it), nationally or for one key."""
+    ensure_cluster_schema(store)
     fmt = _PERIOD_FORMAT[granularity]
     period, params = _period_clause(start, end)
     where = f"{period} AND i.delta > 0"
@@ -139,17 +174,28 @@ def trend(store: Store, *, granularity: Granularity = "month", metric: str = "do
 
 def top_datasets(store: Store, *, start: str | None = None, end: str | None = None, limit: int = 10,
                  metric: str = "downloads") -> list[TopDataset]:
-    """The most downloaded datasets within [start, end)."""
+    """The most downloaded datasets within [start, end): a dataset on several portals once, its downloads through
+    each portal summed and kept apart in ``by_source``."""
+    ensure_cluster_schema(store)
     period, params = _period_clause(start, end)
     sql = f"""{_INCREASES}
-        SELECT i.record_id AS id, json_extract(r.data, '$.title') AS title,
-               json_extract(r.data, '$.publisher.name') AS publisher, r.source_id AS source,
-               SUM(i.delta) AS downloads
-        FROM increases i JOIN records r ON r.id = i.record_id
-        WHERE {period} GROUP BY i.record_id HAVING downloads > 0
-        ORDER BY downloads DESC, i.record_id LIMIT :limit"""
+        SELECT p.id AS id, json_extract(p.data, '$.title') AS title,
+               json_extract(p.data, '$.publisher.name') AS publisher, p.source_id AS source,
+               SUM(i.delta) AS downloads,
+               json_group_array(json_array(r.source_id, i.delta)) AS split
+        FROM increases i {_DATASET}
+        WHERE {period} GROUP BY p.id HAVING downloads > 0
+        ORDER BY downloads DESC, p.id LIMIT :limit"""
     rows = store.db.execute(sql, {"metric": metric, "limit": limit, **params}).fetchall()
-    return [TopDataset(row["id"], row["title"], row["publisher"], row["source"], row["downloads"]) for row in rows]
+    out = []
+    for row in rows:
+        split: dict[str, int] = {}
+        for source, delta in orjson.loads(row["split"]):
+            if delta:
+                split[source] = split.get(source, 0) + delta
+        out.append(TopDataset(row["id"], row["title"], row["publisher"], row["source"], row["downloads"], split))
+    return out
+
 
 
 # -- issue 15: one record's counter as sampled at each harvest (the dataset page's small trend chart) -------------

@@ -41,6 +41,7 @@ from index import search as limits
 from index.analysis import BBOX_FIELDS, french_analyzer, parse_datetime, ranks
 from index.document import TEXT_FIELDS, facet_value
 from index.search import (
+    CLUSTER_FACETS,
     FACETS,
     FacetValue,
     IndexLockedError,
@@ -50,6 +51,7 @@ from index.search import (
     SearchTimeoutError,
     Suggestion,
     check_query,
+    facet_field,
     is_heavy,
 )
 from index.suggest import FUZZY_EDITS, suggest
@@ -58,7 +60,7 @@ from index.tantivy_query import TantivyQueryBuilder
 log = logging.getLogger(__name__)
 
 # Bump when the fields below change: an index of another version is rebuilt (the store re-feeds it).
-SCHEMA_VERSION = 3  # 3: hits carry their territory codes (issue 15)
+SCHEMA_VERSION = 4  # 3: hits carry their territory codes (issue 15); 4: cluster fields (issue 14)
 VERSION_FILE = "moisson-index.json"
 WRITER_FILE = "moisson-writer.json"  # who holds the writer lock, to say so when another process wants it
 ANALYZER = "fr_text"
@@ -124,6 +126,11 @@ def build_schema() -> tantivy.Schema:
     for name in BBOX_FIELDS:
         sb.add_float_field(name, indexed=True, fast=True)
     sb.add_bytes_field("summary", stored=True)
+    # cross-portal duplicates (issue 14, index/search.py): the cluster, whether this is its primary, the copies' values
+    sb.add_text_field("cluster_id", tokenizer_name="raw")
+    sb.add_unsigned_field("cluster_primary", indexed=True)
+    for name in CLUSTER_FACETS:
+        sb.add_text_field(f"cluster_{name}", tokenizer_name="raw", fast=True)
     return sb.build()
 
 
@@ -309,6 +316,14 @@ class TantivyIndex(SearchIndex):
             for name, value in zip(BBOX_FIELDS, doc["bbox"], strict=True):
                 out.add_float(name, float(value))
         out.add_bytes("summary", orjson.dumps(doc.get("summary") or {"id": doc["id"]}))
+        # a document without cluster fields (built elsewhere, or before clustering) is its own cluster's primary
+        out.add_text("cluster_id", doc.get("cluster_id") or doc["id"])
+        out.add_unsigned("cluster_primary", 1 if doc.get("cluster_primary", True) else 0)
+        for name in CLUSTER_FACETS:
+            value = doc.get(f"cluster_{name}", doc.get(name))
+            for item in value if isinstance(value, list) else [value]:
+                if item:
+                    out.add_text(f"cluster_{name}", item)
         return out
 
     # -- reading ------------------------------------------------------------------------------------------------
@@ -355,7 +370,7 @@ class TantivyIndex(SearchIndex):
             name: [facet_value(name, v) for v in values if v.strip()]
             for name, values in query.filters.items() if any(v.strip() for v in values)
         }
-        full = self._combine(text, filters, query.bbox)
+        full = self._combine(text, filters, query.bbox, query.collapse)
         counting = self._facets(searcher, query, text, filters)
 
         page, size = max(query.page, 1), max(query.page_size, 0)
@@ -400,13 +415,17 @@ class TantivyIndex(SearchIndex):
         return self._queries.build(tree), ranks(tree)
 
     def _combine(self, text: Query | None, filters: dict[str, list[str]],
-                 bbox: tuple[float, float, float, float] | None) -> Query:
-        """The text query (which alone scores) AND one clause per facet (its values OR-ed) AND the bbox test."""
+                 bbox: tuple[float, float, float, float] | None, collapse: bool) -> Query:
+        """The text query (which alone scores) AND one clause per facet (its values OR-ed) AND the bbox test AND,
+        under collapse, cluster primaries only."""
         clauses: list[tuple[Occur, Query]] = []
         if text is not None:
             clauses.append((Occur.Must, text))
+        if collapse:
+            clauses.append((Occur.Must, Query.const_score_query(
+                Query.term_query(self.schema, "cluster_primary", 1), 0.0)))
         for name, values in filters.items():
-            match = Query.term_set_query(self.schema, name, values)
+            match = Query.term_set_query(self.schema, facet_field(name, collapse), values)
             clauses.append((Occur.Must, Query.const_score_query(match, 0.0)))
         if bbox is not None:
             clauses.append((Occur.Must, Query.const_score_query(self._bbox_query(bbox), 0.0)))
@@ -439,11 +458,11 @@ class TantivyIndex(SearchIndex):
         free = [name for name in wanted if name not in filters]
         groups: list[tuple[list[str], Query]] = []
         if free:
-            groups.append((free, self._combine(text, filters, query.bbox)))
+            groups.append((free, self._combine(text, filters, query.bbox, query.collapse)))
         for name in wanted:
             if name in filters:
                 others = {k: v for k, v in filters.items() if k != name}
-                groups.append(([name], self._combine(text, others, query.bbox)))
+                groups.append(([name], self._combine(text, others, query.bbox, query.collapse)))
         pool = _HEAVY_FACET_POOL if is_heavy(query) else _FACET_POOL
         return [pool.submit(self._count_facets, searcher, query, text, filters, names, scope)
                 for names, scope in groups]
@@ -452,7 +471,7 @@ class TantivyIndex(SearchIndex):
                       filters: dict[str, list[str]], names: list[str],
                       scope: Query) -> tuple[dict[str, list[FacetValue]], bool]:
         """One group's counts, and whether they are exact (see FACET_EXACT_UP_TO)."""
-        aggs = {name: {"terms": {"field": name, "size": query.facet_size + 1,
+        aggs = {name: {"terms": {"field": facet_field(name, query.collapse), "size": query.facet_size + 1,
                                  "segment_size": max(FACET_SEGMENT_SIZE, query.facet_size * 10)}}
                 for name in names}
         counted, scale = self._sampled(searcher, scope)
@@ -464,7 +483,7 @@ class TantivyIndex(SearchIndex):
                             key=lambda fv: (-fv.count, fv.value))[: query.facet_size]
             for chosen in filters.get(name, []):  # a selected value stays visible even outside the top
                 if all(fv.value != chosen for fv in values):
-                    scoped = self._combine(text, {**filters, name: [chosen]}, query.bbox)
+                    scoped = self._combine(text, {**filters, name: [chosen]}, query.bbox, query.collapse)
                     values.append(FacetValue(chosen, searcher.search(scoped, limit=1, count=True).count))
             counts[name] = values
         return counts, scale == 1
@@ -516,7 +535,7 @@ class TantivyIndex(SearchIndex):
 def _query_key(query: SearchQuery) -> tuple[Any, ...]:
     filters = tuple(sorted((name, tuple(values)) for name, values in query.filters.items()))
     return (query.q, filters, query.bbox, query.page, query.page_size, query.sort, tuple(query.facets),
-            query.facet_size)
+            query.facet_size, query.collapse)
 
 
 def sample_bucket(record_id: str) -> int:

@@ -48,6 +48,7 @@ from normalise.model import (
     ContactPoint,
     Dataset,
     Distribution,
+    HarvestNote,
     PeriodOfTime,
     Spatial,
     entry_id,
@@ -123,8 +124,21 @@ def normalise_ckan(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
         temporal_resolution=_duration(fields.value("temporal_resolution")),
         spatial_resolution_m=_number(fields.value("spatial_resolution_in_meters")),
     )
+    dataset.harvest = _harvest_note(fields)
     dataset.gaps = recommended_gaps(dataset)
     return [dataset]
+
+
+def _harvest_note(fields: _Fields) -> HarvestNote | None:
+    """ckanext-harvest's extras on a harvested package (harvest_source_id, harvest_source_title, and harvest_url
+    where a harvester sets it), with the ``guid`` its harvesters (ckanext-dcat, -spatial) keep: the record's id at its
+    origin. Evidence for duplicate clustering (issue 14); a package nobody harvested has none of them."""
+    source_url = web_url(fields.text("harvest_url", "harvest_source_url"))
+    note = HarvestNote(source_id=fields.text("harvest_source_id"), source_title=fields.text("harvest_source_title"),
+                       source_url=source_url, remote_id=fields.text("guid"),
+                       domain=urlsplit(source_url).hostname if source_url else None)
+    return note if note.source_id or note.source_title or note.source_url or note.remote_id else None
+
 
 
 def _without_defects(data: dict[str, Any]) -> dict[str, Any]:

@@ -264,6 +264,7 @@ def normalise_dcat(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
     root = _root(record, raw.native_id)
     types = record.types(root)
     common = _common(record, root, raw, hint)
+    common.update(_provenance_links(record, root))
     # DCAT-AP requires a title; without one the record shows its identifier and says what is missing.
     title_gap = [] if record.text(root, DCT + "title") else ["dct:title"]
     if DATASET in types or SERIES in types or SERVICE not in types:
@@ -273,6 +274,20 @@ def normalise_dcat(raw: RawRecord, hint: PublisherHint | None = None) -> list[Da
     service = _service(record, root, common)
     service.gaps = title_gap + _service_gaps(service) + agent_gaps(service)
     return [service]
+
+
+PROV = "http://www.w3.org/ns/prov#"
+
+
+def _provenance_links(record: Record, root: Term) -> dict[str, list[str]]:
+    """Evidence for duplicate clustering (issue 14): ``owl:sameAs`` names other IRIs of this very resource,
+    ``dct:source`` and ``prov:wasDerivedFrom`` the resource it was copied or derived from (adms:identifier is read
+    with the identifiers). IRIs, or a literal URL as some exports write them."""
+    def values(*predicates: str) -> list[str]:
+        return _unique(v for o in record.objects(root, *predicates) if (v := record.value(o)) and not isinstance(
+            o, Blank))
+
+    return {"same_as": values(OWL + "sameAs"), "derived_from": values(DCT + "source", PROV + "wasDerivedFrom")}
 
 
 def _root(record: Record, native_id: str) -> Term:

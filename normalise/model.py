@@ -134,6 +134,20 @@ class AccessService(_Model):
     protocol: str | None = None
 
 
+class HarvestNote(_Model):
+    """What a harvesting portal writes down about where it took a record from (issue 14: evidence for cross-portal
+    duplicate clustering, read by :mod:`index.evidence`). udata's ``harvest`` block and CKAN's harvest extras
+    (ckanext-harvest, -dcat, -spatial) each say it their own way; the values are kept as the portal gives them."""
+
+    backend: str | None = None  # udata harvest.backend ("CKAN", "DCAT", "OpenDataSoft"...)
+    domain: str | None = None  # the origin portal's host (udata harvest.domain; the host of CKAN's harvest_url)
+    source_id: str | None = None  # the harvester's id of its source (udata harvest.source_id, CKAN harvest_source_id)
+    source_title: str | None = None  # CKAN harvest_source_title
+    source_url: str | None = None  # CKAN harvest_url
+    remote_id: str | None = None  # the record's id at its origin (udata harvest.remote_id, CKAN guid)
+    remote_url: str | None = None  # the record's page at its origin (udata harvest.remote_url)
+
+
 class Distribution(_Model):
     """A dcat:Distribution. ``access_url`` is mandatory in DCAT-AP; we fall back to ``download_url`` for it."""
 
@@ -204,6 +218,11 @@ class _Entry(_Model):
     landing_page: str | None = None
     identifiers: list[str] = Field(default_factory=list)
     metrics: dict[str, int] = Field(default_factory=dict)
+    # -- where the record says it comes from: evidence for cross-portal duplicate clustering (issue 14) --------------
+    # Filled by each normaliser from what its source family carries; index/evidence.py turns them into match keys.
+    same_as: list[str] = Field(default_factory=list)  # owl:sameAs: other IRIs of this very resource
+    derived_from: list[str] = Field(default_factory=list)  # dct:source, prov:wasDerivedFrom: what it was copied from
+    harvest: HarvestNote | None = None  # a harvesting portal's note of the record's origin
     # Mandatory or recommended DCAT-AP properties the source could not provide (e.g. "dct:description"):
     # the record says what is missing instead of inventing it; scoring reads this.
     gaps: list[str] = Field(default_factory=list)

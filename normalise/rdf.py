@@ -328,6 +328,22 @@ def _common(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
             b.add(s, DCTERMS.isReferencedBy, node)
     if e.metadata_record is not None:
         _metadata_record(b, s, e.metadata_record)
+    _same_and_source(b, s, e)
+
+
+def _same_and_source(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
+    """Issue 14 (duplicates): other IRIs of the same resource -- what the source says, and in moisson's own export the
+    copies of a cluster on other portals -- as ``owl:sameAs`` plus an ``adms:identifier`` each (what DCAT-AP
+    harvesters such as data.europa.eu compare); what it was copied from as ``dct:source``, a dcat:Dataset in DCAT-AP."""
+    for value in e.same_as:
+        if (node := _iri(value)) is not None and node != s:
+            b.add(s, OWL.sameAs, node)
+            identifier = b.typed(b.bnode("sameas"), ADMS.Identifier)
+            b.add(identifier, SKOS.notation, Literal(str(node), datatype=XSD.anyURI))
+            b.add(s, ADMS.identifier, identifier)
+    for value in e.derived_from:
+        if (node := _iri(value)) is not None and node != s:
+            b.add(s, DCTERMS.source, b.typed(node, DCAT.Dataset))
 
 
 def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:

@@ -41,6 +41,7 @@ from normalise.model import (
     ContactPoint,
     Dataset,
     Distribution,
+    HarvestNote,
     PeriodOfTime,
     SchemaRef,
     Spatial,
@@ -92,6 +93,7 @@ def normalise_udata(raw: RawRecord, hint: PublisherHint | None = None) -> list[D
         metrics=_counts(data.get("metrics"), DATASET_METRICS),
     )
     dataset.themes = vocab.themes(dataset.keywords)
+    dataset.harvest = _harvest_note(harvest)
     dataset.gaps = recommended_gaps(dataset)
     return [dataset]
 
@@ -99,6 +101,19 @@ def normalise_udata(raw: RawRecord, hint: PublisherHint | None = None) -> list[D
 def _items(value: Any) -> list[Any]:
     """A list the record gives, or none: anything else in its place is a defect, and that element is lost."""
     return value if isinstance(value, list) else []
+
+
+def _harvest_note(harvest: dict[str, Any]) -> HarvestNote | None:
+    """udata's ``harvest`` block (a dataset data.gouv.fr harvested from another portal): where it came from, for
+    duplicate clustering (issue 14). ``uri`` / ``dct_identifier`` (DCAT backends) name the origin's resource when
+    ``remote_id`` is a bare id."""
+    if not harvest:
+        return None
+    remote_id = text(harvest.get("remote_id")) or text(harvest.get("dct_identifier")) or text(harvest.get("uri"))
+    note = HarvestNote(backend=text(harvest.get("backend")), domain=text(harvest.get("domain")),
+                       source_id=text(harvest.get("source_id")), remote_id=remote_id,
+                       remote_url=text(harvest.get("remote_url")) or text(harvest.get("uri")))
+    return note if note.remote_id or note.remote_url or note.domain else None
 
 
 def _publisher(data: dict[str, Any], portal: str) -> Agent | None:

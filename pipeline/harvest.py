@@ -127,6 +127,7 @@ def run_harvest(store: Store, source: SourceConfig, config: Config, *, mode: str
         progress(source.id, _done(counts))
     score_changed_records(store, source.id)  # cheap when nothing changed; also catches up SHACL left for later
     quality_point(store, source.id, job_id)
+    cluster_changed_records(store, source.id)  # after scoring: the quality score helps elect a cluster's primary
     if index_after:
         sync_search_index(store)
     return result
@@ -153,6 +154,18 @@ def quality_point(store: Store, source_id: str, job_id: int) -> None:
         take_quality_point(store, source_id, job_id)
     except Exception:
         log.warning("no quality point for %s after job %s", source_id, job_id, exc_info=True)
+
+
+def cluster_changed_records(store: Store, source_id: str) -> None:
+    """Link the records the job added, changed or withdrew to their copies on other portals (index.clusters), before
+    indexing, so the index shows each dataset once. A failure is logged, not fatal: the records are stored, and the
+    next harvest of the source (or `moisson duplicates`) catches up."""
+    from index.clusters import update_clusters
+
+    try:
+        update_clusters(store, source_id=source_id)
+    except Exception:
+        log.warning("records of %s not clustered; `moisson duplicates` will catch up", source_id, exc_info=True)
 
 
 def _since(store: Store, source: SourceConfig) -> str | None:

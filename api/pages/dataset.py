@@ -24,7 +24,9 @@ from api.pages.render import page, safe_url
 from api.pages.search import publisher_url, source_names
 from api.routes.deps import JSON, RDF_MEDIA_TYPES, StoreDep, negotiate, public_base
 from index import stats
+from index.clusters import copies_of
 from index.quality import LinkVerdicts, ensure_schema
+from index.store import Store
 from normalise.model import DataService, Dataset
 
 router = APIRouter(include_in_schema=False)
@@ -63,10 +65,12 @@ class DistributionView:
     checked_at: str | None
 
 
-def other_copies(record_id: str) -> list[dict[str, Any]]:
-    """The other portals' copies of this dataset: {source, record_id, landing_page}. Duplicate clustering (issue
-    14) provides them; until it is wired in, a record stands alone."""
-    return []
+def other_copies(store: Store, record_id: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    """The other portals' copies of this dataset (duplicate clustering, index/clusters.py): source, its name, record
+    id, landing page, and whether it is the cluster's primary (the publisher's own record, shown first)."""
+    _, _, copies = copies_of(store, record_id)
+    return [{**c, "source_name": names.get(c["source"], c["source"]), "primary": i == 0}
+            for i, c in enumerate(copies) if c["record_id"] != record_id]
 
 
 def places(entry: Dataset | DataService) -> list[tuple[str, str]]:
@@ -146,7 +150,7 @@ def dataset_page(request: Request, record_id: str, store: StoreDep) -> Response:
         endpoints=[u for u in (safe_url(x) for x in getattr(entry, "endpoint_urls", [])) if u],
         places=place_list, coverage=Markup(coverage), bbox=bbox, quality=_quality(store, record_id),
         downloads=samples[-1].value if samples else None, downloads_chart=Markup(downloads_chart),
-        history=history, changes=changes or [], copies=other_copies(record_id),
+        history=history, changes=changes or [], copies=other_copies(store, record_id, names),
         alternates=[(f"/api/datasets/{record_id}?format={fmt}", media, label) for fmt, media, label in ALTERNATES],
         jsonld=script(data), page_url=page_url,
         contacts=[c for c in entry.contact_points if c.name or c.email or c.url or c.phone],

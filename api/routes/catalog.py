@@ -16,6 +16,8 @@ from fastapi import APIRouter, Query, Request, Response
 from rdflib import URIRef
 
 from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond
+from index.clusters import PRIMARY_ONLY, copies_count, with_copy_links
+from index.clusters import ensure_schema as ensure_cluster_schema
 from index.store import Store
 from normalise import rdf
 from normalise.model import DataService, Dataset, entry_from_json
@@ -27,18 +29,30 @@ CatalogFormat = Literal["jsonld", "json-ld", "ttl", "turtle", "rdf", "rdfxml", "
 _OFFERED = [*RDF_MEDIA_TYPES.values(), "application/json"]  # JSON-LD first: the default; plain JSON gets JSON-LD
 
 
+# Each dataset once (issue 14): a record that is a copy of a dataset whose primary is another record is left out;
+# the primary carries owl:sameAs / adms:identifier links to its copies' IRIs (index.clusters.with_copy_links).
+_LISTED = f"r.status = 'active' AND {PRIMARY_ONLY}"
+
+
 def page_after(store: Store, after: str, limit: int) -> list[Dataset | DataService]:
+    ensure_cluster_schema(store)
     rows = store.db.execute(
-        "SELECT data FROM records WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?", (after, limit)
+        f"SELECT data FROM records r WHERE {_LISTED} AND id > ? ORDER BY id LIMIT ?", (after, limit)
     ).fetchall()
-    return [entry_from_json(row["data"]) for row in rows]
+    return [with_copy_links(store, entry_from_json(row["data"])) for row in rows]
 
 
 def page_offset(store: Store, offset: int, limit: int) -> list[Dataset | DataService]:
+    ensure_cluster_schema(store)
     rows = store.db.execute(
-        "SELECT data FROM records WHERE status = 'active' ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+        f"SELECT data FROM records r WHERE {_LISTED} ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
     ).fetchall()
-    return [entry_from_json(row["data"]) for row in rows]
+    return [with_copy_links(store, entry_from_json(row["data"])) for row in rows]
+
+
+def catalog_total(store: Store) -> int:
+    """Datasets in the catalog: active records, each cluster of copies once."""
+    return store.count() - copies_count(store)
 
 
 def last_page_cursor(store: Store, total: int, page_size: int) -> str | None:
@@ -48,7 +62,7 @@ def last_page_cursor(store: Store, total: int, page_size: int) -> str | None:
     if total <= 0 or start == 0:
         return None
     row = store.db.execute(
-        "SELECT id FROM records WHERE status = 'active' ORDER BY id DESC LIMIT 1 OFFSET ?", (total - start,)
+        f"SELECT id FROM records r WHERE {_LISTED} ORDER BY id DESC LIMIT 1 OFFSET ?", (total - start,)
     ).fetchone()
     return row["id"] if row else None
 
@@ -86,7 +100,7 @@ def catalog(
         query = {k: v for k, v in {**params, "page_size": page_size, **keep}.items() if v is not None}
         return f"{catalog_url}?{urlencode(query)}"
 
-    total = store.count()
+    total = catalog_total(store)
     if page is not None and after is None:
         entries = page_offset(store, (page - 1) * page_size, page_size + 1)
         view = link(page=page)

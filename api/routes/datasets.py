@@ -20,6 +20,7 @@ from api.routes.deps import (
     respond,
 )
 from api.routes.models import Problem, RecordResponse, SearchResponse
+from index.clusters import copies_of
 from index.query import QueryError
 from index.search import (
     FACETS,
@@ -29,6 +30,7 @@ from index.search import (
     SortKey,
     parse_bbox,
 )
+from index.store import Store
 from normalise import rdf
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -47,6 +49,8 @@ class _SearchBase(BaseModel):
                                                    "first), -modified, title, quality, -quality, popularity")
     bbox: str | None = Field(None, description="west,south,east,north in WGS84 degrees: records whose extent "
                                                "intersects this box", examples=["4.7,45.6,5.0,45.9"])
+    collapse: bool = Field(True, description="one hit per dataset however many portals carry it (its primary record, "
+                                             "with its copies); false: every record of every portal")
 
 
 SearchParams = create_model(  # type: ignore[call-overload]
@@ -77,7 +81,7 @@ def search_datasets(request: Request, params: Annotated[SearchParams, Query()], 
     try:
         query = SearchQuery(q=params.q, filters=filters, page=params.page, page_size=params.page_size,
                             sort=params.sort, bbox=parse_bbox(params.bbox) if params.bbox and params.bbox.strip()
-                            else None)
+                            else None, collapse=params.collapse)
         result = public_search(request, index, query)
     except QueryError as exc:
         raise HTTPException(400, str(exc)) from None
@@ -91,6 +95,7 @@ def search_datasets(request: Request, params: Annotated[SearchParams, Query()], 
         "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                    for name, values in result.facets.items()},
         "facets_exact": result.facets_exact,
+        "collapse": params.collapse,
         "took_ms": round(result.took_ms, 2),
     }
 
@@ -129,7 +134,15 @@ def get_dataset(request: Request, record_id: str, store: StoreDep,
         "version": row["version"], "first_seen": row["first_seen"], "changed_at": row["changed_at"],
         "withdrawn_at": row["withdrawn_at"],
         "formats": {name: f"{base}/api/datasets/{record_id}?format={name}" for name in ("jsonld", "ttl", "rdf", "nt")},
+        "cluster": _cluster_ref(store, record_id, base),
     }
     data = entry.model_dump(mode="json", by_alias=True)
     data["meta"] = meta
     return respond(request, orjson.dumps(data), JSON)
+
+
+def _cluster_ref(store: Store, record_id: str, base: str) -> dict[str, Any]:
+    """The record's cluster of copies (issue 14): its id, whether this record is the primary, the other copies."""
+    cluster_id, primary, copies = copies_of(store, record_id)
+    return {"id": cluster_id, "primary": primary, "url": f"{base}/api/clusters/{cluster_id}",
+            "other_copies": [c for c in copies if c["record_id"] != record_id]}

@@ -9,6 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from normalise.model import DataService, Dataset
 
 
+class Copy(BaseModel):
+    """One copy of a dataset: the same dataset as harvested from one portal."""
+
+    source: str = Field(description="id of the source (portal) it was harvested from")
+    record_id: str = Field(description="GET /api/datasets/{record_id}")
+    landing_page: str | None = Field(None, description="its page on that portal")
+
+
 class DatasetSummary(BaseModel):
     """One search hit: the summary stored in the index, enough for a results page without a store lookup."""
 
@@ -27,6 +35,11 @@ class DatasetSummary(BaseModel):
     quality_band: str | None = Field(None, description="excellent | good | sufficient | bad, once scored")
     score: float | None = Field(None, description="relevance score, for a text query sorted by relevance")
     url: str | None = Field(None, description="the record in this API")
+    # cross-portal duplicates (issue 14)
+    cluster_id: str | None = Field(None, description="the cluster of copies this record belongs to: GET "
+                                                     "/api/clusters/{cluster_id} explains it")
+    copies: list[Copy] = Field(default_factory=list, description="every copy of this dataset on the portals "
+                                                                 "harvested, the primary first; empty when it has none")
 
 
 class FacetCount(BaseModel):
@@ -45,7 +58,61 @@ class SearchResponse(BaseModel):
     facets_exact: bool = Field(
         description="false when the result is large (over about 30,000 records) and the facet counts were made on a "
                     "uniform sample and scaled up; the total and the hits are always exact")
+    collapse: bool = Field(True, description="true: one hit per dataset (cluster of copies), totals and facet counts "
+                                             "count datasets; false: every record of every portal")
     took_ms: float
+
+
+class ClusterRecord(BaseModel):
+    record_id: str
+    source: str
+    primary: bool
+    title: str | None = None
+    publisher: str | None = None
+    siren: str | None = None
+    landing_page: str | None = None
+    confidence: float = Field(description="how sure its place in the cluster is: its strongest link (1 alone)")
+    harvested_elsewhere: bool = Field(description="the record says it was harvested or copied from elsewhere")
+    status: str
+
+
+class ClusterSignal(BaseModel):
+    kind: str = Field(description="identifier | harvest | derived | page | file | checksum | title")
+    value: str
+    text: str = Field(description="the signal in plain words")
+    confidence: float
+
+
+class ClusterLink(BaseModel):
+    a: str
+    b: str
+    strong: bool = Field(description="false: same title, publisher and near-identical description only")
+    confidence: float
+    harvested_from: str | None = Field(None, description="the record of the two the other says it came from")
+    signals: list[ClusterSignal]
+
+
+class ClusterResponse(BaseModel):
+    """One dataset as found on several portals, and why moisson thinks so."""
+
+    id: str
+    size: int
+    sources: list[str]
+    primary: str = Field(description="the record shown in search and counted by statistics and the export")
+    primary_reason: str
+    updated_at: str | None = None
+    records: list[ClusterRecord]
+    links: list[ClusterLink]
+    explanation: list[str] = Field(description="each link in plain words")
+
+
+class ClusterRef(BaseModel):
+    """Where a record stands among the copies of its dataset."""
+
+    id: str
+    primary: bool = Field(description="whether this record is the one search shows and statistics count")
+    url: str = Field(description="GET /api/clusters/{id}: the cluster explained")
+    other_copies: list[Copy] = Field(description="the same dataset harvested from other portals (or twice)")
 
 
 class RecordMeta(BaseModel):
@@ -60,6 +127,7 @@ class RecordMeta(BaseModel):
     changed_at: str
     withdrawn_at: str | None = None
     formats: dict[str, str] = Field(description="this record in DCAT-AP: format name -> URL")
+    cluster: ClusterRef | None = Field(None, description="its cluster of copies on other portals (issue 14)")
 
 
 class DatasetRecord(Dataset):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import PROFILES, Corpus, position_of, record_uid
+from bench.corpus import PROFILES, Corpus, Record, ckan_package, position_of, record_uid, udata_dataset
 from bench.harvest import _config
 from bench.normalisation import raw_records
 from bench.portals import CorpusPortals
@@ -67,15 +67,44 @@ def test_ids_give_back_their_position() -> None:
     assert position_of("arbres-d-alignement-ville-de-gap-001234") == 1234
 
 
-def test_duplicates_across_sources(corpus: Corpus) -> None:
-    shared: dict[int, set[str]] = {}
+def test_copies_of_origins_on_aggregators_with_their_markers() -> None:
+    """Issue 14: aggregators hold copies of origins published by their own portal's body, most with their family's
+    provenance marker, some re-uploaded without one; no aggregator copies a dataset twice; the truth maps a harvested
+    record back to its dataset."""
+    corpus = Corpus(6000, sources=24)
+    copies: dict[str, list[tuple[str, Record]]] = {}
     for source in corpus.sources:
         for position in range(source.size):
             record = corpus.record(source, position)
-            if record.shared is not None:
-                shared.setdefault(record.shared, set()).add(source.id)
-    assert len(shared) > 50
-    assert any(len(sources) > 1 for sources in shared.values())
+            if record.shared is None:
+                continue
+            origin_id, _, origin_position = record.shared.partition("/")
+            if origin_id == source.id:
+                assert int(origin_position) == position and corpus.is_origin(source, position)
+                assert record.publisher == corpus.publishers[source.publisher]  # its portal's own body
+                continue
+            assert source.aggregates and source.type in ("udata", "ckan", "csw")
+            copies.setdefault(record.shared, []).append((source.id, record))
+    assert len(copies) > 100
+    assert all(len({s for s, _ in held}) == len(held) for held in copies.values())  # never twice in one portal
+    held = [record for records in copies.values() for _, record in records]
+    marked = [r for r in held if r.origin is not None]
+    assert 0.6 < len(marked) / len(held) < 0.95
+    assert any(r.origin.family == "ods" for r in marked) and any(not r.give_siren for r in held)
+    udata = next(r for r in marked if r.source.type == "udata")
+    assert udata_dataset(udata)["harvest"]["remote_id"] == udata.origin.native_id
+    ckan = next(r for r in marked if r.source.type == "ckan")
+    assert {"key": "guid", "value": ckan.origin.guid} in ckan_package(ckan)["extras"]
+    rehosted = next(r for r in held if r.origin is None and all(res.url is None for res in r.resources))
+    assert rehosted.title and rehosted.description
+    # the truth of a harvested record: its origin's key for a copy, its own position otherwise
+    for source in corpus.sources[:10]:
+        if source.type == "dcat":
+            continue
+        for position in range(min(source.size, 40)):
+            raw = corpus.raw(source, position)
+            expected = corpus.record(source, position).shared or f"{source.id}/{position}"
+            assert corpus.truth(source.id, raw.native_id) == expected
 
 
 @pytest.mark.parametrize("kind", ["ckan", "ods", "udata", "dcat-us", "schema-org", "csw", "dcat"])

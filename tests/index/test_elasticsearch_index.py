@@ -28,7 +28,7 @@ from demo.es_server import free_port
 from index import rebuild_index, sync_index
 from index.analysis import analyze, ranks
 from index.document import TEXT_FIELDS, to_document
-from index.elasticsearch_index import ElasticsearchIndex
+from index.elasticsearch_index import SCHEMA_VERSION, ElasticsearchIndex
 from index.query import parse
 from index.search import (
     FACETS,
@@ -189,7 +189,7 @@ def test_documents_live_in_a_versioned_index_behind_an_alias(es_index: Elasticse
     es_index.upsert([to_document(_records(1)[0])])
     es_index.commit()
     client = es_index.client
-    assert list(client.indices.get_alias(name=es_index.alias).body) == [f"{es_index.alias}-v1-initial"]
+    assert list(client.indices.get_alias(name=es_index.alias).body) == [f"{es_index.alias}-v{SCHEMA_VERSION}-initial"]
     template = client.indices.get_index_template(name=f"{es_index.alias}-template").body["index_templates"][0]
     assert template["index_template"]["index_patterns"] == [f"{es_index.alias}-v*"]
     assert ElasticsearchIndex(es_index.hosts[0], alias=es_index.alias).count() == 1  # another process sees it
@@ -279,7 +279,8 @@ def test_an_index_of_another_layout_asks_for_a_reindex(es_index: ElasticsearchIn
     client = es_index.client
     client.indices.create(index=f"{es_index.alias}-v0-old", mappings={"_meta": {"moisson_schema": 0}},
                           aliases={es_index.alias: {"is_write_index": True}})
-    with pytest.raises(IndexUnavailableError, match=r"layout 0, this version needs 1: run `moisson reindex`"):
+    needs = rf"layout 0, this version needs {SCHEMA_VERSION}: run `moisson reindex`"
+    with pytest.raises(IndexUnavailableError, match=needs):
         es_index.search(SearchQuery(q="budget"))
     _harvest(store, _records(4))
     assert rebuild_index(store, es_index) == 4
@@ -288,8 +289,9 @@ def test_an_index_of_another_layout_asks_for_a_reindex(es_index: ElasticsearchIn
 
 def test_an_index_with_a_changed_mapping_asks_for_a_reindex(es_index: ElasticsearchIndex) -> None:
     client = es_index.client
-    client.indices.create(index=f"{es_index.alias}-v1-edited", aliases={es_index.alias: {"is_write_index": True}},
-                          mappings={"_meta": {"moisson_schema": 1}, "properties": {
+    client.indices.create(index=f"{es_index.alias}-v{SCHEMA_VERSION}-edited",
+                          aliases={es_index.alias: {"is_write_index": True}},
+                          mappings={"_meta": {"moisson_schema": SCHEMA_VERSION}, "properties": {
                               "title": {"type": "text", "analyzer": "french"}, "source": {"type": "text"}}})
     with pytest.raises(IndexUnavailableError, match=r"a mapping that differs on title, .*source.*moisson reindex"):
         es_index.count()
@@ -314,7 +316,7 @@ def test_status_names_the_server_the_alias_and_the_sync(es_index: ElasticsearchI
     _harvest(store, [_records(4)[3]])
     status = index_status(store, es_index)
     assert status["backend"] == "elasticsearch" and status["documents"] == 3 and status["pending records"] == 1
-    assert status["index"] == f"{es_index.alias}-v1-initial" and status["layout"] == 1
+    assert status["index"] == f"{es_index.alias}-v{SCHEMA_VERSION}-initial" and status["layout"] == SCHEMA_VERSION
     assert "noida-db" in status["server"] and "Elasticsearch API 8." in status["server"]
     assert status["last sync"].endswith("(3 records)")
 

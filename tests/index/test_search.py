@@ -414,3 +414,36 @@ def test_a_forked_process_searches_with_resources_of_its_own(filled: SearchIndex
     assert expected.total == 1
     assert queue.get(timeout=5) == (expected.total, {name: [(v.value, v.count) for v in values]
                                                      for name, values in expected.facets.items()})
+
+
+# -- duplicates collapsed (issue 14) ------------------------------------------------------------------------------
+
+
+def test_collapse_searches_cluster_primaries_and_counts_clusters(search_index: SearchIndex) -> None:
+    """Issue 14: the documents carry their cluster (index/document.py, cluster_fields); collapse=true keeps the
+    primaries, whose cluster_source/cluster_format hold every copy's values, so a filter on a copy's portal finds
+    the dataset and facet counts count datasets. The contract every engine implements with plain term filters: run
+    on both."""
+    region_copy = _ds(1, "Transport public urbain", src="region",
+                      distributions=[Distribution(format=FILE_TYPE + "JSON")])
+    primary, copy, alone = (to_document(e) for e in (CORPUS[0], region_copy, CORPUS[3]))
+    copies = [{"source": "lyon", "record_id": "lyon.1", "landing_page": None},
+              {"source": "region", "record_id": "region.1", "landing_page": None}]
+    primary.update(cluster_id="c1", cluster_primary=True, cluster_source=["lyon", "region"],
+                   cluster_format=["CSV", "GEOJSON", "JSON"])
+    copy.update(cluster_id="c1", cluster_primary=False, cluster_source=["region"], cluster_format=["JSON"])
+    for doc in (primary, copy):
+        doc["summary"].update(cluster_id="c1", copies=copies)
+    search_index.upsert([primary, copy, alone])
+    search_index.commit()
+    assert sorted(_ids(search_index)) == ["lyon.1", "lyon.4"]
+    assert sorted(_ids(search_index, collapse=False)) == ["lyon.1", "lyon.4", "region.1"]
+    assert _ids(search_index, filters={"source": ["region"]}) == ["lyon.1"]  # through its copy
+    assert _ids(search_index, filters={"format": ["JSON"]}) == ["lyon.1"]
+    assert _ids(search_index, filters={"source": ["region"]}, collapse=False) == ["region.1"]
+    result = search_index.search(SearchQuery(q="transport"))
+    assert result.total == 1 and result.hits[0]["copies"] == copies
+    assert {f.value: f.count for f in result.facets["source"]} == {"lyon": 1, "region": 1}
+    every = search_index.search(SearchQuery(q="transport", collapse=False))
+    assert every.total == 2 and {f.value: f.count for f in every.facets["format"]} == {
+        "CSV": 1, "GEOJSON": 1, "JSON": 1}

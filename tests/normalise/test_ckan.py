@@ -276,3 +276,20 @@ def test_no_element_of_a_real_package_crashes_the_normaliser_or_loses_the_record
     package = packages[DATASUD_CANISPACES]
     # only the title (and the name it falls back on) cannot be done without
     assert crashes(package, one, lambda path: path[0] in ("title", "name")) == []
+
+
+def test_harvest_extras_say_where_the_package_was_harvested_from(packages: dict[str, dict[str, Any]]) -> None:
+    """Issue 14: ckanext-harvest's extras and the guid its harvesters keep become the record's provenance note; a
+    package nobody harvested has none."""
+    package = by_name(packages, "canispaces----ville-de-gap")
+    assert one(package).harvest is None
+    harvested = {**package, "extras": [
+        {"key": "guid", "value": "https://www.ville-gap.fr/donnees/canispaces"},
+        {"key": "harvest_object_id", "value": "0b9b5c43-54c5-4f3c-9a3e-2f0c1d8a7e11"},
+        {"key": "harvest_source_id", "value": "3f1e0c55-8d2b-4b7a-a0f4-6a1b2c3d4e5f"},
+        {"key": "harvest_source_title", "value": "Données ouvertes de la Ville de Gap"},
+        {"key": "harvest_url", "value": "https://www.ville-gap.fr/donnees/catalogue.ttl"}]}
+    note = one(harvested).harvest
+    assert note is not None
+    assert (note.remote_id, note.source_title, note.domain) == (
+        "https://www.ville-gap.fr/donnees/canispaces", "Données ouvertes de la Ville de Gap", "www.ville-gap.fr")

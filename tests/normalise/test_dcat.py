@@ -446,3 +446,22 @@ def test_box_across_the_antimeridian_covers_the_pacific_side(literal: str) -> No
     wkt = {str(o) for _, p, o in rdf.triples(entry) if p == DCAT.bbox}
     assert wkt == {"MULTIPOLYGON(((170 -20,180 -20,180 -10,170 -10,170 -20)),((-180 -20,-170 -20,-170 -10,-180 -10,"
                    "-180 -20)))"}
+
+
+def test_same_as_and_derivation_are_kept_for_duplicate_clustering() -> None:
+    """Issue 14: owl:sameAs, dct:source and prov:wasDerivedFrom, as IRIs; they are written back in DCAT-AP."""
+    from normalise import rdf
+
+    record = nt("""<https://example.fr/ds/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> \
+<http://www.w3.org/ns/dcat#Dataset> .
+<https://example.fr/ds/1> <http://purl.org/dc/terms/title> "Arbres" .
+<https://example.fr/ds/1> <http://www.w3.org/2002/07/owl#sameAs> <https://data.region.fr/ds/arbres> .
+<https://example.fr/ds/1> <http://purl.org/dc/terms/source> <https://ville.fr/donnees/arbres> .
+<https://example.fr/ds/1> <http://www.w3.org/ns/prov#wasDerivedFrom> "https://ville.fr/donnees/arbres-v1" .
+""")
+    (entry,) = normalise_dcat(record)
+    assert entry.same_as == ["https://data.region.fr/ds/arbres"]
+    assert entry.derived_from == ["https://ville.fr/donnees/arbres", "https://ville.fr/donnees/arbres-v1"]
+    triples = rdf.serialise(entry, "nt").decode()
+    assert "<http://www.w3.org/2002/07/owl#sameAs> <https://data.region.fr/ds/arbres>" in triples
+    assert "<http://purl.org/dc/terms/source> <https://ville.fr/donnees/arbres>" in triples

@@ -176,3 +176,15 @@ def test_no_element_of_a_real_dataset_crashes_the_normaliser_or_loses_the_record
     for key in (VANVES_VFE, GAP_CANISPACES):
         problems += crashes(datasets[key], run, lambda path: path[0] in ("title", "id", "slug"))
     assert problems == [], "\n".join(problems)
+
+
+def test_harvest_block_says_where_data_gouv_fr_took_the_dataset_from(datasets: dict[str, dict[str, Any]]) -> None:
+    """Issue 14: the recorded harvest block (DataSud, a CKAN) is kept as the record's provenance evidence."""
+    note = one(datasets[GAP_CANISPACES]).harvest
+    assert note is not None
+    assert (note.backend, note.domain, note.remote_id) == ("CKAN", "www.datasud.fr",
+                                                           "cfa98601-185f-4194-bc0f-119fc23a194b")
+    assert note.remote_url == "https://www.datasud.fr/explorer/fr/jeux-de-donnees/canispaces----ville-de-gap"
+    vanves = one(datasets[VANVES_VOTE]).harvest  # harvested by data.gouv.fr's DCAT backend from the ODS portal
+    assert vanves is not None and vanves.remote_id.startswith("https://vanves-seineouest.opendatasoft.com/")
+    assert one({**datasets[VANVES_VOTE], "harvest": None}).harvest is None

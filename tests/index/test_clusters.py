@@ -1,0 +1,165 @@
+"""Cross-portal duplicate clustering over loopback HTTP, on recorded real responses (tests/index/cluster_portals.py):
+one dataset on a commune's portal, a regional CKAN platform and a udata aggregator is one cluster whose primary is the
+commune's record; a look-alike of another publisher stays apart; a record that no longer matches leaves its cluster
+at the next harvest; ids are stable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from demo.server import PortalServer
+from index import close_indexes, open_index
+from index.clusters import copies_of, explain, iter_clusters, source_shares, summary, update_clusters
+from index.search import SearchQuery
+from index.store import Store
+from tests.index.cluster_portals import (
+    BRIANCON_ID,
+    CANISPACES,
+    COMMUNE_IRI,
+    ThreePortals,
+    record_of,
+    three_portals,
+    udata_id,
+)
+
+
+@pytest.fixture
+def portals(server: PortalServer, fixtures: Path) -> ThreePortals:
+    return three_portals(server, fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _close_indexes() -> Iterator[None]:
+    yield
+    close_indexes()
+
+
+def test_one_dataset_on_three_portals_is_one_cluster_whose_primary_is_the_commune(portals: ThreePortals,
+                                                                                   store: Store) -> None:
+    portals.harvest(store)
+    gap = record_of(store, "gap", "Canispaces")
+    datasud = record_of(store, "datasud", "Canispaces - Ville de Gap")
+    udata = record_of(store, "udata", "Canispaces - Ville de Gap")
+    cluster_id, primary, copies = copies_of(store, datasud)
+    assert not primary
+    assert [c["record_id"] for c in copies][0] == gap  # the primary first
+    assert {c["record_id"] for c in copies} == {gap, datasud, udata}
+    assert {c["source"] for c in copies} == {"gap", "datasud", "udata"}
+    assert next(c for c in copies if c["record_id"] == gap)["landing_page"] == COMMUNE_IRI
+
+    detail = explain(store, cluster_id)
+    assert detail is not None and detail["primary"] == gap
+    assert detail["primary_reason"] == "gap carries the publisher's SIREN 210500617 as its own"
+    text = " ".join(detail["explanation"])
+    assert f"datasud says it was harvested from {COMMUNE_IRI}" in text  # ckanext-harvest's guid
+    assert f"udata says it was harvested from {CANISPACES}" in text  # udata's harvest block
+    assert "same download URL" in text  # the file, written http:// and without its slash by the commune
+    links = {(link["a"], link["b"]): link for link in detail["links"]}
+    assert all(link["strong"] for link in links.values())
+    assert {link["harvested_from"] for link in links.values()} >= {gap, datasud}
+    # the other DataSud packages each have their data.gouv.fr copy; the look-alike of Briançon is alone
+    briancon = store.db.execute("SELECT id FROM records WHERE native_id = ?", (BRIANCON_ID,)).fetchone()[0]
+    assert copies_of(store, briancon)[2] == []
+    totals = summary(store)
+    assert totals["clusters"] == 7 and totals["records_in_clusters"] == 15
+
+
+def test_search_shows_one_hit_per_dataset_and_every_copy_on_demand(portals: ThreePortals, store: Store) -> None:
+    portals.harvest(store)
+    index = open_index(store)
+    collapsed = index.search(SearchQuery(q="canispaces"))
+    assert collapsed.total == 2  # Gap's dataset (three portals) and Briançon's look-alike
+    gap_hit = next(h for h in collapsed.hits if len(h["copies"]) == 3)
+    assert gap_hit["source"] == "gap" and gap_hit["copies"][0]["record_id"] == gap_hit["id"]
+    assert [c["source"] for c in gap_hit["copies"]][1:] == sorted(["datasud", "udata"])
+    lookalike = next(h for h in collapsed.hits if h is not gap_hit)
+    assert lookalike["copies"] == [] and lookalike["publisher"] == "Ville de Briançon"
+    # facet counts count datasets; a dataset counts under every source that carries it
+    sources = {f.value: f.count for f in collapsed.facets["source"]}
+    assert sources == {"datasud": 2, "gap": 1, "udata": 1}
+    only_udata = index.search(SearchQuery(q="canispaces", filters={"source": ["udata"]}))
+    assert [h["id"] for h in only_udata.hits] == [gap_hit["id"]]  # found through its copy, shown as its primary
+
+    every = index.search(SearchQuery(q="canispaces", collapse=False))
+    assert every.total == 4
+    assert {f.value: f.count for f in every.facets["source"]} == {"datasud": 2, "gap": 1, "udata": 1}
+    assert {h["cluster_id"] for h in every.hits if h["copies"]} == {gap_hit["cluster_id"]}
+
+
+def test_a_record_that_no_longer_matches_leaves_its_cluster_at_the_next_harvest(portals: ThreePortals,
+                                                                                store: Store) -> None:
+    portals.harvest(store)
+    udata = record_of(store, "udata", "Canispaces - Ville de Gap")
+    cluster_id = copies_of(store, udata)[0]
+    # data.gouv.fr's copy is edited by hand: no harvest block any more, another file, another text
+    dataset_id = udata_id(portals.udata, "Canispaces")
+    dataset = portals.udata.datasets[dataset_id]
+    resources = [{**r, "url": r["url"].replace("6176", "9999") if r.get("url") else r.get("url")}
+                 for r in dataset["resources"]]
+    portals.udata.touch(dataset_id, harvest=None, resources=resources, title="Espaces canins de Gap",
+                        description="Carte des espaces canins, relevés par nos soins en 2025.")
+    portals.harvest(store, "udata", mode="incremental")
+
+    assert copies_of(store, udata) == (copies_of(store, udata)[0], True, [])  # alone now
+    assert copies_of(store, udata)[0] != cluster_id
+    remaining = copies_of(store, record_of(store, "gap", "Canispaces"))
+    assert remaining[0] == cluster_id  # the cluster keeps its id
+    assert {c["source"] for c in remaining[2]} == {"gap", "datasud"}
+    hits = open_index(store).search(SearchQuery(q="canispaces", collapse=False)).hits
+    by_id = {h["id"]: h for h in hits}
+    assert by_id[udata]["copies"] == [] and by_id[udata]["cluster_id"] != cluster_id  # re-indexed
+    assert len(by_id[record_of(store, "datasud", "Canispaces - Ville de Gap")]["copies"]) == 2
+
+
+def test_a_withdrawn_copy_leaves_and_the_cluster_keeps_its_id(portals: ThreePortals, store: Store) -> None:
+    portals.harvest(store)
+    gap = record_of(store, "gap", "Canispaces")
+    cluster_id = copies_of(store, gap)[0]
+    portals.datasud.delete(CANISPACES)
+    portals.harvest(store, "datasud", mode="full")
+    cluster, primary, copies = copies_of(store, gap)
+    assert (cluster, primary) == (cluster_id, True)
+    assert {c["source"] for c in copies} == {"gap", "udata"}  # udata's note still names DataSud's id: no matter,
+    # the file is the same
+
+
+def test_ids_survive_a_rebuild_and_a_second_harvest_changes_nothing(portals: ThreePortals, store: Store) -> None:
+    portals.harvest(store)
+    before = {row[0]: tuple(row[1:]) for row in store.db.execute(
+        "SELECT record_id, cluster_id, is_primary FROM cluster_members")}
+    again = update_clusters(store)
+    assert (again.records, again.links, again.reflagged) == (0, 0, 0)
+    rebuilt = update_clusters(store, rebuild=True)
+    assert rebuilt.records == len(before) and rebuilt.reflagged == 0
+    after = {row[0]: tuple(row[1:]) for row in store.db.execute(
+        "SELECT record_id, cluster_id, is_primary FROM cluster_members")}
+    assert after == before
+    # harvested again unchanged: nothing to cluster, nothing to re-index
+    portals.harvest(store, mode="full", index_after=False)
+    assert store.db.execute("SELECT COUNT(*) FROM records WHERE indexed = 0").fetchone()[0] == 0
+
+
+def test_shares_of_copies_per_source(portals: ThreePortals, store: Store) -> None:
+    portals.harvest(store)
+    shares = {s.source: s for s in source_shares(store)}
+    assert (shares["udata"].copies, shares["udata"].records) == (7, 9)  # the Vanves datasets have no other copy
+    assert shares["gap"].copies == 0 and shares["gap"].primaries == 1
+    assert shares["datasud"].copies == 1 and shares["datasud"].primaries == 6
+    listed = list(iter_clusters(store, source_id="gap"))
+    assert [c["size"] for c in listed] == [3]
+
+
+def test_a_copy_harvested_later_joins_the_cluster_which_keeps_its_id(portals: ThreePortals, store: Store) -> None:
+    portals.harvest(store, "gap", "datasud")
+    gap = record_of(store, "gap", "Canispaces")
+    cluster_id, primary, copies = copies_of(store, gap)
+    assert primary and {c["source"] for c in copies} == {"gap", "datasud"}
+    run = portals.harvest(store, "udata")[0]
+    assert run.counts.new == 9
+    assert copies_of(store, gap)[0] == cluster_id  # joined, not rebuilt
+    assert {c["source"] for c in copies_of(store, gap)[2]} == {"gap", "datasud", "udata"}
+    clustered = store.db.execute("SELECT COUNT(*) FROM cluster_members").fetchone()[0]
+    assert clustered == store.count()
