@@ -336,6 +336,12 @@ from api.cli_reports import obligations_app, stats  # noqa: E402 - it reaches th
 app.command()(stats)
 app.add_typer(obligations_app, name="obligations")
 
+# -- the store file: info, compact (api/cli_store.py) --------------------------------------------------------------
+
+from api.cli_store import store_app  # noqa: E402 - it reaches this module's store and consoles lazily
+
+app.add_typer(store_app, name="store")
+
 
 # -- serve and demo -----------------------------------------------------------------------------------------------
 

@@ -100,12 +100,11 @@ def without_shacl() -> None:
 
 def shacl_throughput(store: Any, limit: int = 300) -> dict[str, Any]:
     """Records per CPU second of the SHACL step as the pipeline runs it (batches of 50, consolidated shapes)."""
-    from normalise.model import entry_from_json
     from scoring import shacl
 
     rows = store.db.execute("SELECT data FROM records WHERE status = 'active' ORDER BY id LIMIT ?",
                             (limit,)).fetchall()
-    entries = [entry_from_json(row[0]) for row in rows]
+    entries = [store.load_entry(row[0]) for row in rows]
     shacl.validate_entries(entries[:5])  # shapes parsed once per process
     cpu, started = time.process_time(), time.perf_counter()
     for start in range(0, len(entries), 50):

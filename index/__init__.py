@@ -53,7 +53,6 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
     sync indexes them: nothing is lost, the search is only late (logged as a warning)."""
     from index.document import to_document
     from index.search import IndexLockedError
-    from normalise.model import entry_from_json
 
     index = index or open_index(store)
     if index.count() == 0 and store.db.execute(
@@ -67,7 +66,7 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
         while pending := store.pending_index(batch):
             active = [(rid, data) for rid, status, data in pending if status == "active"]
             gone = [rid for rid, status, _ in pending if status != "active"]
-            index.upsert(to_document(entry_from_json(data), store) for _, data in active)
+            index.upsert(to_document(store.load_entry(data), store) for _, data in active)
             index.delete(gone)
             index.commit()
             marked = _mark_indexed(store, pending)

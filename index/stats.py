@@ -50,12 +50,13 @@ increases AS (
 _KEYS = {
     "national": ("'France'", ""),
     "source": ("r.source_id", ""),
-    "publisher": ("COALESCE(json_extract(r.data, '$.publisher.name'), '(unknown)')", ""),
-    "theme": ("t.value", ", json_each(r.data, '$.themes') t"),
-    "departement": ("d.value", ", json_each(r.data, '$.spatial') sp, json_each(sp.value, '$.departements') d"),
-    "region": ("g.value", ", json_each(r.data, '$.spatial') sp, json_each(sp.value, '$.regions') g"),
+    "publisher": ("COALESCE(json_extract(record_json(r.data), '$.publisher.name'), '(unknown)')", ""),
+    "theme": ("t.value", ", json_each(record_json(r.data), '$.themes') t"),
+    "departement": ("d.value",
+                    ", json_each(record_json(r.data), '$.spatial') sp, json_each(sp.value, '$.departements') d"),
+    "region": ("g.value", ", json_each(record_json(r.data), '$.spatial') sp, json_each(sp.value, '$.regions') g"),
     "schema": ("json_extract(di.value, '$.schema.name')",
-               ", json_each(r.data, '$.distributions') di"),
+               ", json_each(record_json(r.data), '$.distributions') di"),
 }
 
 
@@ -142,8 +143,8 @@ def top_datasets(store: Store, *, start: str | None = None, end: str | None = No
     """The most downloaded datasets within [start, end)."""
     period, params = _period_clause(start, end)
     sql = f"""{_INCREASES}
-        SELECT i.record_id AS id, json_extract(r.data, '$.title') AS title,
-               json_extract(r.data, '$.publisher.name') AS publisher, r.source_id AS source,
+        SELECT i.record_id AS id, json_extract(record_json(r.data), '$.title') AS title,
+               json_extract(record_json(r.data), '$.publisher.name') AS publisher, r.source_id AS source,
                SUM(i.delta) AS downloads
         FROM increases i JOIN records r ON r.id = i.record_id
         WHERE {period} GROUP BY i.record_id HAVING downloads > 0

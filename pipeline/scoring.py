@@ -23,7 +23,7 @@ from typing import Any
 
 from index.quality import LinkVerdicts, ensure_schema, record_urls, score_and_store
 from index.store import Store
-from normalise.model import DataService, Dataset, entry_from_json
+from normalise.model import DataService, Dataset
 from scoring.links import LinkChecker
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def _pages(store: Store, where: list[str], params: list[Any]) -> Any:
 
 
 def _score_page(store: Store, rows: list[Any], run: ScoringRun, budget: list[int | None]) -> None:
-    entries = [(row, entry_from_json(row["data"])) for row in rows]
+    entries = [(row, store.load_entry(row["data"])) for row in rows]
     wanted = [entry for row, entry in entries
               if not (row["scored_hash"] == row["hash"] and row["shacl_conforms"] is not None)]
     if budget[0] is not None:
@@ -135,7 +135,7 @@ def check_links(store: Store, checker: LinkChecker, *, source_id: str | None = N
     by_url: dict[str, set[str]] = {}
     sql = "SELECT id, data FROM records WHERE status = 'active'" + (" AND source_id = ?" if source_id else "")
     for row in store.db.execute(sql, (source_id,) if source_id else ()).fetchall():
-        for url in record_urls(entry_from_json(row["data"])):
+        for url in record_urls(store.load_entry(row["data"])):
             by_url.setdefault(url, set()).add(row["id"])
     due = verdicts.due(by_url, interval)
     checked = 0
@@ -146,5 +146,5 @@ def check_links(store: Store, checker: LinkChecker, *, source_id: str | None = N
         checked += verdicts.save(checker.check_many(chunk))
         for rid in sorted({rid for url in chunk for rid in by_url[url]}):
             row = store.db.execute("SELECT hash, data FROM records WHERE id = ?", (rid,)).fetchone()
-            score_and_store(store, entry_from_json(row["data"]), row["hash"])
+            score_and_store(store, store.load_entry(row["data"]), row["hash"])
     return checked

@@ -18,7 +18,7 @@ from rdflib import URIRef
 from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond
 from index.store import Store
 from normalise import rdf
-from normalise.model import DataService, Dataset, entry_from_json
+from normalise.model import DataService, Dataset
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
@@ -30,14 +30,14 @@ def page_after(store: Store, after: str, limit: int) -> list[Dataset | DataServi
     rows = store.db.execute(
         "SELECT data FROM records WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?", (after, limit)
     ).fetchall()
-    return [entry_from_json(row["data"]) for row in rows]
+    return [store.load_entry(row["data"]) for row in rows]
 
 
 def page_offset(store: Store, offset: int, limit: int) -> list[Dataset | DataService]:
     rows = store.db.execute(
         "SELECT data FROM records WHERE status = 'active' ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
     ).fetchall()
-    return [entry_from_json(row["data"]) for row in rows]
+    return [store.load_entry(row["data"]) for row in rows]
 
 
 def last_page_cursor(store: Store, total: int, page_size: int) -> str | None:
