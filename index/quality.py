@@ -19,8 +19,9 @@ first layout (JSON text with the prose) are still read, and rewritten by :func:`
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from statistics import mean, median
@@ -64,11 +65,17 @@ SIREN = re.compile(r"^\d{9}$")
 
 
 def ensure_schema(store: Store) -> None:
-    """Create the tables (once per store object); add the columns a store made by an older version lacks. Never
-    inside a transaction: ``executescript`` would commit it."""
+    """Create the tables (once per store object); add the columns a store made by an older version lacks. Statement
+    by statement (``executescript`` would commit a transaction the caller has open: a harvest's batch scores its
+    records inside its own)."""
     if getattr(store, "_quality_schema", False):
         return
-    store.db.executescript(SCHEMA)
+    statement = ""
+    for line in SCHEMA.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            store.db.execute(statement)
+            statement = ""
     columns = {row[1] for row in store.db.execute("PRAGMA table_info(quality)")}
     if "french" not in columns:
         store.db.execute("ALTER TABLE quality ADD COLUMN french TEXT")
@@ -102,10 +109,12 @@ class LinkVerdicts:
 
     def statuses(self, urls: Iterable[str]) -> dict[str, LinkStatus]:
         out: dict[str, LinkStatus] = {}
-        for url in urls:
-            row = self.store.db.execute("SELECT ok, status, reason FROM link_checks WHERE url = ?", (url,)).fetchone()
-            if row is not None:
-                out[url] = LinkStatus(bool(row["ok"]), row["status"], row["reason"])
+        wanted = list(dict.fromkeys(urls))
+        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters is far above; one query a chunk
+            chunk = wanted[start:start + 500]
+            for row in self.store.db.execute("SELECT url, ok, status, reason FROM link_checks WHERE url IN "
+                                             f"({','.join('?' * len(chunk))})", chunk):
+                out[row["url"]] = LinkStatus(bool(row["ok"]), row["status"], row["reason"])
         return out
 
     def details(self, urls: Iterable[str]) -> list[dict[str, Any]]:
@@ -135,30 +144,54 @@ def score_and_store(store: Store, entry: Dataset | DataService, record_hash: str
                     shacl_conforms: bool | None = None, shacl_violations: list[dict] | None = None) -> Quality:
     """Score one record and keep the result; flags the record for re-indexing when its score or band changed.
     A SHACL verdict of an earlier run is reused while the record content is the same."""
+    return score_many(store, [Scoring(entry, record_hash, shacl_conforms, shacl_violations)])[0]
+
+
+@dataclass
+class Scoring:
+    """One record to score: its content hash, and a fresh SHACL verdict if there is one."""
+
+    entry: Dataset | DataService
+    record_hash: str
+    shacl_conforms: bool | None = None
+    shacl_violations: list[dict] | None = None
+
+
+def score_many(store: Store, items: Sequence[Scoring]) -> list[Quality]:
+    """Score records and keep the results, with one query for their previous rows and one for their links' verdicts
+    (a harvest scores each batch it stores this way). Same rules as :func:`score_and_store`."""
+    if not items:
+        return []
     ensure_schema(store)
-    previous = store.db.execute(
-        "SELECT hash, score, band, shacl_conforms, shacl_violations FROM quality WHERE record_id = ?", (entry.id,)
-    ).fetchone()
-    reusable = previous is not None and previous["hash"] == record_hash and previous["shacl_conforms"] is not None
-    if shacl_conforms is None and reusable:
-        shacl_conforms = bool(previous["shacl_conforms"])
-        violations = _repack(store, previous["shacl_violations"])
-    else:
-        violations = store.codec.pack("quality", orjson.dumps(shacl_violations)) if shacl_violations else None
-    links = LinkVerdicts(store).statuses(record_urls(entry))
-    quality = score_entry(entry, links=links, shacl_conforms=shacl_conforms)
-    checks = french.check_entry(entry)
+    ids = [item.entry.id for item in items]
+    previous = {row["record_id"]: row for row in store.db.execute(
+        "SELECT record_id, hash, score, band, shacl_conforms, shacl_violations FROM quality WHERE record_id IN "
+        f"({','.join('?' * len(ids))})", ids)}
+    links = LinkVerdicts(store).statuses({url: None for item in items for url in record_urls(item.entry)})
+    now, rows, stale, results = utcnow(), [], [], []
+    for item in items:
+        entry, before, conforms = item.entry, previous.get(item.entry.id), item.shacl_conforms
+        if conforms is None and before is not None and before["hash"] == item.record_hash \
+                and before["shacl_conforms"] is not None:  # the same content was validated: its verdict holds
+            conforms = bool(before["shacl_conforms"])
+            violations = _repack(store, before["shacl_violations"])
+        else:
+            violations = (store.codec.pack("quality", orjson.dumps(item.shacl_violations))
+                          if item.shacl_violations else None)
+        quality = score_entry(entry, links=links, shacl_conforms=conforms)
+        statuses = {check.key: check.status for check in french.check_entry(entry)}
+        rows.append((entry.id, item.record_hash, quality.score, quality.band, pack_indicators(store, quality),
+                     None if conforms is None else int(conforms), violations, now,
+                     store.codec.pack("quality", orjson.dumps(statuses))))
+        if before is None or before["score"] != quality.score or before["band"] != quality.band:
+            stale.append((entry.id,))
+        results.append(quality)
     with store.transaction() as db:
-        db.execute(
+        db.executemany(
             """INSERT OR REPLACE INTO quality (record_id, hash, score, band, indicators, shacl_conforms,
-               shacl_violations, computed_at, french) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (entry.id, record_hash, quality.score, quality.band, pack_indicators(store, quality),
-             None if shacl_conforms is None else int(shacl_conforms), violations, utcnow(),
-             store.codec.pack("quality", orjson.dumps({c.key: c.status for c in checks}))),
-        )
-        if previous is None or previous["score"] != quality.score or previous["band"] != quality.band:
-            db.execute("UPDATE records SET indexed = 0 WHERE id = ?", (entry.id,))
-    return quality
+               shacl_violations, computed_at, french) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+        db.executemany("UPDATE records SET indexed = 0 WHERE id = ? AND indexed = 1", stale)
+    return results
 
 
 # -- the compact form: verdicts in, explanations derived on the way out -------------------------------------------

@@ -478,10 +478,12 @@ class Store:
                          media_type=row["media_type"],
                          fetched_at=row["fetched_at"], modified=row["modified"])
 
-    def upsert_entry(self, entry: Dataset | DataService, raw_native_id: str, job_id: int) -> str:
+    def upsert_entry(self, entry: Dataset | DataService, raw_native_id: str, job_id: int, *,
+                     digest: str | None = None) -> str:
         """Store a normalised entry; returns new, updated, unchanged or restored. Unchanged writes only the
-        'seen by this job' mark, so a re-harvest of an unchanged source rewrites no record."""
-        digest = content_hash(entry)
+        'seen by this job' mark, so a re-harvest of an unchanged source rewrites no record. ``digest``: its
+        :func:`content_hash`, when the caller has it already."""
+        digest = digest or content_hash(entry)
         now = utcnow()
         db = self.db
         row = db.execute("SELECT hash, status, version FROM records WHERE id = ?", (entry.id,)).fetchone()
@@ -574,11 +576,12 @@ class Store:
                 )
         return len(gone)
 
-    def add_metric_samples(self, entry: Dataset | DataService, job_id: int, at: str) -> int:
+    def add_metric_samples(self, entry: Dataset | DataService, job_id: int, at: str, *, first: bool = False) -> int:
         """Dated counter samples of a record and its distributions (downloads, views...), for the statistics.
 
         Only values that changed since the series' last sample are written: an unchanged counter adds nothing, so a
-        national catalog harvested daily does not grow by a million rows a day; a missing sample means "unchanged"."""
+        national catalog harvested daily does not grow by a million rows a day; a missing sample means "unchanged".
+        ``first``: the record is stored for the first time, so it has no series to compare with."""
         rows = [(entry.id, "", name, value) for name, value in entry.metrics.items()]
         if isinstance(entry, Dataset):
             for dist in entry.distributions:
@@ -586,7 +589,7 @@ class Store:
                 rows += [(entry.id, key, name, value) for name, value in dist.metrics.items()]
         written = 0
         for record_id, dist_key, name, value in rows:
-            last = self.db.execute(
+            last = None if first else self.db.execute(
                 """SELECT value FROM metric_samples WHERE record_id = ? AND distribution = ? AND metric = ?
                    ORDER BY job_id DESC LIMIT 1""", (record_id, dist_key, name)).fetchone()
             if last is not None and last["value"] == value:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from index.quality import LinkVerdicts, ensure_schema, record_urls, score_and_store
+from index.quality import LinkVerdicts, Scoring, ensure_schema, record_urls, score_and_store, score_many
 from index.store import Store
 from normalise.model import DataService, Dataset
 from scoring.links import LinkChecker
@@ -93,17 +93,14 @@ def _score_page(store: Store, rows: list[Any], run: ScoringRun, budget: list[int
     reports = _validate(wanted)
     run.shacl_seconds += time.perf_counter() - started
     run.validated += len(reports)
-    with store.transaction():
-        for row, entry in entries:
-            report = reports.get(entry.id)
-            if report is None:
-                quality = score_and_store(store, entry, row["hash"])
-                if not any(r.key == "dcat_ap_compliance" and r.checked for r in quality.indicators):
-                    run.not_validated += 1
-            else:
-                score_and_store(store, entry, row["hash"], shacl_conforms=report.conforms_alone,
-                                shacl_violations=[v.as_dict() for v in report.violations])
-            run.scored += 1
+    items = [Scoring(entry, row["hash"]) if (report := reports.get(entry.id)) is None else
+             Scoring(entry, row["hash"], report.conforms_alone, [v.as_dict() for v in report.violations])
+             for row, entry in entries]
+    for item, quality in zip(items, score_many(store, items), strict=True):
+        if item.shacl_conforms is None and not any(r.key == "dcat_ap_compliance" and r.checked
+                                                   for r in quality.indicators):
+            run.not_validated += 1
+        run.scored += 1
 
 
 def _validate(entries: list[Dataset | DataService]) -> dict[str, Any]:
