@@ -79,6 +79,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--harvest-sizes", help="corpus sizes for the harvest section, e.g. 20000,100000")
     parser.add_argument("--index-sizes", help="index sizes, e.g. 100000,1000000 (tantivy only)")
+    parser.add_argument("--workdir", help="harvest: keep the store and index there (e.g. for the http section)")
+    parser.add_argument("--no-full-sweep", action="store_true",
+                        help="harvest: skip the forced full re-harvest (as long as the first harvest)")
     parser.add_argument("--show", action="store_true", help="print the tables of the last run, measure nothing")
     parser.add_argument("--markdown", action="store_true", help="with --show: the tables as Markdown (README)")
     args = parser.parse_args(argv)
@@ -121,7 +124,8 @@ def main(argv: list[str]) -> int:
             runs = results.get("harvest", {})
             for records in sizes["harvest"]:
                 print(f"   harvest of {records:,} records", file=sys.stderr, flush=True)
-                runs[str(records)] = {**harvest.measure(records),
+                workdir = str(Path(args.workdir) / str(records)) if args.workdir else None
+                runs[str(records)] = {**harvest.measure(records, workdir=workdir, full_again=not args.no_full_sweep),
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
             results["harvest"] = _by_size(runs)
         RESULTS.mkdir(parents=True, exist_ok=True)

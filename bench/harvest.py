@@ -75,6 +75,7 @@ def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None) -> d
     records = totals["new"] + totals["updated"] + totals["unchanged"]
     totals["records"] = records
     totals["records_per_s"] = round(records / totals["seconds"]) if totals["seconds"] else None
+    totals["records_per_cpu_s"] = round(records / totals["cpu_seconds"]) if totals["cpu_seconds"] else None
     totals["rss_mb_samples"] = rss_samples
     return totals
 
@@ -157,11 +158,16 @@ def measure(records: int, seed: int = SEED, workdir: str | None = None, shacl: b
     corpus = Corpus(records, seed=seed)
     work = Path(workdir or tempfile.mkdtemp(prefix="moisson-bench-harvest-"))
     work.mkdir(parents=True, exist_ok=True)
+    load_start = [round(x, 1) for x in os.getloadavg()]
     try:
-        with PortalProcess(corpus) as base_url:
+        portals = PortalProcess(corpus)
+        with portals as base_url:
             ctx = multiprocessing.get_context("spawn")
             with ctx.Pool(1, maxtasksperchild=1) as pool:
-                return pool.apply(run_in_child, (records, seed, base_url, str(work), shacl, full_again))
+                out = pool.apply(run_in_child, (records, seed, base_url, str(work), shacl, full_again))
+            out["portals_cpu_seconds"] = round(portals.cpu_seconds(), 1)  # serving the corpus, on the other core
+        out["load_average"] = {"start": load_start, "end": [round(x, 1) for x in os.getloadavg()]}
+        return out
     finally:
         if workdir is None:
             shutil.rmtree(work, ignore_errors=True)
