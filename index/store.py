@@ -237,6 +237,13 @@ class Store:
             self._local.conn = conn
         return conn
 
+    def stamp(self) -> tuple[int, int]:
+        """What this thread's connection has seen of the store: it changes after any commit by another connection
+        (SQLite's ``data_version``) or a write by this one. A value computed under one stamp holds until the stamp
+        changes, so the API caches answers that only a commit can change (counts, the landing page)."""
+        db = self.db
+        return int(db.execute("PRAGMA data_version").fetchone()[0]), db.total_changes
+
     # -- compact blobs (index.compression) ------------------------------------------------------------------------
 
     def pack_record(self, data: bytes) -> bytes:

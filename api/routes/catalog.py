@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from rdflib import URIRef
 
-from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond
+from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond, until_commit
 from index.store import Store
 from normalise import rdf
 from normalise.model import DataService, Dataset
@@ -84,7 +84,7 @@ def catalog(
         query = {k: v for k, v in {**params, "page_size": page_size, **keep}.items() if v is not None}
         return f"{catalog_url}?{urlencode(query)}"
 
-    total = store.count()
+    total = until_commit(store, ("catalog-total",), store.count)  # COUNT(*) reads every active record
     if page is not None and after is None:
         entries = page_offset(store, (page - 1) * page_size, page_size + 1)
         view = link(page=page)
@@ -95,7 +95,7 @@ def catalog(
         previous = None
     more = len(entries) > page_size
     entries = entries[:page_size]
-    last_cursor = last_page_cursor(store, total, page_size)
+    last_cursor = until_commit(store, ("catalog-last", page_size), lambda: last_page_cursor(store, total, page_size))
     described = list(rdf.described(entries, base))
     out = [t for _, _, ts in described for t in ts]
     members = [(subject, entry.kind) for entry, subject, _ in described]

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.routes.deps import IndexDep, StoreDep
+from api.routes.deps import IndexDep, StoreDep, until_commit
 from index.search import SearchQuery
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -35,7 +35,7 @@ def _form(q: str = "") -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def landing(store: StoreDep) -> HTMLResponse:
-    sources = store.sources()
+    sources = until_commit(store, ("sources",), store.sources)  # a count per source: every record read
     records = sum(s["records"] for s in sources)
     return _page("moisson", f"""<h1>moisson</h1>
 <p>Catalogue agrégé des données ouvertes : {records} jeux de données de {len(sources)} sources, normalisés en
