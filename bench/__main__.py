@@ -9,6 +9,9 @@ Sections (each a module runnable on its own):
   comparison at the smaller size);
 * harvest (:mod:`bench.harvest`): a full harvest of the synthetic corpus over loopback at two corpus sizes — records
   per second, peak RSS, the index synced from the store, and the cost of re-harvesting the unchanged corpus.
+* http (:mod:`bench.http`): ``moisson serve --workers 2`` under 32 concurrent wrk clients (searches with facets,
+  records, dataset pages) and a harvester walking ``/api/catalog`` to the end — on the largest store the harvest
+  section kept (``--workdir``), else on 20,000 records harvested for it. Needs Debian's ``wrk``.
 
 Full run: about 20 minutes on the 2-core reference machine; ``--quick`` (3 minutes) uses small sizes. ``--only``
 runs some sections; sizes can be overridden. Results go to ``bench/results/bench.json`` (``bench-quick.json`` for
@@ -32,7 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("normalisation", "ckan", "index", "harvest")
+SECTIONS = ("normalisation", "ckan", "index", "harvest", "http")
 SIZES = {
     "quick": {"normalisation": 500, "ckan": 500, "index": [(20_000, "tantivy,fts5")], "harvest": [5_000, 20_000]},
     "full": {"normalisation": 3000, "ckan": 2000, "index": [(100_000, "tantivy,fts5"), (1_000_000, "tantivy")],
@@ -128,6 +131,13 @@ def main(argv: list[str]) -> int:
                 runs[str(records)] = {**harvest.measure(records, workdir=workdir, full_again=not args.no_full_sweep),
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
             results["harvest"] = _by_size(runs)
+        elif section == "http":
+            from bench import http
+
+            kept = sorted((p for p in Path(args.workdir).iterdir() if (p / "moisson.db").exists()),
+                          key=lambda p: int(p.name) if p.name.isdigit() else 0) if args.workdir else []
+            figures = http.measure(kept[-1]) if kept else http.measure_fresh(5_000 if args.quick else 20_000)
+            results["http"] = {**figures, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
         RESULTS.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)
@@ -186,6 +196,8 @@ def print_tables(results: dict[str, Any], console: Console | MarkdownConsole | N
         _index_table(console, results["index"])
     if "harvest" in results:
         _harvest_table(console, results["harvest"])
+    if "http" in results:
+        _http_table(console, results["http"])
 
 
 def _normalisation_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
@@ -279,6 +291,43 @@ def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> 
         console.print(f"SHACL validation (pipeline's batches of 50, consolidated DCAT-AP 3 shapes): "
                       f"{shacl[-1]['ms_per_record']} ms CPU a record, {shacl[-1]['records_per_cpu_s']} records/s "
                       "per core — run once per record version, budgeted per harvest job (README, Quality scoring).")
+
+
+def _http_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
+    from bench.http import BUDGET as HTTP
+
+    table = Table(title=f"moisson serve --workers {data['workers']} over loopback HTTP, {data['records']:,} records, "
+                        f"{data['clients']} wrk clients, {data['seconds']} s each ({data.get('measured_at')})",
+                  title_justify="left")
+    for column in ("workload", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "load average",
+                   "budget"):
+        table.add_column(column, justify="left" if column in ("workload", "budget", "load average") else "right")
+    labels = {"search_mixed": "search with facets, mixed (Zipf over 2,000)",
+              "search_distinct": "search with facets, every one new", "record": "GET /api/datasets/{id}",
+              "dataset_page": "GET /datasets/{id} (dataset page)"}
+    for name, label in labels.items():
+        row = data.get(name)
+        if not row:
+            continue
+        if name.startswith("search"):
+            good = (row["requests_per_s"] >= HTTP["search_rps"] and row["p95_ms"] < HTTP["search_p95_ms"]
+                    and not row["error_count"])
+            budget = f"≥ {HTTP['search_rps']} req/s, p95 < {HTTP['search_p95_ms']} ms: {_ok(good)}"
+        else:
+            good = row["p95_ms"] < HTTP["record_p95_ms"] and not row["error_count"]
+            budget = f"p95 < {HTTP['record_p95_ms']} ms: {_ok(good)}"
+        table.add_row(label, _n(row["requests"]), _n(row["requests_per_s"]), _n(row["p50_ms"], 1),
+                      _n(row["p95_ms"], 1), _n(row["p99_ms"], 1), _n(row["error_count"]),
+                      " ".join(str(x) for x in row.get("load_average", [])), budget)
+    console.print(table)
+    walk = data.get("catalog_walk")
+    if walk:
+        good = walk["records_per_s"] >= HTTP["catalog_rps"]
+        console.print(f"/api/catalog walked {'to the end' if walk['complete'] else 'until the time limit'}: "
+                      f"{walk['records']:,} records in {walk['pages']:,} pages of {walk['page_size']:,}, "
+                      f"{walk['seconds']:,} s: {_n(walk['records_per_s'])} records/s (first tenth "
+                      f"{_n(walk['first_tenth_records_per_s'])}/s, last tenth {_n(walk['last_tenth_records_per_s'])}/s;"
+                      f" budget ≥ {HTTP['catalog_rps']:,}/s: {_ok(good)})")
 
 
 if __name__ == "__main__":
