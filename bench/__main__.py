@@ -71,6 +71,23 @@ def run_index(sizes: list[tuple[int, str]]) -> dict[str, Any]:
     return out
 
 
+def _save(path: Path, results: dict[str, Any], section: str) -> dict[str, Any]:
+    """Write a section's figures into the results file as it is on disk now: another run writing the same file
+    meanwhile (a long 2M harvest beside a 1M one) keeps its own sections and sizes."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    on_disk: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    merged = {**on_disk, **{k: v for k, v in results.items() if k not in SECTIONS}}
+    if section in ("harvest", "index"):
+        merged[section] = _by_size({**on_disk.get(section, {}), **results[section]})
+    else:
+        merged[section] = results[section]
+    for other in SECTIONS:
+        if other != section and other not in merged and other in results:
+            merged[other] = results[other]
+    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    return merged
+
+
 def _by_size(runs: dict[str, Any]) -> dict[str, Any]:
     """Runs keyed by size, smallest first: a size not measured this time keeps its last figures."""
     return dict(sorted(runs.items(), key=lambda item: int(item[0])))
@@ -85,6 +102,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workdir", help="harvest: keep the store and index there (e.g. for the http section)")
     parser.add_argument("--no-full-sweep", action="store_true",
                         help="harvest: skip the forced full re-harvest (as long as the first harvest)")
+    parser.add_argument("--first-only", action="store_true",
+                        help="harvest: the first harvest and the index sync only, no re-harvest (the 2M run)")
     parser.add_argument("--show", action="store_true", help="print the tables of the last run, measure nothing")
     parser.add_argument("--markdown", action="store_true", help="with --show: the tables as Markdown (README)")
     args = parser.parse_args(argv)
@@ -128,7 +147,8 @@ def main(argv: list[str]) -> int:
             for records in sizes["harvest"]:
                 print(f"   harvest of {records:,} records", file=sys.stderr, flush=True)
                 workdir = str(Path(args.workdir) / str(records)) if args.workdir else None
-                runs[str(records)] = {**harvest.measure(records, workdir=workdir, full_again=not args.no_full_sweep),
+                runs[str(records)] = {**harvest.measure(records, workdir=workdir, full_again=not args.no_full_sweep,
+                                                        again=not args.first_only),
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
             results["harvest"] = _by_size(runs)
         elif section == "http":
@@ -138,8 +158,7 @@ def main(argv: list[str]) -> int:
                           key=lambda p: int(p.name) if p.name.isdigit() else 0) if args.workdir else []
             figures = http.measure(kept[-1]) if kept else http.measure_fresh(5_000 if args.quick else 20_000)
             results["http"] = {**figures, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
+        results = _save(path, results, section)  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_tables(results)
@@ -260,13 +279,13 @@ def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> 
                    "RSS with index MB", "again (scheduled)", "again (full sweep)", "store MB"):
         table.add_column(column, justify="right")
     for records, row in data.items():
-        first, again, full = row["first"], row["again_scheduled"], row.get("again_full")
+        first, again, full = row["first"], row.get("again_scheduled"), row.get("again_full")
         table.add_row(
             _n(int(records)), _n(row["sources"]),
             f"{_n(first['seconds'], 1)} s, {_n(first['requests'])} req", _n(first["records_per_s"]),
             _n(row["peak_rss_mb_harvest"]), f"{_n(row['index']['seconds'], 1)} s", _n(row["index"]["docs_per_s"]),
             _n(row["peak_rss_mb_with_index"]),
-            f"{_n(again['seconds'], 1)} s, {_n(again['requests'])} req",
+            f"{_n(again['seconds'], 1)} s, {_n(again['requests'])} req" if again else "not run",
             f"{_n(full['seconds'], 1)} s, {_n(full['requests'])} req" if full else "not run",
             _n(row.get("store_mb"), 1))
     console.print(table)
@@ -281,7 +300,7 @@ def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> 
         for column in ("type", "sources", "first harvest", "again (scheduled)", "again (full sweep)", "what"):
             by_type.add_column(column, justify="left" if column in ("type", "what") else "right")
         for kind, first in row["first"]["requests_by_type"].items():
-            again = row["again_scheduled"]["requests_by_type"].get(kind, {})
+            again = (row.get("again_scheduled") or {}).get("requests_by_type", {}).get(kind, {})
             full = (row.get("again_full") or {}).get("requests_by_type", {}).get(kind, {})
             by_type.add_row(kind, _n(first["sources"]), _n(first["requests"]), _n(again.get("requests")),
                             _n(full.get("requests")), pages.get(kind, ""))
