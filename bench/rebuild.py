@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import resource
 import shutil
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -33,12 +34,16 @@ TWIN = "twin-"
 
 def double(source: Path, target: Path, batch: int = 5000) -> int:
     """Copy the store at ``source`` to ``target`` and add a twin of every record (and of its score); returns the
-    number of records afterwards."""
+    number of records afterwards. The copy is SQLite's own (``VACUUM INTO``): consistent while a harvest or an
+    index sync still writes the original."""
     from index.quality import ensure_schema
     from index.store import Store
 
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source / "moisson.db", target / "moisson.db")
+    (target / "moisson.db").unlink(missing_ok=True)
+    original = sqlite3.connect(source / "moisson.db")
+    original.execute("VACUUM INTO ?", (str(target / "moisson.db"),))  # a consistent copy, even while it is written
+    original.close()
     store = Store(target / "moisson.db")
     ensure_schema(store)
     last = 0
