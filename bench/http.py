@@ -19,7 +19,9 @@ percentiles and the errors (connection, read, write, timeouts, and every status 
 
 The catalog walk follows the ``hydra:next`` links of ``/api/catalog`` (N-Triples, 1,000 records a page) from the
 first page to the last, as moisson's own DCAT harvester or data.europa.eu's would, and reports records per second
-over the whole walk and for its first and last tenth (constant cost per page means both are the same).
+over the whole walk and for its first and last tenth (constant cost per page means both are the same), and for the
+catalog's last page (its ``hydra:last`` link), which a walk stopped by ``MOISSON_BENCH_WALK_LIMIT`` (seconds, default
+1800) does not reach.
 """
 
 from __future__ import annotations
@@ -185,21 +187,31 @@ def run_wrk(base: str, paths: list[str], clients: int, seconds: int, workdir: Pa
 def walk_catalog(base: str, page_size: int = 1000, time_limit: float = 1800.0) -> dict[str, Any]:
     """Follow the catalog's next links from the first page to the last (or until ``time_limit`` seconds)."""
     next_link = re.compile(rb"<[^>]+> <http://www.w3.org/ns/hydra/core#next> <([^>]+)>")
+    last_link = re.compile(rb"<[^>]+> <http://www.w3.org/ns/hydra/core#last> <([^>]+)>")
     url: str | None = f"{base}/api/catalog?{urlencode({'page_size': page_size, 'format': 'nt'})}"
     session = requests.Session()
     pages: list[tuple[int, float]] = []
-    started = time.perf_counter()
-    while url and time.perf_counter() - started < time_limit:
+    last_url = None
+
+    def fetch(url: str) -> tuple[bytes, int, float]:
         t = time.perf_counter()
         response = session.get(url, timeout=300)
         response.raise_for_status()
         body = response.content
         members = body.count(b"<http://www.w3.org/ns/dcat#dataset> <") + body.count(
             b"<http://www.w3.org/ns/dcat#service> <")
+        return body, members, time.perf_counter() - t
+
+    started = time.perf_counter()
+    while url and time.perf_counter() - started < time_limit:
+        body, members, took = fetch(url)
         found = next_link.search(body)
         url = found.group(1).decode() if found else None
-        pages.append((members, time.perf_counter() - t))
+        if last_url is None and (found_last := last_link.search(body)):
+            last_url = found_last.group(1).decode()
+        pages.append((members, took))
     seconds = time.perf_counter() - started
+    last_page = [fetch(last_url)[1:] for _ in range(3)] if last_url else []  # the end, reached by its cursor
     records = sum(n for n, _ in pages)
     tenth = max(1, len(pages) // 10)
 
@@ -208,11 +220,12 @@ def walk_catalog(base: str, page_size: int = 1000, time_limit: float = 1800.0) -
 
     return {"pages": len(pages), "records": records, "seconds": round(seconds, 1), "complete": url is None,
             "records_per_s": round(records / seconds) if seconds else None, "first_tenth_records_per_s":
-            rate(pages[:tenth]), "last_tenth_records_per_s": rate(pages[-tenth:]), "page_size": page_size}
+            rate(pages[:tenth]), "last_tenth_records_per_s": rate(pages[-tenth:]), "page_size": page_size,
+            "last_page_records_per_s": rate(last_page)}
 
 
 def measure(workdir: Path, workers: int = 2, clients: int = 32, seconds: int = 30,
-            walk_limit: float = 1800.0) -> dict[str, Any]:
+            walk_limit: float = float(os.environ.get("MOISSON_BENCH_WALK_LIMIT", 1800))) -> dict[str, Any]:
     """Every workload against ``moisson serve --workers N`` on the store of ``workdir``."""
     rng = random.Random(SEED)
     db = workdir / "moisson.db"
