@@ -345,8 +345,9 @@ def _http_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> Non
         console.print(f"/api/catalog walked {'to the end' if walk['complete'] else 'until the time limit'}: "
                       f"{walk['records']:,} records in {walk['pages']:,} pages of {walk['page_size']:,}, "
                       f"{walk['seconds']:,} s: {_n(walk['records_per_s'])} records/s (first tenth "
-                      f"{_n(walk['first_tenth_records_per_s'])}/s, last tenth {_n(walk['last_tenth_records_per_s'])}/s;"
-                      f" budget ≥ {HTTP['catalog_rps']:,}/s: {_ok(good)})")
+                      f"{_n(walk['first_tenth_records_per_s'])}/s, last tenth {_n(walk['last_tenth_records_per_s'])}/s,"
+                      f" the catalog's last page {_n(walk.get('last_page_records_per_s'))}/s; budget ≥ "
+                      f"{HTTP['catalog_rps']:,}/s: {_ok(good)})")
 
 
 if __name__ == "__main__":
