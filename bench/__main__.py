@@ -275,19 +275,22 @@ def _index_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> No
 def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
     table = Table(title="Full harvest of the synthetic corpus over loopback HTTP (SHACL apart, see below)",
                   title_justify="left")
-    for column in ("records", "sources", "first harvest", "rec/s", "peak RSS MB", "index sync", "docs/s",
-                   "RSS with index MB", "again (scheduled)", "again (full sweep)", "store MB"):
+    for column in ("records", "sources", "first harvest", "rec/s", "rec per CPU s", "peak RSS MB", "index sync",
+                   "docs/s", "RSS with index MB", "again (scheduled)", "again (full sweep)", "store MB", "load"):
         table.add_column(column, justify="right")
     for records, row in data.items():
         first, again, full = row["first"], row.get("again_scheduled"), row.get("again_full")
+        per_cpu = first.get("records_per_cpu_s") or (round(first["records"] / first["cpu_seconds"])
+                                                     if first.get("cpu_seconds") and first.get("records") else None)
+        load = (row.get("load_average") or {}).get("end")
         table.add_row(
             _n(int(records)), _n(row["sources"]),
-            f"{_n(first['seconds'], 1)} s, {_n(first['requests'])} req", _n(first["records_per_s"]),
+            f"{_n(first['seconds'], 1)} s, {_n(first['requests'])} req", _n(first["records_per_s"]), _n(per_cpu),
             _n(row["peak_rss_mb_harvest"]), f"{_n(row['index']['seconds'], 1)} s", _n(row["index"]["docs_per_s"]),
             _n(row["peak_rss_mb_with_index"]),
             f"{_n(again['seconds'], 1)} s, {_n(again['requests'])} req" if again else "not run",
             f"{_n(full['seconds'], 1)} s, {_n(full['requests'])} req" if full else "not run",
-            _n(row.get("store_mb"), 1))
+            _n(row.get("store_mb"), 1), " ".join(str(x) for x in load) if load else "-")
     console.print(table)
     records, row = list(data.items())[-1]
     if "requests_by_type" in row["first"]:
