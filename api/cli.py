@@ -420,18 +420,29 @@ from api.cli_reports import obligations_app, stats  # noqa: E402 - it reaches th
 app.command()(stats)
 app.add_typer(obligations_app, name="obligations")
 
+# -- the store file: info, compact (api/cli_store.py) --------------------------------------------------------------
+
+from api.cli_store import store_app  # noqa: E402 - it reaches this module's store and consoles lazily
+
+app.add_typer(store_app, name="store")
+
 
 # -- serve and demo -----------------------------------------------------------------------------------------------
 
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000,
-          scheduler: Annotated[bool, typer.Option(help="run scheduled harvests too")] = True) -> None:
+          scheduler: Annotated[bool, typer.Option(help="run scheduled harvests too")] = True,
+          workers: Annotated[int, typer.Option(min=1, help="API processes (uvicorn workers); 1: in this process")]
+          = 1) -> None:
     """Serve the API (and the harvest scheduler)."""
-    serve_api(host, port, with_scheduler=scheduler)
+    serve_api(host, port, with_scheduler=scheduler, workers=workers)
 
 
-def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None = None) -> None:
+def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None = None, workers: int = 1) -> None:
+    """The API on host:port. With ``workers`` > 1, uvicorn starts that many processes, each with its own app, store
+    connections and index reader (a search or a record page uses a core of its own instead of sharing one
+    interpreter's lock); the scheduler, if any, runs once, in this supervising process."""
     import uvicorn
 
     from api.app import create_app
@@ -443,14 +454,20 @@ def serve_api(host: str, port: int, *, with_scheduler: bool, banner: str | None 
 
         sched = Scheduler(store, _config())
         sched.start()
-    err.print(banner or f"moisson API on [bold]http://{host}:{port}/[/bold] (OpenAPI: http://{host}:{port}/docs)")
+    err.print(banner or f"moisson API on [bold]http://{host}:{port}/[/bold] (OpenAPI: http://{host}:{port}/docs)"
+              + (f", {workers} worker processes" if workers > 1 else ""))
     from api.security import ALLOWED_HOSTS_ENV, BASE_URL_ENV, LOOPBACK_HOSTS
 
     if host not in LOOPBACK_HOSTS and not (os.environ.get(BASE_URL_ENV) or os.environ.get(ALLOWED_HOSTS_ENV)):
         err.print(f"[yellow]note:[/yellow] without {BASE_URL_ENV} (the public base of links) or {ALLOWED_HOSTS_ENV}, "
                   "only requests to a loopback host name are answered (SECURITY.md)")
     try:
-        uvicorn.run(create_app(store.path), host=host, port=port, log_level="warning")
+        if workers > 1:  # the workers are new processes: they build their app from the environment
+            os.environ["MOISSON_DB"] = str(store.path.resolve())
+            uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                        log_level="warning")
+        else:
+            uvicorn.run(create_app(store.path), host=host, port=port, log_level="warning")
     finally:
         if sched is not None:
             sched.shutdown()

@@ -142,12 +142,12 @@ def shacl_cost(limit: Annotated[int, typer.Option(help="records to validate (tak
                batch: Annotated[int, typer.Option(help="records per run in the batched passes")] = 50) -> None:
     """Measure what SHACL validation costs per record on this store's records: pyshacl one by one and batched, and
     the compiled shapes batched (the figures of the README's "Quality scoring" section)."""
-    from normalise.model import entry_from_json
     from scoring import shacl
 
     cli = _cli()
-    rows = cli._store().db.execute("SELECT data FROM records WHERE status = 'active' ORDER BY id LIMIT ?", (limit,))
-    entries = [entry_from_json(row["data"]) for row in rows]
+    store = cli._store()
+    rows = store.db.execute("SELECT data FROM records WHERE status = 'active' ORDER BY id LIMIT ?", (limit,))
+    entries = [store.load_entry(row["data"]) for row in rows]
     if not entries:
         cli.err.print("no record in the store: harvest first")
         raise typer.Exit(1)

@@ -15,7 +15,10 @@ Sections (each a module runnable on its own):
 * search_load (:mod:`bench.search_load`): plain searches through the API alone, beside 4 clients repeating the 66 KB
   many-filters request, and beside 4 repeating the heaviest search the limits allow (budget: p95 < 200 ms);
 * clustering (:mod:`bench.clustering`): cross-portal duplicates on the corpus harvested at 100k records — precision
-  and recall against the corpus' truth, the clustering's share of the harvest's CPU, memory.
+  and recall against the corpus' truth, the clustering's share of the harvest's CPU, memory;
+* http (:mod:`bench.http`): ``moisson serve --workers 2`` under 32 concurrent wrk clients (searches with facets,
+  records, dataset pages) and a harvester walking ``/api/catalog`` to the end — on the largest store the harvest
+  section kept (``--workdir``), else on 20,000 records harvested for it. Needs Debian's ``wrk``.
 
 Full run: about 20 minutes on the 2-core reference machine, and about 20 more for the es column against noida-db;
 ``--quick`` (3 minutes) uses small sizes. ``--only``
@@ -40,7 +43,7 @@ from rich.table import Table
 from rich.text import Text
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("normalisation", "ckan", "index", "harvest", "shacl", "search_load", "clustering")
+SECTIONS = ("normalisation", "ckan", "index", "harvest", "shacl", "search_load", "clustering", "http")
 SIZES = {
     "quick": {"normalisation": 500, "ckan": 500, "index": [(20_000, "tantivy,fts5")], "harvest": [5_000, 20_000],
               "shacl": 20, "search_load": (20_000, 8.0), "clustering": [5_000]},
@@ -79,6 +82,23 @@ def run_index(sizes: list[tuple[int, str]]) -> dict[str, Any]:
     return out
 
 
+def _save(path: Path, results: dict[str, Any], section: str) -> dict[str, Any]:
+    """Write a section's figures into the results file as it is on disk now: another run writing the same file
+    meanwhile (a long 2M harvest beside a 1M one) keeps its own sections and sizes."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    on_disk: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    merged = {**on_disk, **{k: v for k, v in results.items() if k not in SECTIONS}}
+    if section in ("harvest", "index", "clustering"):
+        merged[section] = _by_size({**on_disk.get(section, {}), **results[section]})
+    else:
+        merged[section] = results[section]
+    for other in SECTIONS:
+        if other != section and other not in merged and other in results:
+            merged[other] = results[other]
+    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    return merged
+
+
 def _by_size(runs: dict[str, Any]) -> dict[str, Any]:
     """Runs keyed by size, smallest first: a size not measured this time keeps its last figures."""
     return dict(sorted(runs.items(), key=lambda item: int(item[0])))
@@ -91,6 +111,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--harvest-sizes", help="corpus sizes for the harvest section, e.g. 20000,100000")
     parser.add_argument("--index-sizes", help="index sizes, e.g. 100000,1000000 (tantivy only)")
     parser.add_argument("--clustering-sizes", help="corpus sizes for the clustering section, e.g. 100000")
+    parser.add_argument("--workdir", help="harvest: keep the store and index there (e.g. for the http section)")
+    parser.add_argument("--no-full-sweep", action="store_true",
+                        help="harvest: skip the forced full re-harvest (as long as the first harvest)")
+    parser.add_argument("--first-only", action="store_true",
+                        help="harvest: the first harvest and the index sync only, no re-harvest (the 2M run)")
     parser.add_argument("--show", action="store_true", help="print the tables of the last run, measure nothing")
     parser.add_argument("--markdown", action="store_true", help="with --show: the tables as Markdown (README)")
     args = parser.parse_args(argv)
@@ -135,7 +160,9 @@ def main(argv: list[str]) -> int:
             runs = results.get("harvest", {})
             for records in sizes["harvest"]:
                 print(f"   harvest of {records:,} records", file=sys.stderr, flush=True)
-                runs[str(records)] = {**harvest.measure(records),
+                workdir = str(Path(args.workdir) / str(records)) if args.workdir else None
+                runs[str(records)] = {**harvest.measure(records, workdir=workdir, full_again=not args.no_full_sweep,
+                                                        again=not args.first_only),
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
             results["harvest"] = _by_size(runs)
         elif section == "shacl":
@@ -157,8 +184,14 @@ def main(argv: list[str]) -> int:
                                       "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                                       "load_average": [round(x, 1) for x in os.getloadavg()]}
             results["clustering"] = _by_size(runs)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")  # each section as it ends
+        elif section == "http":
+            from bench import http
+
+            kept = sorted((p for p in Path(args.workdir).iterdir() if (p / "moisson.db").exists()),
+                          key=lambda p: int(p.name) if p.name.isdigit() else 0) if args.workdir else []
+            figures = http.measure(kept[-1]) if kept else http.measure_fresh(5_000 if args.quick else 20_000)
+            results["http"] = {**figures, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        results = _save(path, results, section)  # each section as it ends
     results["seconds"] = round(time.perf_counter() - started)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_tables(results)
@@ -221,6 +254,8 @@ def print_tables(results: dict[str, Any], console: Console | MarkdownConsole | N
         _search_load_table(console, results["search_load"])
     if "clustering" in results:
         _clustering_table(console, results["clustering"])
+    if "http" in results:
+        _http_table(console, results["http"])
 
 
 def _search_load_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
@@ -296,19 +331,22 @@ def _index_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> No
 def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
     table = Table(title="Full harvest of the synthetic corpus over loopback HTTP (SHACL apart, see below)",
                   title_justify="left")
-    for column in ("records", "sources", "first harvest", "rec/s", "peak RSS MB", "index sync", "docs/s",
-                   "RSS with index MB", "again (scheduled)", "again (full sweep)", "store MB"):
+    for column in ("records", "sources", "first harvest", "rec/s", "rec per CPU s", "peak RSS MB", "index sync",
+                   "docs/s", "RSS with index MB", "again (scheduled)", "again (full sweep)", "store MB", "load"):
         table.add_column(column, justify="right")
     for records, row in data.items():
-        first, again, full = row["first"], row["again_scheduled"], row.get("again_full")
+        first, again, full = row["first"], row.get("again_scheduled"), row.get("again_full")
+        per_cpu = first.get("records_per_cpu_s") or (round(first["records"] / first["cpu_seconds"])
+                                                     if first.get("cpu_seconds") and first.get("records") else None)
+        load = (row.get("load_average") or {}).get("end")
         table.add_row(
             _n(int(records)), _n(row["sources"]),
-            f"{_n(first['seconds'], 1)} s, {_n(first['requests'])} req", _n(first["records_per_s"]),
+            f"{_n(first['seconds'], 1)} s, {_n(first['requests'])} req", _n(first["records_per_s"]), _n(per_cpu),
             _n(row["peak_rss_mb_harvest"]), f"{_n(row['index']['seconds'], 1)} s", _n(row["index"]["docs_per_s"]),
             _n(row["peak_rss_mb_with_index"]),
-            f"{_n(again['seconds'], 1)} s, {_n(again['requests'])} req",
+            f"{_n(again['seconds'], 1)} s, {_n(again['requests'])} req" if again else "not run",
             f"{_n(full['seconds'], 1)} s, {_n(full['requests'])} req" if full else "not run",
-            _n(row.get("store_mb"), 1))
+            _n(row.get("store_mb"), 1), " ".join(str(x) for x in load) if load else "-")
     console.print(table)
     records, row = list(data.items())[-1]
     if "requests_by_type" in row["first"]:
@@ -321,7 +359,7 @@ def _harvest_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> 
         for column in ("type", "sources", "first harvest", "again (scheduled)", "again (full sweep)", "what"):
             by_type.add_column(column, justify="left" if column in ("type", "what") else "right")
         for kind, first in row["first"]["requests_by_type"].items():
-            again = row["again_scheduled"]["requests_by_type"].get(kind, {})
+            again = (row.get("again_scheduled") or {}).get("requests_by_type", {}).get(kind, {})
             full = (row.get("again_full") or {}).get("requests_by_type", {}).get(kind, {})
             by_type.add_row(kind, _n(first["sources"]), _n(first["requests"]), _n(again.get("requests")),
                             _n(full.get("requests")), pages.get(kind, ""))
@@ -372,6 +410,44 @@ def _clustering_table(console: Console | MarkdownConsole, data: dict[str, Any]) 
             _n(row["peak_rss_mb"]), f"{row['again_scheduled']['clustering_cpu_seconds']} s CPU",
             f"{_n(row['rebuild']['cpu_seconds'], 1)} s CPU")
     console.print(table)
+
+
+def _http_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> None:
+    from bench.http import BUDGET as HTTP
+
+    table = Table(title=f"moisson serve --workers {data['workers']} over loopback HTTP, {data['records']:,} records, "
+                        f"{data['clients']} wrk clients, {data['seconds']} s each ({data.get('measured_at')})",
+                  title_justify="left")
+    for column in ("workload", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "load average",
+                   "budget"):
+        table.add_column(column, justify="left" if column in ("workload", "budget", "load average") else "right")
+    labels = {"search_mixed": "search with facets, mixed (Zipf over 2,000)",
+              "search_distinct": "search with facets, every one new", "record": "GET /api/datasets/{id}",
+              "dataset_page": "GET /datasets/{id} (dataset page)"}
+    for name, label in labels.items():
+        row = data.get(name)
+        if not row:
+            continue
+        if name.startswith("search"):
+            good = (row["requests_per_s"] >= HTTP["search_rps"] and row["p95_ms"] < HTTP["search_p95_ms"]
+                    and not row["error_count"])
+            budget = f"≥ {HTTP['search_rps']} req/s, p95 < {HTTP['search_p95_ms']} ms: {_ok(good)}"
+        else:
+            good = row["p95_ms"] < HTTP["record_p95_ms"] and not row["error_count"]
+            budget = f"p95 < {HTTP['record_p95_ms']} ms: {_ok(good)}"
+        table.add_row(label, _n(row["requests"]), _n(row["requests_per_s"]), _n(row["p50_ms"], 1),
+                      _n(row["p95_ms"], 1), _n(row["p99_ms"], 1), _n(row["error_count"]),
+                      " ".join(str(x) for x in row.get("load_average", [])), budget)
+    console.print(table)
+    walk = data.get("catalog_walk")
+    if walk:
+        good = walk["records_per_s"] >= HTTP["catalog_rps"]
+        console.print(f"/api/catalog walked {'to the end' if walk['complete'] else 'until the time limit'}: "
+                      f"{walk['records']:,} records in {walk['pages']:,} pages of {walk['page_size']:,}, "
+                      f"{walk['seconds']:,} s: {_n(walk['records_per_s'])} records/s (first tenth "
+                      f"{_n(walk['first_tenth_records_per_s'])}/s, last tenth {_n(walk['last_tenth_records_per_s'])}/s,"
+                      f" the catalog's last page {_n(walk.get('last_page_records_per_s'))}/s; budget ≥ "
+                      f"{HTTP['catalog_rps']:,}/s: {_ok(good)})")
 
 
 if __name__ == "__main__":

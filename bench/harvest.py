@@ -75,6 +75,7 @@ def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None) -> d
     records = totals["new"] + totals["updated"] + totals["unchanged"]
     totals["records"] = records
     totals["records_per_s"] = round(records / totals["seconds"]) if totals["seconds"] else None
+    totals["records_per_cpu_s"] = round(records / totals["cpu_seconds"]) if totals["cpu_seconds"] else None
     totals["rss_mb_samples"] = rss_samples
     return totals
 
@@ -100,12 +101,11 @@ def without_shacl() -> None:
 
 def shacl_throughput(store: Any, limit: int = 300) -> dict[str, Any]:
     """Records per CPU second of the SHACL step as the pipeline runs it (batches of 50, consolidated shapes)."""
-    from normalise.model import entry_from_json
     from scoring import shacl
 
     rows = store.db.execute("SELECT data FROM records WHERE status = 'active' ORDER BY id LIMIT ?",
                             (limit,)).fetchall()
-    entries = [entry_from_json(row[0]) for row in rows]
+    entries = [store.load_entry(row[0]) for row in rows]
     shacl.validate_entries(entries[:5])  # shapes parsed once per process
     cpu, started = time.process_time(), time.perf_counter()
     for start in range(0, len(entries), 50):
@@ -117,7 +117,7 @@ def shacl_throughput(store: Any, limit: int = 300) -> dict[str, Any]:
 
 
 def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl: bool = False,
-                 full_again: bool = True) -> dict[str, Any]:
+                 full_again: bool = True, again: bool = True) -> dict[str, Any]:
     """What the child process does: harvest, index, re-harvest twice; figures as a dict."""
     from index import close_indexes, sync_index
     from index.store import Store
@@ -140,8 +140,9 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl: bo
                     "cpu_seconds": round(time.process_time() - cpu, 1),
                     "docs_per_s": round(indexed / seconds) if seconds else None}
     out["peak_rss_mb_with_index"] = _peak_rss_mb()
-    out["again_scheduled"] = harvest_pass(store, corpus, config, None)
-    if full_again:  # as long as the first harvest: worth measuring once, at a smaller size
+    if again:  # the unchanged corpus as the scheduler harvests it
+        out["again_scheduled"] = harvest_pass(store, corpus, config, None)
+    if again and full_again:  # as long as the first harvest: worth measuring once, at a smaller size
         out["again_full"] = harvest_pass(store, corpus, config, "full")
     out["peak_rss_mb"] = _peak_rss_mb()
     out["shacl"] = "in the harvest" if shacl else shacl_throughput(store)
@@ -153,16 +154,21 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl: bo
 
 
 def measure(records: int, seed: int = SEED, workdir: str | None = None, shacl: bool = False,
-            full_again: bool = True) -> dict[str, Any]:
+            full_again: bool = True, again: bool = True) -> dict[str, Any]:
     """One corpus size, end to end; the portals and the harvest each in a process of their own."""
     corpus = Corpus(records, seed=seed)
     work = Path(workdir or tempfile.mkdtemp(prefix="moisson-bench-harvest-"))
     work.mkdir(parents=True, exist_ok=True)
+    load_start = [round(x, 1) for x in os.getloadavg()]
     try:
-        with PortalProcess(corpus) as base_url:
+        portals = PortalProcess(corpus)
+        with portals as base_url:
             ctx = multiprocessing.get_context("spawn")
             with ctx.Pool(1, maxtasksperchild=1) as pool:
-                return pool.apply(run_in_child, (records, seed, base_url, str(work), shacl, full_again))
+                out = pool.apply(run_in_child, (records, seed, base_url, str(work), shacl, full_again, again))
+            out["portals_cpu_seconds"] = round(portals.cpu_seconds(), 1)  # serving the corpus, on the other core
+        out["load_average"] = {"start": load_start, "end": [round(x, 1) for x in os.getloadavg()]}
+        return out
     finally:
         if workdir is None:
             shutil.rmtree(work, ignore_errors=True)

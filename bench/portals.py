@@ -271,12 +271,19 @@ class PortalProcess:
     def __init__(self, corpus: Corpus) -> None:
         self.args = (corpus.records, corpus.seed, corpus.source_count)
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> str:  # the base URL of the portals
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(*self.args, child), daemon=True)
         self.process.start()
         return str(self.conn.recv())
+
+    def cpu_seconds(self) -> float:
+        """CPU time the portals process has used so far (user + system): what serving the corpus cost."""
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return times.user + times.system
 
     def __exit__(self, *exc: object) -> None:
         self.conn.send("stop")

@@ -91,9 +91,9 @@ def pages(base: str, db: Path) -> list[tuple[str, str]]:
 
     store = Store(db)
     row = store.db.execute(
-        "SELECT r.id, json_extract(CAST(r.data AS TEXT), '$.publisher.name') AS publisher FROM records r "
-        "WHERE r.status = 'active' AND json_extract(CAST(r.data AS TEXT), '$.spatial[0].bbox') IS NOT NULL "
-        "AND json_extract(CAST(r.data AS TEXT), '$.publisher.name') IS NOT NULL ORDER BY r.source_id = "
+        "SELECT r.id, json_extract(record_json(r.data), '$.publisher.name') AS publisher FROM records r "
+        "WHERE r.status = 'active' AND json_extract(record_json(r.data), '$.spatial[0].bbox') IS NOT NULL "
+        "AND json_extract(record_json(r.data), '$.publisher.name') IS NOT NULL ORDER BY r.source_id = "
         "'demo-udata' DESC, r.id LIMIT 1").fetchone()
     source = store.db.execute("SELECT source_id FROM records GROUP BY source_id ORDER BY COUNT(*) DESC").fetchone()[0]
     store.close()

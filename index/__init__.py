@@ -60,9 +60,8 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
     The writer is released at the end, so that another process (a harvest of another source, a reindex) can write
     next. If another process holds the writer longer than the index waits, the records stay pending and the next
     sync indexes them: nothing is lost, the search is only late (logged as a warning)."""
-    from index.document import to_document
+    from index.document import quality_scores, to_document
     from index.search import IndexLockedError
-    from normalise.model import entry_from_json
 
     index = index or open_index(store)
     if index.count() == 0 and store.db.execute(
@@ -76,7 +75,8 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
         while pending := store.pending_index(batch):
             active = [(rid, data) for rid, status, data in pending if status == "active"]
             gone = [rid for rid, status, _ in pending if status != "active"]
-            index.upsert(to_document(entry_from_json(data), store) for _, data in active)
+            scores = quality_scores(store, [rid for rid, _ in active])
+            index.upsert(to_document(store.load_entry(data), store, scores=scores) for _, data in active)
             index.delete(gone)
             index.commit()
             marked = _mark_indexed(store, pending)

@@ -322,7 +322,7 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         if row["status"] != "active":
             gone.append((record_id,))
             continue
-        data = orjson.loads(row["data"])
+        data = orjson.loads(run.store.unpack(row["data"]))
         found = evidence(data, run.hosts.get(source))
         publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
         keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
@@ -399,7 +399,7 @@ def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], str, Keys] | None:
         "WHERE r.id = ? AND r.status = 'active'", (record_id,)).fetchone()
     if row is None:
         return None
-    loaded = (orjson.loads(row[0]), row[1], [(k[0], k[1]) for k in orjson.loads(row[2])])
+    loaded = (orjson.loads(run.store.unpack(row[0])), row[1], [(k[0], k[1]) for k in orjson.loads(row[2])])
     if len(run.loaded) >= _CACHE_SIZE:
         run.loaded.clear()
     run.loaded[record_id] = loaded
@@ -752,9 +752,11 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
 def _members(store: Store, cluster_id: str) -> list[dict[str, Any]]:
     rows = store.db.execute(
         """SELECT m.record_id, m.is_primary, m.confidence, m.derived, r.source_id,
-                  json_extract(r.data, '$.landing_page') AS landing_page, json_extract(r.data, '$.uri') AS uri,
-                  json_extract(r.data, '$.title') AS title, json_extract(r.data, '$.publisher.name') AS publisher,
-                  json_extract(r.data, '$.publisher.siren') AS siren, r.status
+                  json_extract(record_json(r.data), '$.landing_page') AS landing_page,
+                  json_extract(record_json(r.data), '$.uri') AS uri,
+                  json_extract(record_json(r.data), '$.title') AS title,
+                  json_extract(record_json(r.data), '$.publisher.name') AS publisher,
+                  json_extract(record_json(r.data), '$.publisher.siren') AS siren, r.status
            FROM cluster_members m JOIN records r ON r.id = m.record_id
            WHERE m.cluster_id = ? ORDER BY m.is_primary DESC, r.source_id, m.record_id""", (cluster_id,)).fetchall()
     return [dict(row) for row in rows]
@@ -793,8 +795,9 @@ def with_copy_links(store: Store, entry: Dataset | DataService,
     for copy in copies:
         if copy["record_id"] == entry.id:
             continue
-        row = store.db.execute("SELECT json_extract(data, '$.uri'), json_extract(data, '$.landing_page') "
-                               "FROM records WHERE id = ?", (copy["record_id"],)).fetchone()
+        row = store.db.execute("SELECT json_extract(record_json(data), '$.uri'), "
+                               "json_extract(record_json(data), '$.landing_page') FROM records WHERE id = ?",
+                               (copy["record_id"],)).fetchone()
         if row is not None and (iri := row[0] or row[1]):
             iris.append(iri)
     if not iris:
@@ -809,7 +812,8 @@ def copy_formats(store: Store, record_ids: Iterable[str]) -> list[str]:
         return []
     marks = ",".join("?" * len(ids))
     return [row[0] for row in store.db.execute(
-        f"""SELECT DISTINCT json_extract(d.value, '$.format') FROM records r, json_each(r.data, '$.distributions') d
+        f"""SELECT DISTINCT json_extract(d.value, '$.format')
+            FROM records r, json_each(record_json(r.data), '$.distributions') d
             WHERE r.id IN ({marks}) AND json_extract(d.value, '$.format') IS NOT NULL""", ids)]
 
 

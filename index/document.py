@@ -14,7 +14,7 @@ import math
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -40,14 +40,18 @@ EXCERPT_CHARS = 280
 TEXT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "description": 1.0, "publisher_text": 1.0}
 
 
-def to_document(entry: Dataset | DataService, store: Store | None = None) -> dict[str, Any]:
+def to_document(entry: Dataset | DataService, store: Store | None = None, *,
+                scores: Mapping[str, tuple[int, str]] | None = None) -> dict[str, Any]:
     """Flatten a record into the index document. ``store`` supplies the quality score when it has been computed
-    (the ``quality`` table of issue 6); without it, or before scoring, the record has no band."""
+    (the ``quality`` table of issue 6); without it, or before scoring, the record has no band. ``scores`` (from
+    :func:`quality_scores`, one query for a batch) is used instead of a query per record when given."""
     formats = _formats(entry)
     licences = _licences(entry)
     themes = _unique(code for uri in entry.themes if (code := theme_code(uri)))
     publisher = entry.publisher.name.strip() if entry.publisher and entry.publisher.name.strip() else None
-    quality = _quality(store, entry.id) if store is not None else None
+    if scores is None and store is not None:
+        scores = quality_scores(store, [entry.id])
+    quality = scores.get(entry.id) if scores is not None else None
     band = quality[1] if quality else None
     summary = {
         "id": entry.id,
@@ -281,12 +285,16 @@ def _schemas(entry: Dataset | DataService) -> list[str]:
     return _unique(names)
 
 
-def _quality(store: Store, record_id: str) -> tuple[int, str] | None:
+def quality_scores(store: Store, record_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """(score, band) of the records scored among ``record_ids``, in one query."""
+    if not record_ids:
+        return {}
     try:
-        row = store.db.execute("SELECT score, band FROM quality WHERE record_id = ?", (record_id,)).fetchone()
+        rows = store.db.execute("SELECT record_id, score, band FROM quality WHERE record_id IN "
+                                f"({','.join('?' * len(record_ids))})", list(record_ids)).fetchall()
     except sqlite3.OperationalError:  # no quality table yet: nothing scored
-        return None
-    return (int(row[0]), str(row[1])) if row else None
+        return {}
+    return {row[0]: (int(row[1]), str(row[2])) for row in rows}
 
 
 def _unique(values: Iterable[str]) -> list[str]:

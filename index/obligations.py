@@ -198,8 +198,10 @@ def _scope_label(reg: Registry, scope: str) -> str:
 
 # -- computing -----------------------------------------------------------------------------------------------------
 
-_PUB = ("json_extract(r.data, '$.publisher.name')", "COALESCE(json_extract(r.data, '$.publisher.siren'), '')")
-_LAST = "COALESCE(json_extract(r.data, '$.modified'), json_extract(r.data, '$.issued'), r.changed_at)"
+_PUB = ("json_extract(record_json(r.data), '$.publisher.name')",
+        "COALESCE(json_extract(record_json(r.data), '$.publisher.siren'), '')")
+_LAST = ("COALESCE(json_extract(record_json(r.data), '$.modified'), json_extract(record_json(r.data), '$.issued'), "
+         "r.changed_at)")
 
 
 def compute(store: Store, *, reg: Registry | None = None, matches: list[Match] | None = None) -> Monitor:
@@ -262,16 +264,16 @@ WHERE p.status = 'active'
 _SCHEMAS_SQL = f"""
 SELECT DISTINCT name, siren, value FROM (
     SELECT {_PUB[0]} AS name, {_PUB[1]} AS siren, json_extract(di.value, '$.schema.name') AS value
-    FROM records r, json_each(r.data, '$.distributions') di WHERE r.status = 'active'
+    FROM records r, json_each(record_json(r.data), '$.distributions') di WHERE r.status = 'active'
     UNION ALL
     SELECT {_PUB[0]}, {_PUB[1]}, json_extract(di.value, '$.schema.url')
-    FROM records r, json_each(r.data, '$.distributions') di WHERE r.status = 'active'
+    FROM records r, json_each(record_json(r.data), '$.distributions') di WHERE r.status = 'active'
     UNION ALL
     SELECT {_PUB[0]}, {_PUB[1]}, c.value
-    FROM records r, json_each(r.data, '$.distributions') di, json_each(di.value, '$.conforms_to') c
+    FROM records r, json_each(record_json(r.data), '$.distributions') di, json_each(di.value, '$.conforms_to') c
     WHERE r.status = 'active'
     UNION ALL
-    SELECT {_PUB[0]}, {_PUB[1]}, c.value FROM records r, json_each(r.data, '$.conforms_to') c
+    SELECT {_PUB[0]}, {_PUB[1]}, c.value FROM records r, json_each(record_json(r.data), '$.conforms_to') c
     WHERE r.status = 'active'
 ) WHERE name IS NOT NULL AND value IS NOT NULL
 """
@@ -292,11 +294,11 @@ def _shared(store: Store, reg: Registry, statuses: dict[str, BodyStatus], body_o
     name, siren = _PUB
     rows = store.db.execute(
         f"""SELECT r.id, {name} AS name, {siren} AS siren, r.source_id, {_LAST} AS last, q.score,
-                   (SELECT group_concat(DISTINCT c.value) FROM json_each(r.data, '$.spatial') sp,
+                   (SELECT group_concat(DISTINCT c.value) FROM json_each(record_json(r.data), '$.spatial') sp,
                            json_each(sp.value, '$.communes') c) AS communes
             FROM records r LEFT JOIN quality q ON q.record_id = r.id
             WHERE r.status = 'active' AND {name} IS NOT NULL AND {PRIMARY_ONLY}
-              AND EXISTS (SELECT 1 FROM json_each(r.data, '$.spatial') sp
+              AND EXISTS (SELECT 1 FROM json_each(record_json(r.data), '$.spatial') sp
                           WHERE json_array_length(sp.value, '$.communes') > 0)""")
     for row in rows:
         publisher = body_of.get((row["name"], row["siren"]))

@@ -230,10 +230,11 @@ def publisher_contexts(store: Store) -> dict[tuple[str, str], Context]:
     each source it is harvested from (the source's ``publisher`` hint), counted once per record."""
     contexts: dict[tuple[str, str], Context] = defaultdict(Context)
     rows = store.db.execute(
-        """SELECT json_extract(r.data, '$.publisher.name') AS name,
-                  COALESCE(json_extract(r.data, '$.publisher.siren'), '') AS siren, d.value AS dep, COUNT(*) AS n
-           FROM records r, json_each(r.data, '$.spatial') sp, json_each(sp.value, '$.departements') d
-           WHERE r.status = 'active' AND json_extract(r.data, '$.publisher.name') IS NOT NULL
+        """SELECT json_extract(record_json(r.data), '$.publisher.name') AS name,
+                  COALESCE(json_extract(record_json(r.data), '$.publisher.siren'), '') AS siren, d.value AS dep,
+                  COUNT(*) AS n
+           FROM records r, json_each(record_json(r.data), '$.spatial') sp, json_each(sp.value, '$.departements') d
+           WHERE r.status = 'active' AND json_extract(record_json(r.data), '$.publisher.name') IS NOT NULL
            GROUP BY 1, 2, 3""")
     for row in rows:
         contexts[(row["name"], row["siren"])].departements[row["dep"]] += row["n"]
@@ -243,9 +244,9 @@ def publisher_contexts(store: Store) -> dict[tuple[str, str], Context]:
 def harvested_publishers(store: Store) -> list[dict[str, Any]]:
     """Distinct publishers (name, SIREN) of active records, with their record counts and sources."""
     rows = store.db.execute(
-        """SELECT json_extract(data, '$.publisher.name') AS name,
-                  COALESCE(json_extract(data, '$.publisher.siren'), '') AS siren, source_id, COUNT(*) AS n
-           FROM records WHERE status = 'active' AND json_extract(data, '$.publisher.name') IS NOT NULL
+        """SELECT json_extract(record_json(data), '$.publisher.name') AS name,
+                  COALESCE(json_extract(record_json(data), '$.publisher.siren'), '') AS siren, source_id, COUNT(*) AS n
+           FROM records WHERE status = 'active' AND json_extract(record_json(data), '$.publisher.name') IS NOT NULL
            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""")
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:

@@ -7,13 +7,21 @@ changed, or when its SHACL result arrives. A changed score flags the record for 
 
 An indicator whose verdict is missing (links not checked yet, SHACL not run) scores 0 and is marked unchecked: it is
 reported as "not checked" / "not validated", never as something to fix, since nothing says it is wrong.
+
+Compact form (issue 18): a row keeps verdicts, not prose. ``indicators`` holds each indicator's share met and the
+keys not checked — points, weights, dimensions and labels are derived from :data:`scoring.mqa.INDICATORS` when
+read; ``french`` holds each French check's status — its evidence and fix are worded again from the record when a
+person reads them; ``shacl_violations`` the violations (NULL when there are none). Each is a small JSON compressed
+with the store's "quality" dictionary (:mod:`index.compression`): ~0.1 KB a record instead of ~4 KB. Rows of the
+first layout (JSON text with the prose) are still read, and rewritten by :func:`compact`.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from statistics import mean, median
@@ -34,11 +42,11 @@ CREATE TABLE IF NOT EXISTS quality (
     hash TEXT NOT NULL,             -- the record content hash that was scored
     score INTEGER NOT NULL,
     band TEXT NOT NULL,
-    indicators TEXT NOT NULL,       -- JSON list of IndicatorResult
+    indicators BLOB NOT NULL,       -- packed {"s": {key: share met}, "u": [keys not checked]} (first layout: JSON text)
     shacl_conforms INTEGER,         -- NULL: not validated; else 1/0, ignoring checks that need other records
-    shacl_violations TEXT,          -- JSON list of scoring.shacl.Violation (plain-words message included)
+    shacl_violations BLOB,          -- packed JSON list of scoring.shacl.Violation; NULL when none
     computed_at TEXT NOT NULL,
-    french TEXT                     -- JSON list of scoring.french.Check
+    french BLOB                     -- packed {check key: status} (first layout: JSON list of scoring.french.Check)
 );
 CREATE TABLE IF NOT EXISTS link_checks (
     url TEXT PRIMARY KEY,
@@ -57,11 +65,17 @@ SIREN = re.compile(r"^\d{9}$")
 
 
 def ensure_schema(store: Store) -> None:
-    """Create the tables (once per store object); add the columns a store made by an older version lacks. Never
-    inside a transaction: ``executescript`` would commit it."""
+    """Create the tables (once per store object); add the columns a store made by an older version lacks. Statement
+    by statement (``executescript`` would commit a transaction the caller has open: a harvest's batch scores its
+    records inside its own)."""
     if getattr(store, "_quality_schema", False):
         return
-    store.db.executescript(SCHEMA + POINTS_SCHEMA)
+    statement = ""
+    for line in (SCHEMA + POINTS_SCHEMA).splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            store.db.execute(statement)
+            statement = ""
     columns = {row[1] for row in store.db.execute("PRAGMA table_info(quality)")}
     if "french" not in columns:
         store.db.execute("ALTER TABLE quality ADD COLUMN french TEXT")
@@ -95,10 +109,12 @@ class LinkVerdicts:
 
     def statuses(self, urls: Iterable[str]) -> dict[str, LinkStatus]:
         out: dict[str, LinkStatus] = {}
-        for url in urls:
-            row = self.store.db.execute("SELECT ok, status, reason FROM link_checks WHERE url = ?", (url,)).fetchone()
-            if row is not None:
-                out[url] = LinkStatus(bool(row["ok"]), row["status"], row["reason"])
+        wanted = list(dict.fromkeys(urls))
+        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters is far above; one query a chunk
+            chunk = wanted[start:start + 500]
+            for row in self.store.db.execute("SELECT url, ok, status, reason FROM link_checks WHERE url IN "
+                                             f"({','.join('?' * len(chunk))})", chunk):
+                out[row["url"]] = LinkStatus(bool(row["ok"]), row["status"], row["reason"])
         return out
 
     def details(self, urls: Iterable[str]) -> list[dict[str, Any]]:
@@ -128,30 +144,136 @@ def score_and_store(store: Store, entry: Dataset | DataService, record_hash: str
                     shacl_conforms: bool | None = None, shacl_violations: list[dict] | None = None) -> Quality:
     """Score one record and keep the result; flags the record for re-indexing when its score or band changed.
     A SHACL verdict of an earlier run is reused while the record content is the same."""
+    return score_many(store, [Scoring(entry, record_hash, shacl_conforms, shacl_violations)])[0]
+
+
+@dataclass
+class Scoring:
+    """One record to score: its content hash, and a fresh SHACL verdict if there is one."""
+
+    entry: Dataset | DataService
+    record_hash: str
+    shacl_conforms: bool | None = None
+    shacl_violations: list[dict] | None = None
+
+
+def score_many(store: Store, items: Sequence[Scoring]) -> list[Quality]:
+    """Score records and keep the results, with one query for their previous rows and one for their links' verdicts
+    (a harvest scores each batch it stores this way). Same rules as :func:`score_and_store`."""
+    if not items:
+        return []
     ensure_schema(store)
-    previous = store.db.execute(
-        "SELECT hash, score, band, shacl_conforms, shacl_violations FROM quality WHERE record_id = ?", (entry.id,)
-    ).fetchone()
-    reusable = previous is not None and previous["hash"] == record_hash and previous["shacl_conforms"] is not None
-    if shacl_conforms is None and reusable:
-        shacl_conforms = bool(previous["shacl_conforms"])
-        shacl_violations = orjson.loads(previous["shacl_violations"] or "[]")
-    links = LinkVerdicts(store).statuses(record_urls(entry))
-    quality = score_entry(entry, links=links, shacl_conforms=shacl_conforms)
-    checks = french.check_entry(entry)
+    ids = [item.entry.id for item in items]
+    previous = {row["record_id"]: row for row in store.db.execute(
+        "SELECT record_id, hash, score, band, shacl_conforms, shacl_violations FROM quality WHERE record_id IN "
+        f"({','.join('?' * len(ids))})", ids)}
+    links = LinkVerdicts(store).statuses({url: None for item in items for url in record_urls(item.entry)})
+    now, rows, stale, results = utcnow(), [], [], []
+    for item in items:
+        entry, before, conforms = item.entry, previous.get(item.entry.id), item.shacl_conforms
+        if conforms is None and before is not None and before["hash"] == item.record_hash \
+                and before["shacl_conforms"] is not None:  # the same content was validated: its verdict holds
+            conforms = bool(before["shacl_conforms"])
+            violations = _repack(store, before["shacl_violations"])
+        else:
+            violations = (store.codec.pack("quality", orjson.dumps(item.shacl_violations))
+                          if item.shacl_violations else None)
+        quality = score_entry(entry, links=links, shacl_conforms=conforms)
+        statuses = {check.key: check.status for check in french.check_entry(entry)}
+        rows.append((entry.id, item.record_hash, quality.score, quality.band, pack_indicators(store, quality),
+                     None if conforms is None else int(conforms), violations, now,
+                     store.codec.pack("quality", orjson.dumps(statuses))))
+        if before is None or before["score"] != quality.score or before["band"] != quality.band:
+            stale.append((entry.id,))
+        results.append(quality)
     with store.transaction() as db:
-        db.execute(
+        db.executemany(
             """INSERT OR REPLACE INTO quality (record_id, hash, score, band, indicators, shacl_conforms,
-               shacl_violations, computed_at, french) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (entry.id, record_hash, quality.score, quality.band,
-             orjson.dumps(quality.indicators).decode(),  # orjson writes dataclasses as asdict would, 20x faster
-             None if shacl_conforms is None else int(shacl_conforms),
-             orjson.dumps(shacl_violations or []).decode(), utcnow(),
-             orjson.dumps([c.as_dict() for c in checks]).decode()),
-        )
-        if previous is None or previous["score"] != quality.score or previous["band"] != quality.band:
-            db.execute("UPDATE records SET indexed = 0 WHERE id = ?", (entry.id,))
-    return quality
+               shacl_violations, computed_at, french) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", rows)
+        db.executemany("UPDATE records SET indexed = 0 WHERE id = ? AND indexed = 1", stale)
+    return results
+
+
+# -- the compact form: verdicts in, explanations derived on the way out -------------------------------------------
+
+
+def pack_indicators(store: Store, quality: Quality) -> bytes:
+    """What a score is made of, without what can be derived: each indicator's share met, and the unchecked ones."""
+    compact = {"s": {r.key: r.share for r in quality.indicators},
+               "u": [r.key for r in quality.indicators if not r.checked]}
+    return store.codec.pack("quality", orjson.dumps(compact))
+
+
+def indicator_results(store: Store, blob: bytes | str) -> list[dict[str, Any]]:
+    """The stored indicators as :class:`scoring.mqa.IndicatorResult` dicts (key, dimension, max_points, points,
+    share, checked), points recomputed from the share exactly as :func:`scoring.mqa.score_entry` computes them."""
+    data = _loads(store, blob)
+    if isinstance(data, list):  # first layout: the results themselves
+        return data
+    unchecked = set(data.get("u", ()))
+    out = []
+    for key, share in data["s"].items():
+        ind = INDICATOR_BY_KEY.get(key)
+        if ind is None:  # an indicator retired since this row was scored: the next scoring drops it
+            continue
+        points = ind.points * share if ind.level == "dataset" else round(ind.points * share, 2)
+        out.append({"key": key, "dimension": ind.dimension, "max_points": ind.points, "points": points,
+                    "share": share, "checked": key not in unchecked})
+    return out
+
+
+def french_statuses(store: Store, blob: bytes | str | None) -> dict[str, str]:
+    """Each French check's stored status (ok | fail | n/a)."""
+    data = _loads(store, blob) if blob else {}
+    if isinstance(data, list):  # first layout: the checks with their prose
+        return {check["key"]: check["status"] for check in data}
+    return data
+
+
+def shacl_violations(store: Store, blob: bytes | str | None) -> list[dict[str, Any]]:
+    return _loads(store, blob) if blob else []
+
+
+def _loads(store: Store, blob: bytes | str) -> Any:
+    return orjson.loads(blob if isinstance(blob, str) else store.unpack(blob))
+
+
+def _repack(store: Store, blob: bytes | str | None) -> bytes | None:
+    """A stored violations list carried over to a new row, in the compact form whatever form it had."""
+    if not blob:
+        return None
+    if isinstance(blob, bytes) and store.codec.is_packed(blob):
+        return blob
+    violations = shacl_violations(store, blob)
+    return store.codec.pack("quality", orjson.dumps(violations)) if violations else None
+
+
+def compact(store: Store, batch: int = 500) -> int:
+    """Rewrite the quality rows of the first layout (JSON text with prose) in the compact form; returns how many.
+    Resumable: a row already compact is left alone."""
+    ensure_schema(store)
+    rewritten, last = 0, ""
+    while rows := store.db.execute(
+            "SELECT record_id, indicators, shacl_violations, french FROM quality WHERE record_id > ? "
+            "ORDER BY record_id LIMIT ?", (last, batch)).fetchall():
+        changes = []
+        for row in rows:
+            if not isinstance(row["indicators"], str):
+                continue
+            results = indicator_results(store, row["indicators"])
+            compact_form = {"s": {r["key"]: r["share"] for r in results},
+                            "u": [r["key"] for r in results if not r.get("checked", True)]}
+            changes.append((store.codec.pack("quality", orjson.dumps(compact_form)),
+                            _repack(store, row["shacl_violations"]),
+                            store.codec.pack("quality", orjson.dumps(french_statuses(store, row["french"]))),
+                            row["record_id"]))
+        if changes:
+            with store.transaction() as db:
+                db.executemany(
+                    "UPDATE quality SET indicators = ?, shacl_violations = ?, french = ? WHERE record_id = ?", changes)
+        rewritten += len(changes)
+        last = rows[-1]["record_id"]
+    return rewritten
 
 
 def indicator_status(item: dict[str, Any]) -> str:
@@ -171,8 +293,8 @@ def quality_of(store: Store, record_id: str) -> dict | None:
         (record_id,)).fetchone()
     if row is None:
         return None
-    data = orjson.loads(row["data"])
-    indicators = orjson.loads(row["indicators"])
+    entry = store.load_entry(row["data"])
+    indicators = indicator_results(store, row["indicators"])
     dimensions: dict[str, dict[str, float]] = {}
     for item in indicators:
         ind = INDICATOR_BY_KEY[item["key"]]
@@ -182,19 +304,28 @@ def quality_of(store: Store, record_id: str) -> dict | None:
         got = dimensions.setdefault(item["dimension"], {"points": 0.0, "max_points": 0})
         got["points"] = round(got["points"] + item["points"], 2)
         got["max_points"] += item["max_points"]
-    violations = orjson.loads(row["shacl_violations"] or "[]")
+    violations = shacl_violations(store, row["shacl_violations"])
     validated = row["shacl_conforms"] is not None
-    urls = [u for d in data.get("distributions", []) for u in (d.get("access_url"), d.get("download_url")) if u]
-    return {"record_id": record_id, "title": data.get("title"), "source_id": row["source_id"],
+    return {"record_id": record_id, "title": entry.title, "source_id": row["source_id"],
             "score": row["score"], "max": MAX_POINTS, "band": row["band"], "dimensions": dimensions,
             "indicators": indicators,
             "shacl": {"validated": validated,
                       "conforms": bool(row["shacl_conforms"]) if validated else None,
                       "summary": _shacl_summary(validated, violations),
                       "violations": violations},
-            "french": orjson.loads(row["french"] or "[]"),
-            "links": LinkVerdicts(store).details(urls),
+            "french": _french_checks(store, entry, row["french"]),
+            "links": LinkVerdicts(store).details(record_urls(entry)),
             "computed_at": row["computed_at"]}
+
+
+def _french_checks(store: Store, entry: Dataset | DataService, stored: bytes | str | None) -> list[dict[str, Any]]:
+    """The French checks in words: the evidence and fix are worded again from the record (the stored row keeps
+    the verdicts only); the status is the stored verdict, which the record's aggregates counted."""
+    statuses = french_statuses(store, stored)
+    checks = [check.as_dict() for check in french.check_entry(entry)]
+    for check in checks:
+        check["status"] = statuses.get(check["key"], check["status"])
+    return checks
 
 
 def _shacl_summary(validated: bool, violations: list[dict[str, Any]]) -> str:
@@ -241,18 +372,23 @@ class QualityReport:
 
 
 def _rows(store: Store, source_id: str | None, publisher: str | None) -> Iterator[Any]:
-    sql = ("SELECT q.score, q.indicators, q.shacl_conforms, q.shacl_violations, q.french FROM quality q "
+    sql = ("SELECT r.id, q.score, q.indicators, q.shacl_conforms, q.shacl_violations, q.french FROM quality q "
            "JOIN records r ON r.id = q.record_id WHERE r.status = 'active'")
     params: list[str] = []
     if source_id:
         sql += " AND r.source_id = ?"
         params.append(source_id)
     if publisher:
-        # CAST: records.data is a BLOB of JSON text; newer SQLite reads a BLOB given to json_extract as JSONB
         key = "siren" if SIREN.match(publisher) else "name"
-        sql += f" AND json_extract(CAST(r.data AS TEXT), '$.publisher.{key}') = ?"
+        sql += f" AND json_extract(record_json(r.data), '$.publisher.{key}') = ?"
         params.append(publisher)
     yield from store.db.execute(sql, params)
+
+
+def _french_fix(store: Store, record_id: str, key: str) -> str:
+    found = store.entry(record_id)
+    check = next((c for c in french.check_entry(found[0]) if c.key == key), None) if found else None
+    return (check.fix if check else None) or ""
 
 
 def report(store: Store, *, source_id: str | None = None, publisher: str | None = None,
@@ -272,11 +408,11 @@ def report(store: Store, *, source_id: str | None = None, publisher: str | None 
     violation_example: dict[tuple[str, str, str], str] = {}
     french_applicable: Counter[str] = Counter()
     french_failing: Counter[str] = Counter()
-    french_fix: dict[str, str] = {}
+    french_example: dict[str, str] = {}  # a failing record per check: its fix is worded from it
     for row in _rows(store, source_id, publisher):
         scores.append(row["score"])
         histogram[min(row["score"] // HISTOGRAM_STEP, len(histogram) - 1)] += 1
-        for item in orjson.loads(row["indicators"]):
+        for item in indicator_results(store, row["indicators"]):
             key = item["key"]
             met_share[key] += item["share"]
             points[key] += item["points"]
@@ -289,18 +425,19 @@ def report(store: Store, *, source_id: str | None = None, publisher: str | None 
             validated += 1
             conforming += int(bool(row["shacl_conforms"]))
             kinds = set()
-            for v in orjson.loads(row["shacl_violations"] or "[]"):
+            for v in shacl_violations(store, row["shacl_violations"]):
                 if v.get("severity") == "violation" and not v.get("external_reference"):
                     kind = (v.get("focus_type") or "", v.get("path") or "", v.get("constraint") or "")
                     kinds.add(kind)
                     violation_example.setdefault(kind, v.get("message", ""))
             violation_kinds.update(kinds)
-        for check in orjson.loads(row["french"] or "[]"):
-            if check["status"] != "n/a":
-                french_applicable[check["key"]] += 1
-            if check["status"] == "fail":
-                french_failing[check["key"]] += 1
-                french_fix.setdefault(check["key"], check.get("fix") or "")
+        for key, status in french_statuses(store, row["french"]).items():
+            if status != "n/a":
+                french_applicable[key] += 1
+            if status == "fail":
+                french_failing[key] += 1
+                french_example.setdefault(key, row["id"])
+    french_fix = {key: _french_fix(store, record_id, key) for key, record_id in french_example.items()}
     n = len(scores)
     fixes = [
         Fix(key, INDICATOR_BY_KEY[key].label, INDICATOR_BY_KEY[key].fix, affected[key],
@@ -365,8 +502,8 @@ def take_quality_point(store: Store, source_id: str, job_id: int) -> int:
     records in it, so that a portal and a publisher see their score move with their fixes. Returns points written."""
     ensure_schema(store)
     rows = store.db.execute(
-        """SELECT COALESCE(json_extract(CAST(r.data AS TEXT), '$.publisher.siren'),
-                           json_extract(CAST(r.data AS TEXT), '$.publisher.name'), '') AS publisher,
+        """SELECT COALESCE(json_extract(record_json(r.data), '$.publisher.siren'),
+                           json_extract(record_json(r.data), '$.publisher.name'), '') AS publisher,
                   COUNT(*) AS datasets, AVG(q.score) AS mean
            FROM quality q JOIN records r ON r.id = q.record_id
            WHERE r.source_id = ? AND r.status = 'active' GROUP BY publisher""", (source_id,)).fetchall()

@@ -78,12 +78,13 @@ increases AS (
 _KEYS = {
     "national": ("'France'", ""),
     "source": ("r.source_id", ""),
-    "publisher": ("COALESCE(json_extract(p.data, '$.publisher.name'), '(unknown)')", ""),
-    "theme": ("t.value", ", json_each(p.data, '$.themes') t"),
-    "departement": ("d.value", ", json_each(p.data, '$.spatial') sp, json_each(sp.value, '$.departements') d"),
-    "region": ("g.value", ", json_each(p.data, '$.spatial') sp, json_each(sp.value, '$.regions') g"),
+    "publisher": ("COALESCE(json_extract(record_json(p.data), '$.publisher.name'), '(unknown)')", ""),
+    "theme": ("t.value", ", json_each(record_json(p.data), '$.themes') t"),
+    "departement": ("d.value",
+                    ", json_each(record_json(p.data), '$.spatial') sp, json_each(sp.value, '$.departements') d"),
+    "region": ("g.value", ", json_each(record_json(p.data), '$.spatial') sp, json_each(sp.value, '$.regions') g"),
     "schema": ("json_extract(di.value, '$.schema.name')",
-               ", json_each(p.data, '$.distributions') di"),
+               ", json_each(record_json(p.data), '$.distributions') di"),
 }
 # The record, its cluster (if it has copies) and the cluster's primary record.
 _DATASET = """JOIN records r ON r.id = i.record_id LEFT JOIN cluster_members cm ON cm.record_id = r.id
@@ -179,8 +180,8 @@ def top_datasets(store: Store, *, start: str | None = None, end: str | None = No
     ensure_cluster_schema(store)
     period, params = _period_clause(start, end)
     sql = f"""{_INCREASES}
-        SELECT p.id AS id, json_extract(p.data, '$.title') AS title,
-               json_extract(p.data, '$.publisher.name') AS publisher, p.source_id AS source,
+        SELECT p.id AS id, json_extract(record_json(p.data), '$.title') AS title,
+               json_extract(record_json(p.data), '$.publisher.name') AS publisher, p.source_id AS source,
                SUM(i.delta) AS downloads,
                json_group_array(json_array(r.source_id, i.delta)) AS split
         FROM increases i {_DATASET}

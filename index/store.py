@@ -7,6 +7,13 @@ is marked withdrawn with its history kept, and restored if it comes back.
 
 The search index is derived from this store: every record change clears ``records.indexed``, and the indexer picks
 those rows up (see :meth:`Store.pending_index`), so an index that missed an update after a crash catches up.
+
+Compact layout (schema version 1, issue 18): raw records, normalised records and old versions are zstd blobs with a
+dictionary per kind (:mod:`index.compression`); the current normalised record is kept once, in ``records.data`` (its
+row in ``record_versions`` holds an empty blob meaning "the current one", and gets its own snapshot when a newer
+version replaces it). SQL reads a record's JSON through the ``record_json(data)`` function every connection has.
+A store of the earlier layout opens as it is and stays readable (blobs without zstd's magic are the bytes as they
+were); ``moisson store compact`` (:meth:`Store.compact`) rewrites it in the compact layout, a batch at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,11 +30,15 @@ from typing import Any
 
 import orjson
 
+from index.compression import SCHEMA as CODEC_SCHEMA
+from index.compression import Codec
 from kernel.config import SourceConfig
 from kernel.records import RawRecord, RecordError, utcnow
 from normalise.model import DataService, Dataset, content_hash, entry_from_json, entry_to_json
 
 DEFAULT_DB = Path("var/moisson.db")
+SCHEMA_VERSION = 1  # PRAGMA user_version: 0 the first layout (plain blobs, every version's JSON), 1 compact
+CURRENT = b""  # record_versions.data of the version that is current: its JSON is records.data, kept once
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -204,7 +215,11 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._key = str(self.path.resolve())
-        self.db.executescript(SCHEMA)  # idempotent; executescript manages its own transaction
+        self.codec = Codec(lambda: self.db)
+        self.db.executescript(SCHEMA + CODEC_SCHEMA)  # idempotent; executescript manages its own transaction
+        empty = self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
+        if self.layout_version() < SCHEMA_VERSION and empty:
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a new store: nothing of the first layout
 
     # -- plumbing -------------------------------------------------------------------------------------------------
 
@@ -217,8 +232,43 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("PRAGMA cache_size=-32000")  # 32 MB of pages per connection (default 2 MB)
+            conn.create_function("record_json", 1, self._record_json, deterministic=True)
             self._local.conn = conn
         return conn
+
+    def stamp(self) -> tuple[int, int]:
+        """What this thread's connection has seen of the store: it changes after any commit by another connection
+        (SQLite's ``data_version``) or a write by this one. A value computed under one stamp holds until the stamp
+        changes, so the API caches answers that only a commit can change (counts, the landing page)."""
+        db = self.db
+        return int(db.execute("PRAGMA data_version").fetchone()[0]), db.total_changes
+
+    # -- compact blobs (index.compression) ------------------------------------------------------------------------
+
+    def pack_record(self, data: bytes) -> bytes:
+        """A normalised record's JSON as stored."""
+        return self.codec.pack("record", data)
+
+    def unpack(self, blob: bytes | None) -> bytes:
+        """The bytes a stored blob holds (JSON of a record or a version, raw content...)."""
+        return self.codec.unpack(blob)
+
+    def load_entry(self, blob: bytes) -> Dataset | DataService:
+        """The record a ``records.data`` (or ``record_versions.data``) blob holds."""
+        return entry_from_json(self.codec.unpack(blob))
+
+    def _record_json(self, blob: bytes | None) -> str | None:
+        """SQL ``record_json(data)``: the JSON text of a stored record, for json_extract and json_each. The last blob
+        is remembered: a query calling it several times on one row decompresses once."""
+        if blob is None:
+            return None
+        last = self._local.__dict__.get("last_json")
+        if last is not None and last[0] == blob:
+            return last[1]
+        text = self.codec.unpack(blob).decode()
+        self._local.last_json = (blob, text)
+        return text
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -234,6 +284,8 @@ class Store:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        if self.codec.wants_training:  # after the commit: a dictionary is stored before any blob names it
+            self.codec.train_pending()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -418,7 +470,7 @@ class Store:
                (source_id, native_id, profile, media_type, url, fetched_at, modified, hash, content, job_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (raw.source_id, raw.native_id, raw.profile, raw.media_type, raw.url, raw.fetched_at, raw.modified,
-             digest, raw.content, job_id),
+             digest, self.codec.pack(f"raw:{raw.profile}", raw.content), job_id),
         )
         return True
 
@@ -429,13 +481,16 @@ class Store:
         if row is None:
             return None
         return RawRecord(source_id=row["source_id"], native_id=row["native_id"], url=row["url"],
-                         profile=row["profile"], content=row["content"], media_type=row["media_type"],
+                         profile=row["profile"], content=self.codec.unpack(row["content"]),
+                         media_type=row["media_type"],
                          fetched_at=row["fetched_at"], modified=row["modified"])
 
-    def upsert_entry(self, entry: Dataset | DataService, raw_native_id: str, job_id: int) -> str:
+    def upsert_entry(self, entry: Dataset | DataService, raw_native_id: str, job_id: int, *,
+                     digest: str | None = None) -> str:
         """Store a normalised entry; returns new, updated, unchanged or restored. Unchanged writes only the
-        'seen by this job' mark, so a re-harvest of an unchanged source rewrites no record."""
-        digest = content_hash(entry)
+        'seen by this job' mark, so a re-harvest of an unchanged source rewrites no record. ``digest``: its
+        :func:`content_hash`, when the caller has it already."""
+        digest = digest or content_hash(entry)
         now = utcnow()
         db = self.db
         row = db.execute("SELECT hash, status, version FROM records WHERE id = ?", (entry.id,)).fetchone()
@@ -447,7 +502,8 @@ class Store:
         else:
             change = "restored" if row["status"] == "withdrawn" else "updated"
             version = row["version"] + 1
-        data = entry_to_json(entry)
+            self._snapshot_current(entry.id)
+        data = self.pack_record(entry_to_json(entry))
         db.execute(
             """INSERT INTO records (id, source_id, native_id, raw_native_id, kind, hash, data, status, version,
                                     first_seen, changed_at, last_seen_job, withdrawn_at, indexed)
@@ -460,9 +516,16 @@ class Store:
         )
         db.execute(
             "INSERT INTO record_versions (record_id, version, job_id, at, change, hash, data) VALUES (?,?,?,?,?,?,?)",
-            (entry.id, version, job_id, now, change, digest, data),
+            (entry.id, version, job_id, now, change, digest, CURRENT),
         )
         return change
+
+    def _snapshot_current(self, record_id: str) -> None:
+        """Before a newer version replaces the current record: its version row gets its own copy of the JSON it
+        shared with ``records.data`` (the stored blob as it is, already compressed)."""
+        self.db.execute(
+            """UPDATE record_versions SET data = (SELECT data FROM records WHERE id = ?)
+               WHERE record_id = ? AND data = ?""", (record_id, record_id, CURRENT))
 
     def mark_seen_by_url(self, source_id: str, urls: Sequence[str], job_id: int) -> int:
         """Active records whose raw record came from one of ``urls`` (pages a conditional GET found unchanged) are
@@ -502,11 +565,12 @@ class Store:
         now = utcnow()
         with self.transaction() as db:
             gone = db.execute(
-                """SELECT id, version, hash, data FROM records
+                """SELECT id, version, hash FROM records
                    WHERE source_id = ? AND status = 'active' AND last_seen_job != ?""",
                 (source_id, job_id),
             ).fetchall()
             for row in gone:
+                self._snapshot_current(row["id"])
                 db.execute(
                     """UPDATE records SET status = 'withdrawn', withdrawn_at = ?, version = ?, changed_at = ?,
                        indexed = 0 WHERE id = ?""",
@@ -515,15 +579,16 @@ class Store:
                 db.execute(
                     """INSERT INTO record_versions (record_id, version, job_id, at, change, hash, data)
                        VALUES (?, ?, ?, ?, 'withdrawn', ?, ?)""",
-                    (row["id"], row["version"] + 1, job_id, now, row["hash"], row["data"]),
+                    (row["id"], row["version"] + 1, job_id, now, row["hash"], CURRENT),
                 )
         return len(gone)
 
-    def add_metric_samples(self, entry: Dataset | DataService, job_id: int, at: str) -> int:
+    def add_metric_samples(self, entry: Dataset | DataService, job_id: int, at: str, *, first: bool = False) -> int:
         """Dated counter samples of a record and its distributions (downloads, views...), for the statistics.
 
         Only values that changed since the series' last sample are written: an unchanged counter adds nothing, so a
-        national catalog harvested daily does not grow by a million rows a day; a missing sample means "unchanged"."""
+        national catalog harvested daily does not grow by a million rows a day; a missing sample means "unchanged".
+        ``first``: the record is stored for the first time, so it has no series to compare with."""
         rows = [(entry.id, "", name, value) for name, value in entry.metrics.items()]
         if isinstance(entry, Dataset):
             for dist in entry.distributions:
@@ -531,7 +596,7 @@ class Store:
                 rows += [(entry.id, key, name, value) for name, value in dist.metrics.items()]
         written = 0
         for record_id, dist_key, name, value in rows:
-            last = self.db.execute(
+            last = None if first else self.db.execute(
                 """SELECT value FROM metric_samples WHERE record_id = ? AND distribution = ? AND metric = ?
                    ORDER BY job_id DESC LIMIT 1""", (record_id, dist_key, name)).fetchone()
             if last is not None and last["value"] == value:
@@ -552,7 +617,7 @@ class Store:
         if row is None:
             return None
         meta = {k: row[k] for k in row.keys() if k != "data"}  # noqa: SIM118 - iterating a Row yields values
-        return entry_from_json(row["data"]), meta
+        return self.load_entry(row["data"]), meta
 
     def iter_entries(self, *, status: str | None = "active", source_id: str | None = None,
                      batch: int = 500) -> Iterator[Dataset | DataService]:
@@ -565,7 +630,7 @@ class Store:
             if not rows:
                 return
             for row in rows:
-                yield entry_from_json(row["data"])
+                yield self.load_entry(row["data"])
             last = rows[-1]["id"]
 
     def count(self, *, status: str | None = "active", source_id: str | None = None) -> int:
@@ -580,25 +645,123 @@ class Store:
         return [dict(row) for row in rows]
 
     def version(self, record_id: str, version: int) -> Dataset | DataService | None:
-        row = self.db.execute(
-            "SELECT data FROM record_versions WHERE record_id = ? AND version = ?", (record_id, version)
-        ).fetchone()
-        return entry_from_json(row["data"]) if row else None
+        data = self._version_json(record_id, [version]).get(version)
+        return entry_from_json(data) if data is not None else None
+
+    def _version_json(self, record_id: str, versions: Sequence[int]) -> dict[int, bytes]:
+        """The JSON of some versions of a record; the current version's is the record's own (kept once)."""
+        rows = self.db.execute(
+            f"""SELECT v.version, CASE WHEN v.data = ? THEN r.data ELSE v.data END AS data
+                FROM record_versions v JOIN records r ON r.id = v.record_id
+                WHERE v.record_id = ? AND v.version IN ({','.join('?' * len(versions))})""",
+            (CURRENT, record_id, *versions)).fetchall()
+        return {row["version"]: self.codec.unpack(row["data"]) for row in rows}
 
     def diff(self, record_id: str, old: int, new: int) -> list[dict[str, Any]] | None:
         """What changed in a record from version ``old`` to version ``new`` (see :func:`diff_json`); None if either
         version does not exist."""
-        rows = {row["version"]: orjson.loads(row["data"]) for row in self.db.execute(
-            "SELECT version, data FROM record_versions WHERE record_id = ? AND version IN (?, ?)",
-            (record_id, old, new))}
+        rows = {version: orjson.loads(data) for version, data in self._version_json(record_id, [old, new]).items()}
         if old not in rows or new not in rows:
             return None
         return diff_json(_without_counters(rows[old]), _without_counters(rows[new]))
 
+    # -- the compact layout: reading a first-layout store, and rewriting it (`moisson store compact`) --------------
+
+    def layout_version(self) -> int:
+        """0: the store may hold rows of the first layout (plain blobs, every version's JSON); 1: compact."""
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def compact(self, batch: int = 500, progress: Callable[[str, int], None] | None = None,
+                min_samples: int = 100) -> dict[str, int]:
+        """Rewrite the rows of the first layout in the compact one, a transaction per batch (resumable: a row already
+        compact is left as it is): raw contents and records compressed with their kind's dictionary (trained first
+        from stored rows when the kind has none), the version rows that repeat the current record emptied. Returns
+        rows rewritten per table. The quality table has its own step (:func:`index.quality.compact`); the caller
+        marks the layout done with :meth:`mark_compact`. A kind with fewer than ``min_samples`` rows gets no
+        dictionary (one trained on a handful of records weighs more than it saves)."""
+        for profile, in self.db.execute("SELECT DISTINCT profile FROM raw_records").fetchall():
+            self._train_from(f"raw:{profile}", "raw_records", "content", "profile = ?", (profile,), min_samples)
+        self._train_from("record", "records", "data", min_samples=min_samples)
+        done = {"raw_records": 0, "records": 0, "record_versions": 0}
+
+        def raw(row: sqlite3.Row) -> tuple[Any, ...] | None:
+            kind = f"raw:{row['profile']}"
+            if not self._to_repack(kind, row["content"]):
+                return None
+            return (self.codec.pack(kind, self.codec.unpack(row["content"])), row["rowid"])
+
+        def record(row: sqlite3.Row) -> tuple[Any, ...] | None:
+            if not self._to_repack("record", row["data"]):
+                return None
+            return (self.pack_record(self.codec.unpack(row["data"])), row["rowid"])
+
+        def version(row: sqlite3.Row) -> tuple[Any, ...] | None:
+            if row["data"] == CURRENT:
+                return None
+            if row["current"]:  # the first layout kept the current version's JSON twice
+                return (CURRENT, row["rowid"])
+            if not self._to_repack("record", row["data"]):
+                return None
+            return (self.pack_record(self.codec.unpack(row["data"])), row["rowid"])
+
+        # versions first: which one is current is read from records, whatever state its own row is in
+        done["record_versions"] = self._rewrite(
+            """SELECT v.rowid, v.data, v.version = r.version AS current FROM record_versions v
+               JOIN records r ON r.id = v.record_id WHERE v.rowid > ? ORDER BY v.rowid LIMIT ?""",
+            "UPDATE record_versions SET data = ? WHERE rowid = ?", version, batch, progress, "record_versions")
+        done["raw_records"] = self._rewrite(
+            "SELECT rowid, profile, content FROM raw_records WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            "UPDATE raw_records SET content = ? WHERE rowid = ?", raw, batch, progress, "raw_records")
+        done["records"] = self._rewrite(
+            "SELECT rowid, data FROM records WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            "UPDATE records SET data = ? WHERE rowid = ?", record, batch, progress, "records")
+        return done
+
+    def mark_compact(self, vacuum: bool = True) -> None:
+        """Record that the store holds the compact layout only; ``vacuum`` gives the freed pages back to the disk
+        (SQLite rewrites the file: it needs free space for the compacted copy, and the store is locked meanwhile)."""
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if vacuum:
+            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in WAL mode the rewritten pages are in the log
+
+    def _to_repack(self, kind: str, blob: bytes) -> bool:
+        """A blob of the first layout, or one packed before its kind had a dictionary that it has now."""
+        if not self.codec.is_packed(blob):
+            return True
+        return self.codec.dictionary_id(blob) == 0 and self.codec.has_dictionary(kind)
+
+    def _train_from(self, kind: str, table: str, column: str, where: str = "1", params: tuple[Any, ...] = (),
+                    min_samples: int = 100, samples: int = 2000) -> None:
+        """A dictionary for ``kind`` from stored rows spread over the table (every n-th rowid), if it has none."""
+        if self.codec.has_dictionary(kind):
+            return
+        total = self.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
+        if total < min_samples:
+            return
+        step = max(1, total // samples)
+        rows = self.db.execute(f"SELECT {column} FROM {table} WHERE {where} AND rowid % ? = 0 LIMIT ?",
+                               (*params, step, samples)).fetchall()
+        self.codec.train(kind, [self.codec.unpack(row[0]) for row in rows])
+
+    def _rewrite(self, select: str, update: str, convert: Callable[[sqlite3.Row], tuple[Any, ...] | None],
+                 batch: int, progress: Callable[[str, int], None] | None, name: str) -> int:
+        last, rewritten = 0, 0
+        while rows := self.db.execute(select, (last, batch)).fetchall():
+            changes = [change for row in rows if (change := convert(row)) is not None]
+            if changes:
+                with self.transaction() as db:
+                    db.executemany(update, changes)
+            rewritten += len(changes)
+            last = rows[-1]["rowid"]
+            if progress:
+                progress(name, rewritten)
+        return rewritten
+
     # -- index synchronisation ------------------------------------------------------------------------------------
 
     def pending_index(self, batch: int = 1000) -> list[tuple[str, str, bytes]]:
-        """Records whose index entry is stale: (id, status, data)."""
+        """Records whose index entry is stale: (id, status, data as stored: :meth:`load_entry` reads it)."""
         rows = self.db.execute(
             "SELECT id, status, data FROM records WHERE indexed = 0 LIMIT ?", (batch,)
         ).fetchall()

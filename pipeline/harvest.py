@@ -9,21 +9,24 @@ happens after a full sweep that saw every page.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 
 from harvesters import harvester_class
+from index.quality import Scoring, score_many
 from index.store import JobCounts, Store
 from kernel.config import Config, SourceConfig
 from kernel.http import HttpClient
 from kernel.records import RawRecord, RecordError, SourceError, utcnow
 from normalise import NormaliseError, normalise
-from normalise.model import DataService, Dataset
+from normalise.model import DataService, Dataset, content_hash
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 MASS_WITHDRAWAL_FLOOR = 10
 
 BATCH = 200  # records per transaction: a crash loses at most this many, already fetched, records
+FETCH_AHEAD = 2000  # items a harvester may fetch ahead of the job storing them (a page or two of most portals)
 SINCE_MARGIN = timedelta(minutes=10)
 
 
@@ -183,13 +187,27 @@ def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since
                      stop: threading.Event | None) -> tuple[str, str | None, bool]:
     """Stream the harvester into the store a batch at a time; returns (status, error, complete). A harvester or
     network failure ends the stream but keeps what was fetched before it; a store failure propagates."""
-    status, error, complete = "succeeded", None, True
-    batch: list[tuple[RawRecord, list[Dataset | DataService]]] = []
     try:
         harvester = harvester_class(source.type)(source, http)
-        items = harvester.harvest(since=since)
+        items = FetchAhead(harvester.harvest(since=since), name=f"fetch-{source.id}")
     except Exception as exc:  # bad options, a harvester that cannot be imported: a clear failure of this source
         return "failed", _plain(exc), False
+    try:
+        status, error, complete = _store_items(store, source, items, job_id, counts, result, progress, batch_size,
+                                               stop)
+    finally:
+        items.close()  # the fetching thread ends before anything reads what the harvester kept (unchanged pages)
+    # pages a conditional GET found unchanged (DCAT): their records were not fetched again, yet they are still there
+    counts.unchanged += store.mark_seen_by_url(source.id, list(getattr(harvester, "unchanged_pages", ())), job_id)
+    return status, error, complete
+
+
+def _store_items(store: Store, source: SourceConfig, items: Iterator[Any], job_id: int, counts: JobCounts,
+                 result: JobResult, progress: Progress | None, batch_size: int,
+                 stop: threading.Event | None) -> tuple[str, str | None, bool]:
+    """Normalise and store the items a batch at a time, until the harvester ends, fails or the job is stopped."""
+    status, error, complete = "succeeded", None, True
+    batch: list[tuple[RawRecord, list[Dataset | DataService]]] = []
     while True:
         if stop is not None and stop.is_set():
             status, error, complete = "interrupted", "stopped before the end (Ctrl-C or shutdown)", False
@@ -222,9 +240,62 @@ def _fetch_and_store(store: Store, source: SourceConfig, http: HttpClient, since
             if progress:
                 progress(source.id, _done(counts))
     _write(store, batch, job_id, counts)  # what was fetched before a failure is good: keep it
-    # pages a conditional GET found unchanged (DCAT): their records were not fetched again, yet they are still there
-    counts.unchanged += store.mark_seen_by_url(source.id, list(getattr(harvester, "unchanged_pages", ())), job_id)
     return status, error, complete
+
+
+class FetchAhead(Iterator[Any]):
+    """A harvester's items, fetched by a thread of their own up to :data:`FETCH_AHEAD` items ahead.
+
+    Why: a harvest alternates between waiting for a page and normalising, scoring and storing its records. Fetched
+    ahead, the next page is on its way (the source works, the socket waits without the GIL) while this one is being
+    stored: the job takes about the longer of the two instead of their sum. Items come out in the harvester's order
+    and its exceptions at the same point, so the job sees exactly what it would have seen without the thread."""
+
+    def __init__(self, items: Iterator[Any], name: str) -> None:
+        self._items = items
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(FETCH_AHEAD)
+        self._closed = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put(("item", item)):
+                    return
+            self._put(("end", None))
+        except BaseException as exc:  # handed over to the job, which decides what it means
+            self._put(("error", exc))
+        finally:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+
+    def _put(self, message: tuple[str, Any]) -> bool:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(message, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __next__(self) -> Any:
+        if self._finished:
+            raise StopIteration
+        kind, value = self._queue.get()
+        if kind == "item":
+            return value
+        self._finished = True
+        if kind == "error":
+            raise value
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop fetching (the job ended, or was stopped) and wait for the thread."""
+        self._closed.set()
+        self._thread.join()
 
 
 class JobValidators(MutableMapping[str, tuple[str | None, str | None]]):
@@ -297,17 +368,27 @@ def _normalise(store: Store, raw: RawRecord, source: SourceConfig, job_id: int, 
 
 def _write(store: Store, batch: list[tuple[RawRecord, list[Dataset | DataService]]], job_id: int,
            counts: JobCounts) -> None:
-    """One short transaction per batch: a crash loses at most this batch, never half a record."""
+    """One short transaction per batch: a crash loses at most this batch, never half a record. The records that
+    changed are scored in the same transaction, with the model in hand (not read back and parsed again); SHACL is
+    left to :func:`score_changed_records`, which runs within its own budget."""
     if not batch:
         return
     now = utcnow()
+    changed: list[Scoring] = []
     with store.transaction():
         for raw, entries in batch:
             store.save_raw(raw, job_id)
             for entry in entries:
-                change = store.upsert_entry(entry, raw.native_id, job_id)
+                digest = content_hash(entry)
+                change = store.upsert_entry(entry, raw.native_id, job_id, digest=digest)
                 setattr(counts, change, getattr(counts, change) + 1)
-                store.add_metric_samples(entry, job_id, now)
+                store.add_metric_samples(entry, job_id, now, first=change == "new")
+                if change != "unchanged":
+                    changed.append(Scoring(entry, digest))
+        try:
+            score_many(store, changed)
+        except Exception:  # stored, not scored: score_changed_records (or `moisson score`) catches up
+            log.warning("records of job %d not scored with their batch", job_id, exc_info=True)
 
 
 def _record_failure(store: Store, job_id: int, error: RecordError, counts: JobCounts, result: JobResult) -> None:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from index.quality import LinkVerdicts, ensure_schema, record_urls, score_and_store
+from index.quality import LinkVerdicts, Scoring, ensure_schema, record_urls, score_and_store, score_many
 from index.store import Store
-from normalise.model import DataService, Dataset, entry_from_json
+from normalise.model import DataService, Dataset
 from scoring.links import LinkChecker
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def _pages(store: Store, where: list[str], params: list[Any]) -> Any:
 
 
 def _score_page(store: Store, rows: list[Any], run: ScoringRun, budget: list[int | None]) -> None:
-    entries = [(row, entry_from_json(row["data"])) for row in rows]
+    entries = [(row, store.load_entry(row["data"])) for row in rows]
     wanted = [entry for row, entry in entries
               if not (row["scored_hash"] == row["hash"] and row["shacl_conforms"] is not None)]
     if budget[0] is not None:
@@ -95,17 +95,14 @@ def _score_page(store: Store, rows: list[Any], run: ScoringRun, budget: list[int
     reports = _validate(wanted)
     run.shacl_seconds += time.perf_counter() - started
     run.validated += len(reports)
-    with store.transaction():
-        for row, entry in entries:
-            report = reports.get(entry.id)
-            if report is None:
-                quality = score_and_store(store, entry, row["hash"])
-                if not any(r.key == "dcat_ap_compliance" and r.checked for r in quality.indicators):
-                    run.not_validated += 1
-            else:
-                score_and_store(store, entry, row["hash"], shacl_conforms=report.conforms_alone,
-                                shacl_violations=[v.as_dict() for v in report.violations])
-            run.scored += 1
+    items = [Scoring(entry, row["hash"]) if (report := reports.get(entry.id)) is None else
+             Scoring(entry, row["hash"], report.conforms_alone, [v.as_dict() for v in report.violations])
+             for row, entry in entries]
+    for item, quality in zip(items, score_many(store, items), strict=True):
+        if item.shacl_conforms is None and not any(r.key == "dcat_ap_compliance" and r.checked
+                                                   for r in quality.indicators):
+            run.not_validated += 1
+        run.scored += 1
 
 
 def _validate(entries: list[Dataset | DataService]) -> dict[str, Any]:
@@ -137,7 +134,7 @@ def check_links(store: Store, checker: LinkChecker, *, source_id: str | None = N
     by_url: dict[str, set[str]] = {}
     sql = "SELECT id, data FROM records WHERE status = 'active'" + (" AND source_id = ?" if source_id else "")
     for row in store.db.execute(sql, (source_id,) if source_id else ()).fetchall():
-        for url in record_urls(entry_from_json(row["data"])):
+        for url in record_urls(store.load_entry(row["data"])):
             by_url.setdefault(url, set()).add(row["id"])
     due = verdicts.due(by_url, interval)
     checked = 0
@@ -148,5 +145,5 @@ def check_links(store: Store, checker: LinkChecker, *, source_id: str | None = N
         checked += verdicts.save(checker.check_many(chunk))
         for rid in sorted({rid for url in chunk for rid in by_url[url]}):
             row = store.db.execute("SELECT hash, data FROM records WHERE id = ?", (rid,)).fetchone()
-            score_and_store(store, entry_from_json(row["data"]), row["hash"])
+            score_and_store(store, store.load_entry(row["data"]), row["hash"])
     return checked

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from normalise.model import DataService, Dataset, Distribution
@@ -140,9 +141,15 @@ def band(score: float) -> str:
 
 def _format_flags(dist: Distribution) -> tuple[bool, bool]:
     """(non-proprietary, machine-readable) from the vocabulary tables."""
+    return _format_flags_of(dist.format)
+
+
+@lru_cache(maxsize=4096)
+def _format_flags_of(file_type: str | None) -> tuple[bool, bool]:
+    """Per format, once: a national harvest scores millions of distributions in a few hundred formats."""
     from normalise import vocab
 
-    return vocab.format_is_non_proprietary(dist.format), vocab.format_is_machine_readable(dist.format)
+    return vocab.format_is_non_proprietary(file_type), vocab.format_is_machine_readable(file_type)
 
 
 def _link(links: Mapping[str, LinkStatus], url: str | None) -> bool | None:
@@ -168,6 +175,7 @@ _DIST_CHECKS: dict[str, Callable[[Distribution, Mapping[str, LinkStatus]], bool 
 }
 
 
+@lru_cache(maxsize=4096)
 def _licence_known(uri: str | None) -> bool:
     from normalise import vocab
 

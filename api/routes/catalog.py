@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from rdflib import URIRef
 
-from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond
+from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond, until_commit
 from index.clusters import PRIMARY_ONLY, copies_count, with_copy_links
 from index.clusters import ensure_schema as ensure_cluster_schema
 from index.store import Store
 from normalise import rdf
-from normalise.model import DataService, Dataset, entry_from_json
+from normalise.model import DataService, Dataset
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
@@ -39,7 +39,7 @@ def page_after(store: Store, after: str, limit: int) -> list[Dataset | DataServi
     rows = store.db.execute(
         f"SELECT data FROM records r WHERE {_LISTED} AND id > ? ORDER BY id LIMIT ?", (after, limit)
     ).fetchall()
-    return [with_copy_links(store, entry_from_json(row["data"])) for row in rows]
+    return [with_copy_links(store, store.load_entry(row["data"])) for row in rows]
 
 
 def page_offset(store: Store, offset: int, limit: int) -> list[Dataset | DataService]:
@@ -47,7 +47,7 @@ def page_offset(store: Store, offset: int, limit: int) -> list[Dataset | DataSer
     rows = store.db.execute(
         f"SELECT data FROM records r WHERE {_LISTED} ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
     ).fetchall()
-    return [with_copy_links(store, entry_from_json(row["data"])) for row in rows]
+    return [with_copy_links(store, store.load_entry(row["data"])) for row in rows]
 
 
 def catalog_total(store: Store) -> int:
@@ -100,7 +100,7 @@ def catalog(
         query = {k: v for k, v in {**params, "page_size": page_size, **keep}.items() if v is not None}
         return f"{catalog_url}?{urlencode(query)}"
 
-    total = catalog_total(store)
+    total = until_commit(store, ("catalog-total",), lambda: catalog_total(store))  # COUNT(*) reads every record
     if page is not None and after is None:
         entries = page_offset(store, (page - 1) * page_size, page_size + 1)
         view = link(page=page)
@@ -111,7 +111,7 @@ def catalog(
         previous = None
     more = len(entries) > page_size
     entries = entries[:page_size]
-    last_cursor = last_page_cursor(store, total, page_size)
+    last_cursor = until_commit(store, ("catalog-last", page_size), lambda: last_page_cursor(store, total, page_size))
     described = list(rdf.described(entries, base))
     out = [t for _, _, ts in described for t in ts]
     members = [(subject, entry.kind) for entry, subject, _ in described]

@@ -115,7 +115,7 @@ _RECORD_MEDIA = [JSON, *RDF_MEDIA_TYPES.values()]
         406: {"description": "none of the accepted media types can be produced"},
     },
 )
-def get_dataset(request: Request, record_id: str, store: StoreDep,
+async def get_dataset(request: Request, record_id: str, store: StoreDep,
                 format: Annotated[FormatParam | None, Query(description="overrides the Accept header")] = None,
                 ) -> Any:
     """A record as normalised (``meta`` says where it comes from, its status and version). Withdrawn records

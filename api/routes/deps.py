@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Response
 
@@ -19,21 +20,42 @@ from index.search import SearchIndex, SearchQuery, SearchResult, check_query, is
 from index.store import Store
 
 _index_lock = threading.Lock()
+T = TypeVar("T")
 
 # SQLite integers are 64-bit: a larger one in a path or a query raised OverflowError, answered with a 500 (issue 13).
 # Every integer that reaches SQL is bounded by this (or less) in its route's declaration.
 SQL_INT_MAX = 2**63 - 1
 
 
-def get_store(request: Request) -> Store:
-    """The app's store (one SQLite connection per worker thread, opened by the store itself)."""
+async def get_store(request: Request) -> Store:
+    """The app's store (one SQLite connection per worker thread, opened by the store itself). ``async``: a plain
+    function would be run on the thread pool, a thread hand-off per request for a dictionary lookup."""
     return request.app.state.store
 
 
-def get_index(request: Request) -> SearchIndex:
+async def get_index(request: Request) -> SearchIndex:
     """The search index beside the app's store, opened once per process and shared by the worker threads."""
     with _index_lock:
         return open_index(request.app.state.store)
+
+
+_commit_cache = threading.local()
+
+
+def until_commit(store: Store, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or its value from an earlier request if nothing was committed to the store since (see
+    :meth:`Store.stamp`). Per thread, like the stamp itself; a handful of entries (counts, the landing page)."""
+    cache: dict[tuple[object, ...], tuple[tuple[int, int], object]] = _commit_cache.__dict__.setdefault("values", {})
+    stamp = store.stamp()
+    key = (store.path, *key)
+    found = cache.get(key)
+    if found is not None and found[0] == stamp:
+        return found[1]  # type: ignore[return-value]
+    value = compute()
+    if len(cache) > 64:
+        cache.clear()
+    cache[key] = (stamp, value)
+    return value
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

@@ -25,7 +25,6 @@ from api.routes.deps import JSON, StoreDep, negotiate
 from index.quality import QualityReport, ensure_schema, quality_of, report, score_and_store
 from index.store import Store
 from kernel.config import Config, ConfigError, load_config
-from normalise.model import entry_from_json
 from scoring.mqa import BANDS, MAX_POINTS
 
 router = APIRouter(prefix="/api", tags=["quality"])
@@ -149,7 +148,7 @@ def _score_now(store: Store, record_id: str) -> dict[str, Any]:
                                  "returned by GET /api/datasets?q=...")
     from scoring import shacl
 
-    entry = entry_from_json(row["data"])
+    entry = store.load_entry(row["data"])
     verdict = shacl.validate_entry(entry)
     score_and_store(store, entry, row["hash"], shacl_conforms=verdict.conforms_alone,
                     shacl_violations=[v.as_dict() for v in verdict.violations])

@@ -156,3 +156,61 @@ def test_an_unreachable_cluster_is_one_line_and_exit_code_1(tmp_path: Path, monk
             assert "Traceback" not in result.output and "secret" not in result.output
     finally:
         close_indexes()
+
+
+def test_serve_with_two_worker_processes_answers_over_http(tmp_path: Path, server: PortalServer) -> None:
+    """`moisson serve --workers 2`: two API processes behind one port, each with its own store connections and
+    index reader, answering searches and records harvested before it started."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    import requests
+
+    config = _config(tmp_path, demo_portals(server, ROOT / "demo" / "data" / "ckan"))
+    assert _run(tmp_path, config, "harvest", "--all").exit_code == 0
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("MOISSON_DB", "MOISSON_INDEX")}
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", "--db", str(tmp_path / "m.db"), "serve", "--port",
+                                str(port), "--workers", "2", "--no-scheduler"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(240):
+            try:
+                found = requests.get(f"{base}/api/datasets?page_size=50", timeout=10)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stderr.read().decode()
+                time.sleep(0.25)
+        assert found.status_code == 200 and found.json()["total"] > 5
+        record = found.json()["hits"][0]["id"]
+        answers = {requests.get(f"{base}/api/datasets/{record}", timeout=10).status_code for _ in range(20)}
+        assert answers == {200}
+        assert requests.get(f"{base}/api/datasets/nope.0", timeout=10).status_code == 404
+        workers = [child for child in psutil.Process(process.pid).children(recursive=True)
+                   if "spawn_main" in " ".join(child.cmdline())]
+        assert len(workers) >= 2
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_store_compact_rewrites_a_first_layout_store(tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "old.db"
+    shutil.copy(ROOT / "tests" / "index" / "legacy_store" / "moisson-v0.db", db)
+    before = runner.invoke(app, ["--db", str(db), "store", "info"])
+    assert before.exit_code == 0 and "run `moisson store compact`" in before.output
+    size = db.stat().st_size
+    compacted = runner.invoke(app, ["--db", str(db), "store", "compact"])
+    assert compacted.exit_code == 0, compacted.output
+    assert "rows rewritten: raw_records 59, records 59" in compacted.output
+    after = runner.invoke(app, ["--db", str(db), "store", "info"])
+    assert "layout: compact" in after.output and db.stat().st_size < size

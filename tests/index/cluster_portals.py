@@ -134,8 +134,11 @@ def three_portals(server: PortalServer, fixtures: Path) -> ThreePortals:
 
 def record_of(store: Store, source_id: str, title_part: str) -> str:
     """The id of the active record of a source whose title holds ``title_part``."""
-    rows = store.db.execute("SELECT id FROM records WHERE source_id = ? AND status = 'active' AND "
-                            "json_extract(data, '$.title') LIKE ?", (source_id, f"%{title_part}%")).fetchall()
+    rows = store.db.execute(
+        "SELECT id FROM records WHERE source_id = ? AND status = 'active' AND "
+        "json_extract(record_json(data), '$.title') LIKE ?",
+        (source_id, f"%{title_part}%"),
+    ).fetchall()
     assert len(rows) == 1, (source_id, title_part, [r[0] for r in rows])
     return rows[0][0]
 

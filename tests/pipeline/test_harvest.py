@@ -206,3 +206,66 @@ def test_a_record_nested_too_deep_fails_alone(store: Store, server: PortalServer
     (error,) = job["errors"]
     assert error["native_id"] == "deep-package" and "nested" in error["reason"], error
     assert store.count(source_id=SOURCE) == 23
+
+
+# -- fetching ahead (issue 18): the job sees exactly what the harvester yields, in order, errors included ----------
+
+
+def test_fetch_ahead_passes_items_and_the_harvesters_error_through_in_order() -> None:
+    import threading
+
+    from kernel.records import SourceError
+    from pipeline.harvest import FetchAhead
+
+    fetched_by: set[str] = set()
+
+    def harvester() -> Iterator[int]:
+        for n in range(5000):  # more than the queue holds: the thread waits for the job to catch up
+            fetched_by.add(threading.current_thread().name)
+            yield n
+        raise SourceError("page 51 answered HTTP 500")
+
+    items = FetchAhead(harvester(), name="fetch-test")
+    got = []
+    with pytest.raises(SourceError, match="page 51"):
+        for item in items:
+            got.append(item)
+    items.close()
+    assert got == list(range(5000)) and fetched_by == {"fetch-test"}
+    with pytest.raises(StopIteration):
+        next(items)
+
+
+def test_closing_fetch_ahead_early_stops_the_harvester_and_its_thread() -> None:
+    from pipeline.harvest import FetchAhead
+
+    closed = []
+
+    def harvester() -> Iterator[int]:
+        try:
+            n = 0
+            while True:  # a portal that never ends
+                yield n
+                n += 1
+        finally:
+            closed.append(True)
+
+    items = FetchAhead(harvester(), name="fetch-endless")
+    assert [next(items) for _ in range(10)] == list(range(10))
+    items.close()  # the job was stopped (Ctrl-C, shutdown): the thread ends and the generator is closed
+    assert closed == [True] and not items._thread.is_alive()
+
+
+def test_a_harvest_stores_each_batch_with_its_scores(store: Store, server: PortalServer, portal: CkanPortal,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records are scored in the transaction that stores them, from the models in hand (not read back): with the
+    after-job scoring pass switched off, every record still has its score."""
+    import pipeline.harvest
+
+    monkeypatch.setattr(pipeline.harvest, "score_changed_records", lambda store, source_id: None)
+    url = server.mount("/ckan", portal)
+    result = harvest(store, url)
+    assert result.status == "succeeded" and result.counts.new > 5
+    scored = store.db.execute("SELECT COUNT(*) FROM quality q JOIN records r ON r.id = q.record_id "
+                              "AND q.hash = r.hash").fetchone()[0]
+    assert scored == result.counts.new

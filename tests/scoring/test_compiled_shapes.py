@@ -30,7 +30,7 @@ from kernel.config import load_config
 from kernel.http import HttpClient
 from kernel.records import RawRecord
 from normalise import normalise
-from normalise.model import DataService, Dataset, entry_from_json
+from normalise.model import DataService, Dataset
 from pipeline.harvest import run_harvest
 from scoring import compiled_shapes, shacl
 from tests.conftest import FIXTURES, make_config
@@ -155,11 +155,10 @@ def demo_entries(tmp_path_factory: pytest.TempPathFactory) -> list[Entry]:
         for source in config.sources:
             assert run_harvest(store, source, config, index_after=False).status == "succeeded", source.id
         demo_sources = {source.id for source in config.sources}
-        rows = store.db.execute("SELECT data FROM records WHERE status = 'active' ORDER BY id").fetchall()
+        entries = list(store.iter_entries())
         store.close()
     finally:
         env.stop()
-    entries = [entry_from_json(row[0]) for row in rows]
     assert {e.source_id for e in entries} == demo_sources  # every demo portal gave records
     return entries
 
