@@ -11,7 +11,7 @@ PYCSW_STAMP := $(PYCSW_VENV)/.installed
 PYGEOAPI_VENV := .venv-pygeoapi
 PYGEOAPI_STAMP := $(PYGEOAPI_VENV)/.installed
 
-.PHONY: demo demo-es test lint bench bench-quick fuzz clean venv browser screenshots
+.PHONY: demo demo-es test lint bench bench-quick fuzz clean venv browser wrk screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,18 @@ browser:
 		exit 1; \
 	fi
 
+# The bench's http section drives wrk (Debian's package) against `moisson serve`: installed the same way as chromium.
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's wrk for the bench's http section (apt-get install wrk)" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "make bench needs wrk for its http section: run 'sudo apt-get install -y wrk' (Debian/Ubuntu)" >&2; \
+		exit 1; \
+	fi
+
 test: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
@@ -63,10 +75,10 @@ screenshots: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/python -m bench
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench --quick
 
 # The suite's property tests and API fuzzing with many more examples, new ones at each run (figures in the README's
