@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import copy
 import os
-import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+
+from demo.portals.child_process import ChildServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PYCSW_VENV = ROOT / ".venv-pycsw"
@@ -261,15 +262,15 @@ class PycswError(RuntimeError):
     """pycsw could not be set up or started; the message says what to do."""
 
 
-class PycswServer:
+class PycswServer(ChildServer):
     """One pycsw process serving the records of ``records_dir`` at :attr:`url` until :meth:`stop`."""
 
+    prefix = "moisson-pycsw-"
+
     def __init__(self, records_dir: Path, workdir: Path | None = None) -> None:
+        super().__init__(workdir)
         self.records_dir = Path(records_dir)
-        self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="moisson-pycsw-"))
-        self.cleanup: list[Path] = [] if workdir else [self.workdir]  # removed on stop
         self.config = self.workdir / "pycsw.cfg"
-        self.process: subprocess.Popen[str] | None = None
         self.url = ""
 
     def start(self) -> PycswServer:
@@ -280,11 +281,7 @@ class PycswServer:
         self._admin("setup_db")
         self._admin("load_records", "-p", str(self.records_dir))
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-        self.process = subprocess.Popen(
-            [str(PYCSW_PYTHON), "-c", _RUNNER, str(self.config)], stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, cwd=self.workdir, env=env,
-        )
-        line = self.process.stdout.readline().strip() if self.process.stdout else ""
+        line = self.launch([str(PYCSW_PYTHON), "-c", _RUNNER, str(self.config)], env, subprocess.DEVNULL)
         if not line.isdigit():
             self.stop()
             raise PycswError(f"pycsw did not start (said {line!r}); see {self.workdir}/pycsw.log")
@@ -304,26 +301,6 @@ class PycswServer:
         """What the repository holds: identifier -> type (dataset, series, service...), read from its database."""
         with sqlite3.connect(self.workdir / "records.db") as db:
             return dict(db.execute("SELECT identifier, type FROM records").fetchall())
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process is not None and self.process.stdout:
-            self.process.stdout.close()
-        self.process = None
-        for path in self.cleanup:
-            shutil.rmtree(path, ignore_errors=True)
-
-    def __enter__(self) -> PycswServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # -- demo ---------------------------------------------------------------------------------------------------------

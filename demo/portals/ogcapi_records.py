@@ -19,8 +19,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import textwrap
 from collections.abc import Iterable
@@ -30,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from demo.portals.child_process import ChildServer
 from demo.portals.csw import build_records
 from kernel.records import RawRecord
 from normalise.iso19139 import normalise_iso19139
@@ -200,14 +199,14 @@ _RUNNER = textwrap.dedent("""\
 """)
 
 
-class PygeoapiServer:
+class PygeoapiServer(ChildServer):
     """One pygeoapi process serving ``features`` as the collection ``metadata-records`` at :attr:`url`."""
 
+    prefix = "moisson-pygeoapi-"
+
     def __init__(self, features: list[dict[str, Any]], workdir: Path | None = None) -> None:
+        super().__init__(workdir)
         self.features = features
-        self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="moisson-pygeoapi-"))
-        self.cleanup: list[Path] = [] if workdir else [self.workdir]
-        self.process: subprocess.Popen[str] | None = None
         self.url = ""
 
     @property
@@ -223,37 +222,18 @@ class PygeoapiServer:
         config.write_text(yaml.safe_dump(_config(database), allow_unicode=True, sort_keys=False), "utf-8")
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         with open(self.workdir / "pygeoapi.log", "w") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(
-                [str(PYGEOAPI_PYTHON), "-c", _RUNNER, str(config), str(self.workdir / "openapi.yml")],
-                stdout=subprocess.PIPE, stderr=log, text=True, cwd=self.workdir, env=env,
-            )
-        line = self.process.stdout.readline().strip() if self.process.stdout else ""
+            line = self.launch([str(PYGEOAPI_PYTHON), "-c", _RUNNER, str(config), str(self.workdir / "openapi.yml")],
+                               env, log)
         if not line.isdigit():
-            log = (self.workdir / "pygeoapi.log").read_text("utf-8", "replace")[-2000:]
+            log = self._log()
             self.stop()
             raise PygeoapiError(f"pygeoapi did not start (said {line!r}): {log}")
         self.url = f"http://127.0.0.1:{line}"
         return self
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process is not None and self.process.stdout:
-            self.process.stdout.close()
-        self.process = None
-        for path in self.cleanup:
-            shutil.rmtree(path, ignore_errors=True)
-
-    def __enter__(self) -> PygeoapiServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _log(self) -> str:
+        path = self.workdir / "pygeoapi.log"
+        return path.read_text("utf-8", "replace")[-2000:] if path.is_file() else "(no log)"
 
 
 # -- demo -----------------------------------------------------------------------------------------------------------
