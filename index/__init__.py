@@ -79,7 +79,7 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
             index.upsert(to_document(store.load_entry(data), store, scores=scores) for _, data in active)
             index.delete(gone)
             index.commit()
-            marked = _mark_indexed(store, pending)
+            marked = _mark_indexed(store, pending, dict(index.take_refused()))
             done += len(pending)
             if not marked:  # every row of the batch changed meanwhile: leave them to the next sync, do not spin
                 break
@@ -92,13 +92,27 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
     return done
 
 
-def _mark_indexed(store: Store, rows: list[tuple[str, str, bytes]]) -> int:
+_REFUSALS_TABLE = ("CREATE TABLE IF NOT EXISTS index_refusals (record_id TEXT PRIMARY KEY, reason TEXT NOT NULL, "
+                   "at TEXT NOT NULL)")
+
+
+def _mark_indexed(store: Store, rows: list[tuple[str, str, bytes]], refused: dict[str, str]) -> int:
     """Flag the rows as indexed unless they changed meanwhile (a harvest in another process may have rewritten a
-    record while this batch was being indexed: that newer version must stay pending)."""
+    record while this batch was being indexed: that newer version must stay pending). A row the engine refused is
+    flagged 2 with the engine's reason kept: not sent again on every sync, but counted by ``moisson index status``
+    until the record changes or a reindex."""
+    flags = [(2 if rid in refused else 1, rid, status, data) for rid, status, data in rows]
     with store.transaction() as db:
         before = db.total_changes
-        db.executemany("UPDATE records SET indexed = 1 WHERE id = ? AND status = ? AND data = ?", rows)
-        return db.total_changes - before
+        db.executemany("UPDATE records SET indexed = ? WHERE id = ? AND status = ? AND data = ?", flags)
+        marked = db.total_changes - before
+        db.execute(_REFUSALS_TABLE)
+        db.executemany("DELETE FROM index_refusals WHERE record_id = ?", [(rid,) for rid, _, _ in rows])
+        if refused:
+            at = datetime.now(UTC).isoformat(timespec="seconds")
+            db.executemany("INSERT OR REPLACE INTO index_refusals (record_id, reason, at) VALUES (?, ?, ?)",
+                           [(rid, reason[:1000], at) for rid, reason in refused.items()])
+        return marked
 
 
 def rebuild_index(store: Store, index: SearchIndex | None = None) -> int:
@@ -151,6 +165,15 @@ def index_status(store: Store, index: SearchIndex | None = None) -> dict[str, An
     status = dict(index.describe())
     status["documents"] = index.count()
     status["pending records"] = store.db.execute("SELECT COUNT(*) FROM records WHERE indexed = 0").fetchone()[0]
+    refused = store.db.execute("SELECT COUNT(*) FROM records WHERE indexed = 2").fetchone()[0]
+    if refused:
+        try:
+            examples = store.db.execute("SELECT f.record_id, f.reason FROM index_refusals f JOIN records r ON "
+                                        "r.id = f.record_id AND r.indexed = 2 ORDER BY f.at DESC LIMIT 3").fetchall()
+        except sqlite3.OperationalError:
+            examples = []
+        status["refused records"] = f"{refused} (the engine refused them; a change or a reindex tries again)" + "".join(
+            f"; {rid}: {reason}" for rid, reason in examples)
     try:
         row = store.db.execute("SELECT finished_at, records FROM index_syncs WHERE location = ?",
                                (_location_label(store, index),)).fetchone()

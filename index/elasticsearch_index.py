@@ -398,6 +398,11 @@ class ElasticsearchIndex(SearchIndex):
                     self.rejected.append((str(info.get("_id")), reason))
                     log.error("Elasticsearch refused %s %s: %s", op, info.get("_id"), reason)
 
+    def take_refused(self) -> list[tuple[str, str]]:
+        with self._lock:
+            refused, self.rejected = self.rejected, []
+        return refused
+
     def commit(self) -> None:
         """Send what is buffered and make it visible (a refresh), except while a rebuild loads: its index is
         refreshed once, when the alias is swapped to it."""

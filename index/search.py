@@ -244,6 +244,13 @@ class SearchIndex(ABC):
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release files or connections."""
 
+    def take_refused(self) -> list[tuple[str, str]]:
+        """The documents the engine refused for good since the last call, as (id, reason), and forget them. The
+        sync keeps them out of the pending records (sending them again would be refused again) and says so in
+        ``moisson index status``; a change of the record or a reindex tries again. tantivy takes any document
+        :func:`index.document.to_document` builds: none by default."""
+        return []
+
     # -- issue 16: rebuilding and describing, for `moisson reindex` and `moisson index status` ---------------------
     # A backend that can build a new index beside the live one (Elasticsearch: a new index, then the alias swapped)
     # overrides the three rebuild methods; the default rebuilds in place (the index is empty until refilled).

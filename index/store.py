@@ -118,7 +118,7 @@ CREATE TABLE IF NOT EXISTS records (
     changed_at TEXT NOT NULL,
     last_seen_job INTEGER NOT NULL,
     withdrawn_at TEXT,
-    indexed INTEGER NOT NULL DEFAULT 0
+    indexed INTEGER NOT NULL DEFAULT 0  -- 0 waiting for the index, 1 indexed, 2 refused by the engine (index_refusals)
 );
 CREATE INDEX IF NOT EXISTS records_by_source ON records (source_id, status);
 CREATE INDEX IF NOT EXISTS records_pending_index ON records (indexed) WHERE indexed = 0;

@@ -388,6 +388,57 @@ def test_a_cluster_that_stays_overloaded_leaves_the_records_pending(proxy: EsPro
     assert sync_index(store, index) == 5
 
 
+def _refusing(proxy: EsProxy, record_id: str) -> Callable[[BaseHTTPRequestHandler, bytes], tuple[int, bytes] | None]:
+    """Forward every bulk to the real server but the document ``record_id``, answered as a mapping the cluster
+    cannot take (what a field over a limit, or a hand-changed mapping, gives)."""
+
+    def rewrite(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes] | None:
+        if not handler.path.split("?")[0].endswith("/_bulk"):
+            return None
+        lines = [line for line in body.splitlines() if line.strip()]
+        kept, refused = [], None
+        i = 0
+        while i < len(lines):
+            op, meta = next(iter(json.loads(lines[i]).items()))
+            pair = lines[i:i + 2] if op == "index" else lines[i:i + 1]
+            i += len(pair)
+            if meta.get("_id") == record_id:
+                refused = {op: {"_id": record_id, "status": 400, "error": {
+                    "type": "document_parsing_exception", "reason": "[title] failed to parse"}}}
+            else:
+                kept.extend(pair)
+        status, answer = proxy.upstream_answer(handler, b"\n".join(kept) + b"\n")
+        data = json.loads(answer)
+        if refused is not None:
+            data["errors"] = True
+            data["items"].append(refused)
+        return status, json.dumps(data).encode()
+
+    return rewrite
+
+
+def test_a_document_the_cluster_refuses_is_said_and_not_sent_again(proxy: EsProxy, new_index,
+                                                                   store: Store) -> None:
+    """A refused document does not fail the sync nor come back on every sync; `index status` says it, and a change
+    of the record tries again."""
+    from index import index_status
+
+    index = new_index(_proxy_url(proxy))
+    proxy.rewrite = _refusing(proxy, "grenoble.3")
+    records = _records(6)
+    _harvest(store, records)
+    assert sync_index(store, index) == 6
+    assert index.count() == 5 and store.pending_index() == []
+    assert sync_index(store, index) == 0  # not sent again
+    status = index_status(store, index)
+    assert status["refused records"].startswith("1 ") and "grenoble.3: document_parsing_exception" in status[
+        "refused records"]
+    proxy.rewrite = lambda handler, body: None
+    _harvest(store, [records[3].model_copy(update={"title": "Jeu de données 3, corrigé"})])
+    assert sync_index(store, index) == 1 and index.count() == 6
+    assert "refused records" not in index_status(store, index)
+
+
 def test_an_unreachable_cluster_is_a_clear_error_without_the_password() -> None:
     index = ElasticsearchIndex(f"http://moisson:s3cret@127.0.0.1:{free_port()}/catalogue")
     with pytest.raises(IndexUnavailableError, match=r"cannot be reached while .*start it, or fix MOISSON_INDEX") \

@@ -115,7 +115,7 @@ def test_a_record_changed_during_indexing_stays_pending(store: Store, search_ind
     _harvest(store, RECORDS)
     batch = store.pending_index()
     _harvest(store, [RECORDS[0].model_copy(update={"title": "Voies vertes"})])  # another process rewrote it
-    assert index_module._mark_indexed(store, batch) == 2
+    assert index_module._mark_indexed(store, batch, {}) == 2
     assert [row[0] for row in store.pending_index()] == ["grenoble.1"]
     sync_index(store, search_index)
     assert _ids(search_index, "voies") == {"grenoble.1"}
