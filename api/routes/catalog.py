@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
-from rdflib import URIRef
 
 from api.routes.deps import RDF_MEDIA_TYPES, StoreDep, choose_media, public_base, rdf_format, respond, until_commit
 from index.clusters import PRIMARY_ONLY, copies_count, with_copy_links
@@ -112,12 +111,13 @@ def catalog(
     more = len(entries) > page_size
     entries = entries[:page_size]
     last_cursor = until_commit(store, ("catalog-last", page_size), lambda: last_page_cursor(store, total, page_size))
-    described = list(rdf.described(entries, base))
+    # the builder's plain terms, written straight to text: no rdflib object on the way (issue 18's walk)
+    described = list(rdf.described_terms(entries, base))
     out = [t for _, _, ts in described for t in ts]
     members = [(subject, entry.kind) for entry, subject, _ in described]
     node, catalog_triples = rdf.catalog_triples(rdf.CatalogInfo(uri=catalog_url, homepage=f"{base}/"), members, base)
     out += catalog_triples
-    out += rdf.hydra_triples(node, URIRef(view), total, first=link(),
+    out += rdf.hydra_triples(node, view, total, first=link(),
                              next=link(after=entries[-1].id) if more and entries else None,
                              previous=previous,
                              last=link(after=last_cursor) if last_cursor else link())
