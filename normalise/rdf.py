@@ -253,6 +253,10 @@ class _Builder:
 
     def texts(self, s: Any, p: str, value: str | None, translations: dict[str, str]) -> None:
         """The main value untagged (its language is not known) unless a translation repeats it, then tagged ones."""
+        if not translations:  # most values: no set to build
+            if value is not None and (clean := _clean(value)):
+                self.add(s, p, Lit(clean))
+            return
         tagged = {(_clean(v), lang) for lang, v in translations.items() if v and _clean(v) and _lang(lang)}
         if value is not None and (clean := _clean(value)) and not any(text == clean for text, _ in tagged):
             self.add(s, p, Lit(clean))
@@ -749,14 +753,20 @@ def _concept(b: _Builder, node: str, label: str | None = None) -> None:
     if (node, SKOS.Concept) in b._typed:
         return
     b.typed(node, SKOS.Concept)
+    for lit in _concept_labels(node, label):
+        b.add(node, SKOS.prefLabel, lit)
+
+
+@lru_cache(maxsize=4096)
+def _concept_labels(node: str, label: str | None) -> tuple[Lit, ...]:
+    """A concept's prefLabels, worked out once per concept (a few hundred themes and codes recur in every page)."""
     labels = [(lang, label) for lang in ("en", "fr") if (label := vocab.theme_label(str(node), lang))]
-    for lang, label in labels:
-        b.add(node, SKOS.prefLabel, Lit(label, lang))
-    if not labels and label and (clean := _clean(label)):
-        b.add(node, SKOS.prefLabel, Lit(clean))
-    elif not labels:
-        code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-        b.add(node, SKOS.prefLabel, Lit(_CAMEL.sub(" ", code).replace("_", " ") or node))
+    if labels:
+        return tuple(Lit(text, lang) for lang, text in labels)
+    if label and (clean := _clean(label)):
+        return (Lit(clean),)
+    code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return (Lit(_CAMEL.sub(" ", code).replace("_", " ") or node),)
 
 
 # -- graphs and serialisations ------------------------------------------------------------------------------------
@@ -886,9 +896,11 @@ def serialise_graph(graph: Graph, fmt: str) -> bytes:
 
 def ntriples(source: Iterable[PlainTriple]) -> str:
     """N-Triples, one line per triple, written straight from the builder's terms (no rdflib object on the way: the
-    catalog walk's fast path)."""
-    iri, term = _nt_iri, _nt_term
-    return "".join([f"{term(s)} {iri(p)} {term(o)} .\n" for s, p, o in source])
+    catalog walk's fast path). Each term's text is looked up first: predicates, classes, vocabulary IRIs and the
+    record's own subjects recur from line to line."""
+    known, write = _NT_TEXT.get, _nt_term
+    return "".join([f"{known(s) or write(s)} {known(p) or write(p)} {known(o) or write(o)} .\n"
+                    for s, p, o in source])
 
 
 def rdflib_triples(source: Iterable[PlainTriple]) -> list[Triple]:
@@ -1004,18 +1016,26 @@ _XML_HEAD = ('<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n'
              + ">\n")
 
 
-@lru_cache(maxsize=65536)
+_NT_TEXT: dict[Any, str] = {}  # term -> N-Triples text, a bounded memo (emptied when full; dict ops are atomic)
+_NT_TEXT_MAX = 50_000
+
+
 def _nt_iri(value: str) -> str:
-    return nt.iri(value)
+    return _NT_TEXT.get(value) or _nt_term(value)
 
 
 def _nt_term(term: Any) -> str:
     kind = term.__class__
     if kind is Lit:
-        return nt.literal(term.value, term.lang, term.datatype)
-    if kind is Blank:
-        return "_:" + term.label
-    return _nt_iri(term)
+        text = nt.literal(term.value, term.lang, term.datatype)
+    elif kind is Blank:
+        text = "_:" + term.label
+    else:
+        text = nt.iri(term)
+    if len(_NT_TEXT) >= _NT_TEXT_MAX:
+        _NT_TEXT.clear()
+    _NT_TEXT[term] = text
+    return text
 
 
 def _ttl_iri(value: str) -> str:
