@@ -456,7 +456,7 @@ def _distribution(b: _Builder, dataset: str, d: Distribution, index: int, owner:
     b.resource(node, DCTERMS.accessRights, d.access_rights, DCTERMS.RightsStatement)
     b.resource(node, DCTERMS.rights, d.rights, DCTERMS.RightsStatement)
     if d.byte_size is not None and d.byte_size >= 0:
-        b.add(node, DCAT.byteSize, _normal(str(d.byte_size), XSD.nonNegativeInteger))
+        b.add(node, DCAT.byteSize, Lit(str(d.byte_size), None, XSD.nonNegativeInteger))  # an int's str: canonical
     _checksum(b, node, d.checksum)
     b.date(node, DCTERMS.issued, d.issued)
     b.date(node, DCTERMS.modified, d.modified)
