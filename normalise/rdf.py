@@ -17,10 +17,15 @@ Choices that matter:
   to the same bytes and blank nodes of different records never clash when serialised pages are concatenated.
 * The licence goes on each distribution too (DCAT-AP has no dataset licence; the dataset's applies to
   distributions that state none), and stays on the dataset where the source put it.
-* Speed: :func:`triples` builds plain tuples of rdflib terms, and flat writers (one block per subject, prefixed
-  names, no nesting) turn them into Turtle, JSON-LD, RDF/XML or N-Triples without an rdflib Graph: about 1,000
-  records/s per core in any format, against 150-350 through rdflib's serialisers. :func:`iter_serialise` streams a
-  whole export batch by batch; ``pretty=True`` (one record in the API) goes through rdflib for nested blank nodes.
+* One description, two kinds of terms: the builder (:func:`terms`) describes a record with plain terms -- an IRI is
+  a ``str``, a literal a :class:`Lit` holding its final lexical form, a blank node a :class:`Blank` -- and both
+  consumers read that one description: the flat writers (one block per subject, prefixed names, no nesting) write
+  Turtle, JSON-LD, RDF/XML or N-Triples text from it straight, and :func:`rdflib_term` makes rdflib terms of it for
+  what needs them (SHACL, ``pretty`` output, :func:`triples`, :func:`to_graph`). Why: building rdflib terms (a
+  URIRef checks every character, a Literal parses its value) was half the cost of a catalog page; the walk of
+  ``/api/catalog`` (issue 18) needs ~0.2 ms a record. A test parses the written N-Triples back and compares them,
+  graph for graph, with the rdflib terms of the same description. :func:`iter_serialise` streams a whole export
+  batch by batch; ``pretty=True`` (one record in the API) goes through rdflib for nested blank nodes.
 """
 
 from __future__ import annotations
@@ -28,15 +33,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 
+from kernel import ntriples as nt
 from normalise import vocab
 from normalise.geometry import box_wkt
 from normalise.model import (
@@ -67,21 +73,40 @@ class _IllTypedLiterals(logging.Filter):
 logging.getLogger("rdflib.term").addFilter(_IllTypedLiterals())
 
 
+class Lit(NamedTuple):
+    """A literal as the builder describes it: the lexical form written out (already what rdflib would normalise it
+    to), a language tag or a datatype IRI."""
+
+    value: str
+    lang: str | None = None
+    datatype: str | None = None
+
+
+class Blank(NamedTuple):
+    """A blank node by its label (a tuple, so that it never equals an IRI, which is a plain ``str``)."""
+
+    label: str
+
+
+Term = str | Lit | Blank  # the builder's terms: an IRI is a plain str
+Triple = tuple[Any, Any, Any]  # rdflib terms (what :func:`triples` and :func:`described` give)
+PlainTriple = tuple[Any, str, Any]  # the builder's terms (what :func:`terms` and the flat writers take)
+
+
 class Terms:
-    """A namespace whose terms are made once: ``DCAT.title`` is then a plain attribute read. (rdflib's namespaces
-    build a new URIRef, and its closed ones look the name up, on every access: a third of the export's time.)"""
+    """A namespace whose terms are made once: ``DCAT.title`` is then a plain attribute read, a ``str``."""
 
     def __init__(self, iri: str) -> None:
         self._iri = iri
 
-    def __getattr__(self, name: str) -> URIRef:
+    def __getattr__(self, name: str) -> str:
         if name.startswith("__"):
             raise AttributeError(name)
-        term = URIRef(self._iri + name)
+        term = self._iri + name
         setattr(self, name, term)
         return term
 
-    def __getitem__(self, name: str) -> URIRef:
+    def __getitem__(self, name: str) -> str:
         return getattr(self, name)
 
     def __str__(self) -> str:
@@ -105,7 +130,7 @@ ADMS, DCAT, DCATAP, DCTERMS, FOAF, GSP, HYDRA, IGEO, LOCN, OWL, RDF, RDFS, SKOS,
     Terms(str(PREFIXES[p])) for p in ("adms", "dcat", "dcatap", "dct", "foaf", "gsp", "hydra", "igeo", "locn", "owl",
                                       "rdf", "rdfs", "skos", "spdx", "vcard", "xsd"))
 CNT, DQV, ELI, GEODCATAP, PROV = (Terms(str(PREFIXES[p])) for p in ("cnt", "dqv", "eli", "geodcatap", "prov"))
-GEODCAT_AP = URIRef("http://data.europa.eu/930/")
+GEODCAT_AP = "http://data.europa.eu/930/"
 INSPIRE_ROLE = "http://inspire.ec.europa.eu/metadata-codelist/ResponsiblePartyRole/"
 INSPIRE_DEGREE = "http://inspire.ec.europa.eu/metadata-codelist/DegreeOfConformity/"
 INSPIRE_TOPIC = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
@@ -145,8 +170,6 @@ _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
-Triple = tuple[Any, Any, Any]
-
 
 def base_url(base: str | None = None) -> str:
     """The public base of moisson's own IRIs: explicit, else ``MOISSON_BASE_URL``, else http://localhost:8000."""
@@ -167,11 +190,19 @@ def media_type(fmt: str) -> str:
 
 def entry_iri(entry: Dataset | DataService, base: str | None = None) -> URIRef:
     """The subject of a record: its source IRI when it has a usable one, else moisson's own dataset IRI."""
-    return _iri(entry.uri) or moisson_iri(entry.id, base)
+    return URIRef(_subject(entry, base))
 
 
 def moisson_iri(record_id: str, base: str | None = None) -> URIRef:
-    return URIRef(f"{base_url(base)}/datasets/{_IRI_BAD.sub(_pct, record_id)}")
+    return URIRef(_moisson_iri(record_id, base))
+
+
+def _subject(entry: Dataset | DataService, base: str | None = None) -> str:
+    return _iri(entry.uri) or _moisson_iri(entry.id, base)
+
+
+def _moisson_iri(record_id: str, base: str | None = None) -> str:
+    return f"{base_url(base)}/datasets/{_IRI_BAD.sub(_pct, record_id)}"
 
 
 @dataclass
@@ -198,41 +229,45 @@ class _Builder:
     def __init__(self, key: str, base: str) -> None:
         self.key = _BNODE_BAD.sub("_", key)
         self.base = base
-        self.out: list[Triple] = []
+        self.out: list[PlainTriple] = []
         self._n = 0
         self._typed: set[tuple[Any, Any]] = set()
 
     def add(self, s: Any, p: Any, o: Any) -> None:
         self.out.append((s, p, o))
 
-    def bnode(self, role: str) -> BNode:
+    def bnode(self, role: str) -> Blank:
         self._n += 1
-        return BNode(f"{role}{self._n}_{self.key}")  # starts with a letter: valid in RDF/XML nodeIDs too
+        return Blank(f"{role}{self._n}_{self.key}")  # starts with a letter: valid in RDF/XML nodeIDs too
 
-    def typed(self, node: Any, cls: URIRef) -> Any:
+    def typed(self, node: Any, cls: str) -> Any:
         """``node rdf:type cls`` once per record (shared vocabulary nodes recur across distributions)."""
         if (node, cls) not in self._typed:
             self._typed.add((node, cls))
             self.add(node, RDF.type, cls)
         return node
 
-    def text(self, s: Any, p: URIRef, value: str | None, lang: str | None = None) -> None:
+    def text(self, s: Any, p: str, value: str | None, lang: str | None = None) -> None:
         if value is not None and (clean := _clean(value)):
-            self.add(s, p, Literal(clean, lang=lang or None))
+            self.add(s, p, Lit(clean, lang or None))
 
-    def texts(self, s: Any, p: URIRef, value: str | None, translations: dict[str, str]) -> None:
+    def texts(self, s: Any, p: str, value: str | None, translations: dict[str, str]) -> None:
         """The main value untagged (its language is not known) unless a translation repeats it, then tagged ones."""
+        if not translations:  # most values: no set to build
+            if value is not None and (clean := _clean(value)):
+                self.add(s, p, Lit(clean))
+            return
         tagged = {(_clean(v), lang) for lang, v in translations.items() if v and _clean(v) and _lang(lang)}
         if value is not None and (clean := _clean(value)) and not any(text == clean for text, _ in tagged):
-            self.add(s, p, Literal(clean))
+            self.add(s, p, Lit(clean))
         for text, lang in sorted(tagged, key=lambda t: t[1]):
-            self.add(s, p, Literal(text, lang=_lang(lang)))
+            self.add(s, p, Lit(text, _lang(lang)))
 
-    def date(self, s: Any, p: URIRef, value: str | None) -> None:
-        if value and (lit := date_literal(value)) is not None:
+    def date(self, s: Any, p: str, value: str | None) -> None:
+        if value and (lit := _date(value)) is not None:
             self.add(s, p, lit)
 
-    def resource(self, s: Any, p: URIRef, value: str | None, cls: URIRef, label_when_text: bool = True) -> None:
+    def resource(self, s: Any, p: str, value: str | None, cls: str, label_when_text: bool = True) -> None:
         """An IRI typed ``cls``; free text becomes a typed blank node labelled with it (no information lost)."""
         if not value:
             return
@@ -241,19 +276,24 @@ class _Builder:
             if not label_when_text or not (clean := _clean(value)):
                 return
             node = self.bnode("r")
-            self.add(node, RDFS.label, Literal(clean))
+            self.add(node, RDFS.label, Lit(clean))
         self.typed(node, cls)
         self.add(s, p, node)
 
-    def document(self, s: Any, p: URIRef, value: str | None) -> None:
+    def document(self, s: Any, p: str, value: str | None) -> None:
         if value and (node := _iri(value)) is not None:
             self.add(s, p, self.typed(node, FOAF.Document))
 
 
-def triples(entry: Dataset | DataService, base: str | None = None, subject: URIRef | None = None) -> list[Triple]:
-    """Every triple describing one record, as rdflib terms (no Graph: cheap enough for a streamed export)."""
+def triples(entry: Dataset | DataService, base: str | None = None, subject: str | None = None) -> list[Triple]:
+    """Every triple describing one record, as rdflib terms."""
+    return rdflib_triples(terms(entry, base, subject))
+
+
+def terms(entry: Dataset | DataService, base: str | None = None, subject: str | None = None) -> list[PlainTriple]:
+    """Every triple describing one record, in the builder's plain terms (see the module's docstring)."""
     b = _Builder(entry.id, base_url(base))
-    s = subject or entry_iri(entry, b.base)
+    s = str(subject) if subject else _subject(entry, b.base)
     if isinstance(entry, Dataset):
         _dataset(b, s, entry)
     else:
@@ -261,7 +301,7 @@ def triples(entry: Dataset | DataService, base: str | None = None, subject: URIR
     return b.out
 
 
-def _common(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
+def _common(b: _Builder, s: str, e: Dataset | DataService) -> None:
     b.texts(s, DCTERMS.title, e.title, e.title_translations)
     b.texts(s, DCTERMS.description, e.description, e.description_translations)
     for keyword in e.keywords:
@@ -331,7 +371,7 @@ def _common(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
     _same_and_source(b, s, e)
 
 
-def _same_and_source(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
+def _same_and_source(b: _Builder, s: str, e: Dataset | DataService) -> None:
     """Issue 14 (duplicates): other IRIs of the same resource -- what the source says, and in moisson's own export the
     copies of a cluster on other portals -- as ``owl:sameAs`` plus an ``adms:identifier`` each (what DCAT-AP
     harvesters such as data.europa.eu compare); what it was copied from as ``dct:source``, a dcat:Dataset in DCAT-AP."""
@@ -339,14 +379,14 @@ def _same_and_source(b: _Builder, s: URIRef, e: Dataset | DataService) -> None:
         if (node := _iri(value)) is not None and node != s:
             b.add(s, OWL.sameAs, node)
             identifier = b.typed(b.bnode("sameas"), ADMS.Identifier)
-            b.add(identifier, SKOS.notation, Literal(str(node), datatype=XSD.anyURI))
+            b.add(identifier, SKOS.notation, _normal(node, XSD.anyURI))
             b.add(s, ADMS.identifier, identifier)
     for value in e.derived_from:
         if (node := _iri(value)) is not None and node != s:
             b.add(s, DCTERMS.source, b.typed(node, DCAT.Dataset))
 
 
-def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:
+def _dataset(b: _Builder, s: str, d: Dataset) -> None:
     b.add(s, RDF.type, DCAT.Dataset)
     if d.type == "series":  # DCAT 3: a series is a dataset; saying both keeps DCAT 2 harvesters seeing it
         b.add(s, RDF.type, DCAT.DatasetSeries)
@@ -359,7 +399,7 @@ def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:
         b.texts(node, DCTERMS.description, d.provenance, d.provenance_translations)
         b.add(s, DCTERMS.provenance, node)
     for series in d.in_series:
-        b.add(s, DCAT.inSeries, _iri(series) or moisson_iri(series, b.base))
+        b.add(s, DCAT.inSeries, _iri(series) or _moisson_iri(series, b.base))
     for category in d.hvd_categories:
         if (node := _iri(category)) is not None:
             b.add(s, DCATAP.hvdCategory, node)
@@ -372,12 +412,12 @@ def _dataset(b: _Builder, s: URIRef, d: Dataset) -> None:
         b.add(measure, DQV.value, _decimal(1 / d.spatial_resolution_scale))
         b.add(s, DQV.hasQualityMeasurement, measure)
     if d.temporal_resolution:
-        b.add(s, DCAT.temporalResolution, Literal(d.temporal_resolution, datatype=XSD.duration))
+        b.add(s, DCAT.temporalResolution, _normal(d.temporal_resolution, XSD.duration))
     for index, dist in enumerate(d.distributions):
         b.add(s, DCAT.distribution, _distribution(b, s, dist, index, d))
 
 
-def _data_service(b: _Builder, s: URIRef, d: DataService) -> None:
+def _data_service(b: _Builder, s: str, d: DataService) -> None:
     b.add(s, RDF.type, DCAT.DataService)
     _common(b, s, d)
     for url in d.endpoint_urls:
@@ -386,15 +426,15 @@ def _data_service(b: _Builder, s: URIRef, d: DataService) -> None:
     if d.endpoint_description and (node := _iri(d.endpoint_description)) is not None:
         b.add(s, DCAT.endpointDescription, b.typed(node, RDFS.Resource))
     for dataset in d.serves_datasets:
-        b.add(s, DCAT.servesDataset, _iri(dataset) or moisson_iri(dataset, b.base))
+        b.add(s, DCAT.servesDataset, _iri(dataset) or _moisson_iri(dataset, b.base))
     _coded(b, s, GEODCATAP.serviceType, d.service_type_uri)
     for category in d.service_categories:
         _coded(b, s, GEODCATAP.serviceCategory, category)
     b.resource(s, GEODCATAP.serviceProtocol, d.protocol, DCTERMS.Standard, label_when_text=False)
 
 
-def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int, owner: Dataset) -> Any:
-    node = _iri(d.uri) or URIRef(f"{_strip_fragment(dataset)}#distribution-{index + 1}")
+def _distribution(b: _Builder, dataset: str, d: Distribution, index: int, owner: Dataset) -> Any:
+    node = _iri(d.uri) or f"{_strip_fragment(dataset)}#distribution-{index + 1}"
     b.add(node, RDF.type, DCAT.Distribution)
     b.texts(node, DCTERMS.title, d.title, d.title_translations)
     b.texts(node, DCTERMS.description, d.description, d.description_translations)
@@ -416,7 +456,7 @@ def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int, own
     b.resource(node, DCTERMS.accessRights, d.access_rights, DCTERMS.RightsStatement)
     b.resource(node, DCTERMS.rights, d.rights, DCTERMS.RightsStatement)
     if d.byte_size is not None and d.byte_size >= 0:
-        b.add(node, DCAT.byteSize, Literal(str(d.byte_size), datatype=XSD.nonNegativeInteger))
+        b.add(node, DCAT.byteSize, Lit(str(d.byte_size), None, XSD.nonNegativeInteger))  # an int's str: canonical
     _checksum(b, node, d.checksum)
     b.date(node, DCTERMS.issued, d.issued)
     b.date(node, DCTERMS.modified, d.modified)
@@ -434,13 +474,13 @@ def _distribution(b: _Builder, dataset: URIRef, d: Distribution, index: int, own
         b.add(node, ADMS.status, status)
     _coded(b, node, ADMS.representationTechnique, d.representation_technique)
     if d.character_encoding:
-        b.add(node, CNT.characterEncoding, Literal(d.character_encoding, datatype=XSD.string))
+        b.add(node, CNT.characterEncoding, Lit(d.character_encoding, None, XSD.string))
     for page in d.documentation:
         b.document(node, FOAF.page, page)
     for legislation in d.applicable_legislation:
         b.resource(node, DCATAP.applicableLegislation, legislation, ELI.LegalResource, label_when_text=False)
     if d.temporal_resolution:
-        b.add(node, DCAT.temporalResolution, Literal(d.temporal_resolution, datatype=XSD.duration))
+        b.add(node, DCAT.temporalResolution, _normal(d.temporal_resolution, XSD.duration))
     if d.spatial_resolution_m is not None:
         b.add(node, DCAT.spatialResolutionInMeters, _decimal(d.spatial_resolution_m))
     return node
@@ -452,15 +492,15 @@ def _agent(b: _Builder, a: Agent) -> Any:
     if a.name != a.uri:  # an agent known only by its IRI has no name to give (the record's gaps say so)
         b.texts(node, FOAF.name, a.name, a.name_translations)
     if a.phone and (digits := re.sub(r"[^\d+]", "", a.phone)):
-        b.add(node, FOAF.phone, URIRef(f"tel:{digits}"))
+        b.add(node, FOAF.phone, f"tel:{digits}")
     if a.address is not None:
         _locn_address(b, node, a.address)
     if a.siren:
         b.text(node, DCTERMS.identifier, a.siren)
         ident = b.bnode("id")
         b.add(ident, RDF.type, ADMS.Identifier)
-        b.add(ident, SKOS.notation, Literal(a.siren))
-        b.add(ident, ADMS.schemaAgency, Literal("INSEE (répertoire SIRENE)", lang="fr"))
+        b.add(ident, SKOS.notation, Lit(a.siren))
+        b.add(ident, ADMS.schemaAgency, Lit("INSEE (répertoire SIRENE)", "fr"))
         b.add(node, ADMS.identifier, ident)
     if a.type and (kind := _iri(a.type)) is not None:
         _concept(b, kind)
@@ -488,7 +528,7 @@ def _contact(b: _Builder, c: ContactPoint) -> Any | None:
     if c.email and (mbox := _mailto(c.email)) is not None:
         b.add(node, VCARD.hasEmail, mbox)
     if c.phone and (digits := re.sub(r"[^\d+]", "", c.phone)):
-        b.add(node, VCARD.hasTelephone, URIRef(f"tel:{digits}"))
+        b.add(node, VCARD.hasTelephone, f"tel:{digits}")
     if c.url and (url := _iri(c.url)) is not None:
         b.add(node, VCARD.hasURL, url)
     return node
@@ -508,10 +548,10 @@ def _spatial(b: _Builder, s: Any, sp: Spatial) -> None:
     if sp.geometry and (wkt := geojson_to_wkt(sp.geometry)):
         geometry = b.bnode("geometry")
         b.add(geometry, RDF.type, LOCN.Geometry)
-        b.add(geometry, GSP.asWKT, Literal(wkt, datatype=GSP.wktLiteral))
+        b.add(geometry, GSP.asWKT, Lit(wkt, None, GSP.wktLiteral))
         b.add(node, LOCN.geometry, geometry)
     if sp.bbox:
-        b.add(node, DCAT.bbox, Literal(bbox_to_wkt(sp.bbox), datatype=GSP.wktLiteral))
+        b.add(node, DCAT.bbox, Lit(bbox_to_wkt(sp.bbox), None, GSP.wktLiteral))
     b.add(s, DCTERMS.spatial, node)
     # INSEE territories with the INSEE ontology's own terms (their current IRIs are opaque ids, not codes).
     for kind, codes in ((IGEO.Commune, sp.communes), (IGEO.Departement, sp.departements), (IGEO.Region, sp.regions)):
@@ -519,13 +559,13 @@ def _spatial(b: _Builder, s: Any, sp: Spatial) -> None:
             area = b.bnode("insee")
             b.add(area, RDF.type, DCTERMS.Location)
             b.add(area, RDF.type, kind)
-            b.add(area, IGEO.codeINSEE, Literal(code, datatype=XSD.token))
+            b.add(area, IGEO.codeINSEE, _normal(code, XSD.token))
             b.add(s, DCTERMS.spatial, area)
 
 
 def _period(b: _Builder, s: Any, p: PeriodOfTime) -> None:
-    start = date_literal(p.start) if p.start else None
-    end = date_literal(p.end) if p.end else None
+    start = _date(p.start) if p.start else None
+    end = _date(p.end) if p.end else None
     if start is None and end is None:
         return
     node = b.bnode("period")
@@ -553,7 +593,7 @@ def _checksum(b: _Builder, s: Any, value: str | None) -> None:
     algorithm = SPDX[f"checksumAlgorithm_{name}"]
     b.add(node, RDF.type, SPDX.Checksum)
     b.add(node, SPDX.algorithm, b.typed(algorithm, SPDX.ChecksumAlgorithm))
-    b.add(node, SPDX.checksumValue, Literal(digest.lower(), datatype=XSD.hexBinary))
+    b.add(node, SPDX.checksumValue, _normal(digest.lower(), XSD.hexBinary))
     b.add(s, SPDX.checksum, node)
 
 
@@ -603,7 +643,7 @@ def _attribution(b: _Builder, s: Any, attribution: Attribution) -> None:
     agent = _agent(b, attribution.agent)
     b.add(node, RDF.type, PROV.Attribution)
     b.add(node, PROV.agent, agent)
-    role = URIRef(INSPIRE_ROLE + attribution.role)
+    role = INSPIRE_ROLE + attribution.role
     b.add(node, DCAT.hadRole, b.typed(role, DCAT.Role))
     b.add(s, PROV.qualifiedAttribution, node)
     if attribution.role in ROLE_PROPERTIES:
@@ -631,7 +671,7 @@ def _conformity(b: _Builder, s: Any, c: Conformity) -> None:
     b.add(activity, RDF.type, PROV.Activity)
     b.add(activity, PROV.used, s)
     b.add(result, RDF.type, PROV.Entity)
-    degree = URIRef(INSPIRE_DEGREE + c.degree)
+    degree = INSPIRE_DEGREE + c.degree
     _concept(b, degree)
     b.add(result, DCTERMS.type, degree)
     b.texts(result, DCTERMS.description, c.explanation, c.explanation_translations)
@@ -654,7 +694,7 @@ def _conformity(b: _Builder, s: Any, c: Conformity) -> None:
 def _metadata_record(b: _Builder, s: Any, m: MetadataRecord) -> None:
     """The source's metadata record as a dcat:CatalogRecord (foaf:isPrimaryTopicOf), the original ISO record as its
     dct:source. Written only with the date DCAT-AP requires of a catalogue record."""
-    if not m.modified or date_literal(m.modified) is None:
+    if not m.modified or _date(m.modified) is None:
         return
     record = b.bnode("record")
     b.add(record, RDF.type, DCAT.CatalogRecord)
@@ -670,14 +710,14 @@ def _metadata_record(b: _Builder, s: Any, m: MetadataRecord) -> None:
         node = b.bnode("attribution")
         b.add(node, RDF.type, PROV.Attribution)
         b.add(node, PROV.agent, _agent(b, attribution.agent))
-        b.add(node, DCAT.hadRole, b.typed(URIRef(INSPIRE_ROLE + attribution.role), DCAT.Role))
+        b.add(node, DCAT.hadRole, b.typed(INSPIRE_ROLE + attribution.role, DCAT.Role))
         b.add(record, PROV.qualifiedAttribution, node)
     source = b.bnode("source")  # the ISO record itself: a catalogue record of the same resource, as DCAT-AP wants
     b.add(source, RDF.type, DCAT.CatalogRecord)
     b.add(source, FOAF.primaryTopic, s)
     b.date(source, DCTERMS.modified, m.modified[:10])
     if m.character_encoding:
-        b.add(source, CNT.characterEncoding, Literal(m.character_encoding, datatype=XSD.string))
+        b.add(source, CNT.characterEncoding, Lit(m.character_encoding, None, XSD.string))
     if m.standard:
         standard = b.bnode("standard")
         b.add(standard, RDF.type, DCTERMS.Standard)
@@ -688,32 +728,45 @@ def _metadata_record(b: _Builder, s: Any, m: MetadataRecord) -> None:
     b.add(s, FOAF.isPrimaryTopicOf, record)
 
 
-def _coded(b: _Builder, s: Any, p: URIRef, value: str | None) -> None:
+def _coded(b: _Builder, s: Any, p: str, value: str | None) -> None:
     """A code list value (INSPIRE resource type, service type, representation...) as a labelled skos:Concept."""
     if value and (node := _iri(value)) is not None:
         _concept(b, node)
         b.add(s, p, node)
 
 
-def _decimal(value: float) -> Literal:
-    return Literal(format(Decimal(repr(float(value))), "f"), datatype=XSD.decimal, normalize=False)
+def _decimal(value: float) -> Lit:
+    return Lit(format(Decimal(repr(float(value))), "f"), None, XSD.decimal)
 
 
-def _concept(b: _Builder, node: URIRef, label: str | None = None) -> None:
+@lru_cache(maxsize=16384)
+def _normal(value: str, datatype: str) -> Lit:
+    """A typed literal in the lexical form rdflib gives it (a token's spaces collapsed, an integer's leading zeros
+    dropped...): what the builder used to write when it made rdflib Literals, so its output stays the same."""
+    return Lit(str(Literal(value, datatype=URIRef(datatype))), None, datatype)
+
+
+def _concept(b: _Builder, node: str, label: str | None = None) -> None:
     """A skos:Concept with the prefLabel DCAT-AP requires: the official labels of EU data themes (from
     :mod:`normalise.vocab`), else the label the source gave, else the IRI's last segment in words (ADMS publisher
     types: "LocalAuthority")."""
     if (node, SKOS.Concept) in b._typed:
         return
     b.typed(node, SKOS.Concept)
+    for lit in _concept_labels(node, label):
+        b.add(node, SKOS.prefLabel, lit)
+
+
+@lru_cache(maxsize=4096)
+def _concept_labels(node: str, label: str | None) -> tuple[Lit, ...]:
+    """A concept's prefLabels, worked out once per concept (a few hundred themes and codes recur in every page)."""
     labels = [(lang, label) for lang in ("en", "fr") if (label := vocab.theme_label(str(node), lang))]
-    for lang, label in labels:
-        b.add(node, SKOS.prefLabel, Literal(label, lang=lang))
-    if not labels and label and (clean := _clean(label)):
-        b.add(node, SKOS.prefLabel, Literal(clean))
-    elif not labels:
-        code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-        b.add(node, SKOS.prefLabel, Literal(_CAMEL.sub(" ", code).replace("_", " ") or str(node)))
+    if labels:
+        return tuple(Lit(text, lang) for lang, text in labels)
+    if label and (clean := _clean(label)):
+        return (Lit(clean),)
+    code = str(node).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return (Lit(_CAMEL.sub(" ", code).replace("_", " ") or node),)
 
 
 # -- graphs and serialisations ------------------------------------------------------------------------------------
@@ -726,12 +779,12 @@ def new_graph() -> Graph:
     return graph
 
 
-def catalog_triples(info: CatalogInfo, members: Iterable[tuple[URIRef, str]], base: str | None = None,
-                    ) -> tuple[URIRef, list[Triple]]:
+def catalog_triples(info: CatalogInfo, members: Iterable[tuple[str, str]], base: str | None = None,
+                    ) -> tuple[str, list[PlainTriple]]:
     """The dcat:Catalog of the aggregate and its dcat:dataset / dcat:service links to ``(subject, kind)``."""
     root = base_url(base)
     b = _Builder("catalog", root)
-    node = URIRef(info.uri or f"{root}/api/catalog")
+    node = str(info.uri or f"{root}/api/catalog")
     b.add(node, RDF.type, DCAT.Catalog)
     b.text(node, DCTERMS.title, info.title)
     b.text(node, DCTERMS.description, info.description)
@@ -746,54 +799,64 @@ def catalog_triples(info: CatalogInfo, members: Iterable[tuple[URIRef, str]], ba
         b.resource(node, DCTERMS.language, language, DCTERMS.LinguisticSystem, label_when_text=False)
     b.date(node, DCTERMS.modified, info.modified)
     for subject, kind in members:
-        b.add(node, DCAT.service if kind == "service" else DCAT.dataset, subject)
+        b.add(node, DCAT.service if kind == "service" else DCAT.dataset, str(subject))
     return node, b.out
 
 
-def hydra_triples(collection: URIRef, view: URIRef, total: int, *, first: str | None = None,
-                  next: str | None = None, previous: str | None = None, last: str | None = None) -> list[Triple]:
+def hydra_triples(collection: str, view: str, total: int, *, first: str | None = None,
+                  next: str | None = None, previous: str | None = None, last: str | None = None,
+                  ) -> list[PlainTriple]:
     """Hydra paging of a catalog: the collection's size and this page's first/next/previous/last links (the
     vocabulary udata and data.europa.eu harvesters follow)."""
-    out: list[Triple] = [
+    collection, view = str(collection), str(view)
+    out: list[PlainTriple] = [
         (collection, RDF.type, HYDRA.Collection),
-        (collection, HYDRA.totalItems, Literal(str(total), datatype=XSD.integer)),
+        (collection, HYDRA.totalItems, Lit(str(int(total)), None, XSD.integer)),
         (collection, HYDRA.view, view),
         (view, RDF.type, HYDRA.PartialCollectionView),
     ]
     for predicate, url in ((HYDRA.first, first), (HYDRA.next, next), (HYDRA.previous, previous),
                            (HYDRA.last, last)):
         if url:
-            out.append((view, predicate, URIRef(url)))
+            out.append((view, predicate, str(url)))
     return out
+
+
+def described_terms(entries: Iterable[Dataset | DataService], base: str | None = None,
+                    ) -> Iterator[tuple[Dataset | DataService, str, list[PlainTriple]]]:
+    """Each record with its subject and triples, in the builder's plain terms. Two records of one batch claiming the
+    same source IRI (a dataset harvested from two portals) must not merge into one resource, so the later one takes
+    its moisson IRI."""
+    seen: set[str] = set()
+    for entry in entries:
+        subject = _subject(entry, base)
+        if subject in seen:
+            subject = _moisson_iri(entry.id, base)
+        seen.add(subject)
+        yield entry, subject, terms(entry, base, subject)
 
 
 def described(entries: Iterable[Dataset | DataService], base: str | None = None,
               ) -> Iterator[tuple[Dataset | DataService, URIRef, list[Triple]]]:
-    """Each record with its subject and triples. Two records of one batch claiming the same source IRI (a dataset
-    harvested from two portals) must not merge into one resource, so the later one takes its moisson IRI."""
-    seen: set[URIRef] = set()
-    for entry in entries:
-        subject = entry_iri(entry, base)
-        if subject in seen:
-            subject = moisson_iri(entry.id, base)
-        seen.add(subject)
-        yield entry, subject, triples(entry, base, subject)
+    """:func:`described_terms` as rdflib terms (what SHACL validates)."""
+    for entry, subject, entry_terms in described_terms(entries, base):
+        yield entry, _uri(subject), rdflib_triples(entry_terms)
 
 
 def to_graph(entries: Iterable[Dataset | DataService], catalog: CatalogInfo | None = None, *,
              base: str | None = None, graph: Graph | None = None) -> Graph:
     """One rdflib graph describing the records (and, when ``catalog`` is given, the dcat:Catalog listing them)."""
     graph = graph if graph is not None else new_graph()
-    graph.addN((*triple, graph) for triple in _all_triples(entries, catalog, base))
+    graph.addN((*triple, graph) for triple in rdflib_triples(_all_terms(entries, catalog, base)))
     return graph
 
 
-def _all_triples(entries: Iterable[Dataset | DataService], catalog: CatalogInfo | None,
-                 base: str | None) -> list[Triple]:
-    out: list[Triple] = []
-    members: list[tuple[URIRef, str]] = []
-    for entry, subject, entry_triples in described(entries, base):
-        out.extend(entry_triples)
+def _all_terms(entries: Iterable[Dataset | DataService], catalog: CatalogInfo | None,
+               base: str | None) -> list[PlainTriple]:
+    out: list[PlainTriple] = []
+    members: list[tuple[str, str]] = []
+    for entry, subject, entry_terms in described_terms(entries, base):
+        out.extend(entry_terms)
         members.append((subject, entry.kind))
     if catalog is not None:
         out.extend(catalog_triples(catalog, members, base)[1])
@@ -808,15 +871,15 @@ def serialise(entries: Iterable[Dataset | DataService] | Dataset | DataService, 
     records, the flat writers are several times faster."""
     if isinstance(entries, Dataset | DataService):
         entries = [entries]
-    return render(_all_triples(entries, catalog, base), fmt, pretty=pretty)
+    return render(_all_terms(entries, catalog, base), fmt, pretty=pretty)
 
 
-def render(source: Iterable[Triple], fmt: str, *, pretty: bool = False) -> bytes:
-    """One complete document from triples: flat and fast, or ``pretty`` through an rdflib graph."""
+def render(source: Iterable[PlainTriple], fmt: str, *, pretty: bool = False) -> bytes:
+    """One complete document from the builder's triples: flat and fast, or ``pretty`` through an rdflib graph."""
     name = format_name(fmt)
     if pretty and name != "nt":
         graph = new_graph()
-        graph.addN((*triple, graph) for triple in source)
+        graph.addN((*triple, graph) for triple in rdflib_triples(source))
         return serialise_graph(graph, name)
     triples_list = list(source)
     return _open(name) + _body(name, triples_list, first=True) + _close(name)
@@ -828,14 +891,38 @@ def serialise_graph(graph: Graph, fmt: str) -> bytes:
     if name == "json-ld":
         data = graph.serialize(format="json-ld", context=_context(), auto_compact=True)
         return data.encode() if isinstance(data, str) else data
-    if name == "nt":
-        return ntriples(graph).encode()
     return graph.serialize(format=FORMATS[name][0], encoding="utf-8")
 
 
-def ntriples(source: Graph | Iterable[Triple]) -> str:
-    """N-Triples, one line per triple, written straight from the terms (rdflib's own writer goes through a Graph)."""
-    return "".join(f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)} .\n" for s, p, o in source)
+def ntriples(source: Iterable[PlainTriple]) -> str:
+    """N-Triples, one line per triple, written straight from the builder's terms (no rdflib object on the way: the
+    catalog walk's fast path). Each term's text is looked up first: predicates, classes, vocabulary IRIs and the
+    record's own subjects recur from line to line."""
+    known, write = _NT_TEXT.get, _nt_term
+    return "".join([f"{known(s) or write(s)} {known(p) or write(p)} {known(o) or write(o)} .\n"
+                    for s, p, o in source])
+
+
+def rdflib_triples(source: Iterable[PlainTriple]) -> list[Triple]:
+    term = rdflib_term
+    return [(term(s), _uri(p), term(o)) for s, p, o in source]
+
+
+def rdflib_term(term: Term) -> Any:
+    """The rdflib term of a builder's term. The literal's lexical form is kept as the builder wrote it (it is
+    already in rdflib's normal form: see :func:`_normal`, :func:`_date`)."""
+    kind = term.__class__
+    if kind is Lit:
+        return Literal(term.value, lang=term.lang, datatype=_uri(term.datatype) if term.datatype else None,  # type: ignore[union-attr]
+                       normalize=False)
+    if kind is Blank:
+        return BNode(term.label)  # type: ignore[union-attr]
+    return _uri(term)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=65536)
+def _uri(value: str) -> URIRef:
+    return URIRef(value)
 
 
 def iter_serialise(entries: Iterable[Dataset | DataService], fmt: str, *, catalog: CatalogInfo | None = None,
@@ -846,13 +933,13 @@ def iter_serialise(entries: Iterable[Dataset | DataService], fmt: str, *, catalo
     descriptions are appended as they are built, and the catalog node comes last with its links to every record
     (kept as IRIs only, a few dozen bytes per record)."""
     name = format_name(fmt)
-    members: list[tuple[URIRef, str]] = []
+    members: list[tuple[str, str]] = []
     pending: list[Dataset | DataService] = []
     first = True
     yield _open(name)
 
     def flush() -> bytes:
-        batch_described = list(described(pending, base))
+        batch_described = list(described_terms(pending, base))
         members.extend((subject, entry.kind) for entry, subject, _ in batch_described)
         pending.clear()
         return _body(name, [t for _, _, ts in batch_described for t in ts], first=first)
@@ -884,9 +971,9 @@ def _qname(iri: str) -> str | None:
     return None
 
 
-def _grouped(source: Iterable[Triple]) -> dict[Any, dict[Any, dict[Any, None]]]:
+def _grouped(source: Iterable[PlainTriple]) -> dict[Any, dict[str, dict[Any, None]]]:
     """subject -> predicate -> objects, in first-seen order, duplicates dropped."""
-    groups: dict[Any, dict[Any, dict[Any, None]]] = {}
+    groups: dict[Any, dict[str, dict[Any, None]]] = {}
     for s, p, o in source:
         groups.setdefault(s, {}).setdefault(p, {})[o] = None
     return groups
@@ -902,7 +989,7 @@ def _open(name: str) -> bytes:
     return b""
 
 
-def _body(name: str, chunk: list[Triple], first: bool) -> bytes:
+def _body(name: str, chunk: list[PlainTriple], first: bool) -> bytes:
     if name == "nt":
         return ntriples(chunk).encode()
     groups = _grouped(chunk)
@@ -929,74 +1016,91 @@ _XML_HEAD = ('<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n'
              + ">\n")
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+_NT_TEXT: dict[Any, str] = {}  # term -> N-Triples text, a bounded memo (emptied when full; dict ops are atomic)
+_NT_TEXT_MAX = 50_000
 
 
-def _term(term: Any, iri: Callable[[str], str]) -> str:
-    """One RDF term as N-Triples/Turtle text; ``iri`` writes IRIs (in full for N-Triples, prefixed for Turtle)."""
-    if isinstance(term, Literal):
-        text = _escape(str(term))
-        if term.language:
-            return f'"{text}"@{term.language}'
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f'"{text}"^^{iri(str(term.datatype))}'
-        return f'"{text}"'
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return iri(str(term))
+def _nt_iri(value: str) -> str:
+    return _NT_TEXT.get(value) or _nt_term(value)
 
 
 def _nt_term(term: Any) -> str:
-    return _term(term, lambda value: f"<{value}>")
+    kind = term.__class__
+    if kind is Lit:
+        text = nt.literal(term.value, term.lang, term.datatype)
+    elif kind is Blank:
+        text = "_:" + term.label
+    else:
+        text = nt.iri(term)
+    if len(_NT_TEXT) >= _NT_TEXT_MAX:
+        _NT_TEXT.clear()
+    _NT_TEXT[term] = text
+    return text
+
+
+def _ttl_iri(value: str) -> str:
+    return _qname(value) or _nt_iri(value)
 
 
 def _ttl_term(term: Any) -> str:
-    return _term(term, lambda value: _qname(value) or f"<{value}>")
+    kind = term.__class__
+    if kind is Lit:
+        text = nt.literal(term.value, term.lang)
+        if term.datatype and not term.lang and term.datatype != XSD.string:
+            return f"{text}^^{_ttl_iri(term.datatype)}"
+        return text
+    if kind is Blank:
+        return "_:" + term.label
+    return _ttl_iri(term)
 
 
-def _ttl_block(subject: Any, preds: dict[Any, dict[Any, None]]) -> str:
-    parts = [("a" if p == RDF.type else _ttl_term(p)) + " " + ", ".join(_ttl_term(o) for o in objs)
+def _ttl_block(subject: Any, preds: dict[str, dict[Any, None]]) -> str:
+    parts = [("a" if p == RDF.type else _ttl_iri(p)) + " " + ", ".join(_ttl_term(o) for o in objs)
              for p, objs in preds.items()]
     return f"{_ttl_term(subject)} " + " ;\n    ".join(parts) + " .\n\n"
 
 
+def _jsonld_id(term: Any) -> str:
+    return "_:" + term.label if term.__class__ is Blank else term
+
+
 def _jsonld_value(term: Any) -> dict[str, str]:
-    if isinstance(term, Literal):
-        value = {"@value": str(term)}
-        if term.language:
-            value["@language"] = term.language
-        elif term.datatype is not None and term.datatype != XSD.string:
-            value["@type"] = _qname(str(term.datatype)) or str(term.datatype)
+    if term.__class__ is Lit:
+        value = {"@value": term.value}
+        if term.lang:
+            value["@language"] = term.lang
+        elif term.datatype and term.datatype != XSD.string:
+            value["@type"] = _qname(term.datatype) or term.datatype
         return value
-    return {"@id": f"_:{term}" if isinstance(term, BNode) else str(term)}
+    return {"@id": _jsonld_id(term)}
 
 
-def _jsonld_node(subject: Any, preds: dict[Any, dict[Any, None]]) -> dict[str, Any]:
-    node: dict[str, Any] = {"@id": f"_:{subject}" if isinstance(subject, BNode) else str(subject)}
+def _jsonld_node(subject: Any, preds: dict[str, dict[Any, None]]) -> dict[str, Any]:
+    node: dict[str, Any] = {"@id": _jsonld_id(subject)}
     for p, objs in preds.items():
         if p == RDF.type:
-            node["@type"] = [_qname(str(o)) or str(o) for o in objs]
+            node["@type"] = [_qname(o) or o for o in objs]
         else:
-            node[_qname(str(p)) or str(p)] = [_jsonld_value(o) for o in objs]
+            node[_qname(p) or p] = [_jsonld_value(o) for o in objs]
     return node
 
 
-def _xml_block(subject: Any, preds: dict[Any, dict[Any, None]]) -> str:
-    about = f'rdf:nodeID="{subject}"' if isinstance(subject, BNode) else f'rdf:about="{_xml_attr(str(subject))}"'
+def _xml_block(subject: Any, preds: dict[str, dict[Any, None]]) -> str:
+    about = (f'rdf:nodeID="{subject.label}"' if subject.__class__ is Blank
+             else f'rdf:about="{_xml_attr(subject)}"')
     lines = [f"  <rdf:Description {about}>\n"]
     for p, objs in preds.items():
-        tag, declare = _xml_tag(str(p))
+        tag, declare = _xml_tag(p)
         for o in objs:
-            if isinstance(o, Literal):
-                attr = f' xml:lang="{o.language}"' if o.language else (
-                    f' rdf:datatype="{_xml_attr(str(o.datatype))}"'
-                    if o.datatype is not None and o.datatype != XSD.string else "")
-                lines.append(f"    <{tag}{declare}{attr}>{_xml_text(str(o))}</{tag}>\n")
-            elif isinstance(o, BNode):
-                lines.append(f'    <{tag}{declare} rdf:nodeID="{o}"/>\n')
+            kind = o.__class__
+            if kind is Lit:
+                attr = f' xml:lang="{o.lang}"' if o.lang else (
+                    f' rdf:datatype="{_xml_attr(o.datatype)}"' if o.datatype and o.datatype != XSD.string else "")
+                lines.append(f"    <{tag}{declare}{attr}>{_xml_text(o.value)}</{tag}>\n")
+            elif kind is Blank:
+                lines.append(f'    <{tag}{declare} rdf:nodeID="{o.label}"/>\n')
             else:
-                lines.append(f'    <{tag}{declare} rdf:resource="{_xml_attr(str(o))}"/>\n')
+                lines.append(f'    <{tag}{declare} rdf:resource="{_xml_attr(o)}"/>\n')
     lines.append("  </rdf:Description>\n")
     return "".join(lines)
 
@@ -1024,15 +1128,22 @@ def _xml_attr(text: str) -> str:
 
 def date_literal(value: str) -> Literal | None:
     """xsd:date, xsd:dateTime, xsd:gYear or xsd:gYearMonth as the value's own precision says; None if not a date."""
+    lit = _date(value)
+    return None if lit is None else rdflib_term(lit)
+
+
+def _date(value: str) -> Lit | None:
+    """:func:`date_literal` in the builder's terms: the source's lexical form kept (a date-time without seconds
+    stays so), only a space before the time becomes the T the grammar wants."""
     value = value.strip()
     if _DATE.match(value):
-        return Literal(value, datatype=XSD.date, normalize=False)
+        return Lit(value, None, XSD.date)
     if _DATETIME.match(value):
-        return Literal(value.replace(" ", "T", 1), datatype=XSD.dateTime, normalize=False)
+        return Lit(value.replace(" ", "T", 1), None, XSD.dateTime)
     if _YEAR.match(value):
-        return Literal(value, datatype=XSD.gYear, normalize=False)
+        return Lit(value, None, XSD.gYear)
     if _YEAR_MONTH.match(value):
-        return Literal(value, datatype=XSD.gYearMonth, normalize=False)
+        return Lit(value, None, XSD.gYearMonth)
     return None
 
 
@@ -1079,25 +1190,25 @@ def _pct(m: re.Match[str]) -> str:
     return "".join(f"%{b:02X}" for b in m.group().encode())
 
 
-def _iri(value: str | None) -> URIRef | None:
+def _iri(value: str | None) -> str | None:
     """An absolute IRI (characters IRIs forbid percent-encoded), or None for text or relative references."""
     if not value:
         return None
     value = value.strip()
     if not _SCHEME.match(value):
         return None
-    return URIRef(_IRI_BAD.sub(_pct, value))
+    return _IRI_BAD.sub(_pct, value)
 
 
-def _strip_fragment(iri: URIRef) -> str:
-    return str(iri).split("#", 1)[0]
+def _strip_fragment(iri: str) -> str:
+    return iri.split("#", 1)[0]
 
 
-def _mailto(email: str) -> URIRef | None:
+def _mailto(email: str) -> str | None:
     address = email.strip().removeprefix("mailto:").strip()
     if "@" not in address or " " in address:
         return None
-    return URIRef("mailto:" + _IRI_BAD.sub(_pct, address))
+    return "mailto:" + _IRI_BAD.sub(_pct, address)
 
 
 def _clean(text: str) -> str:

@@ -3,6 +3,7 @@ jobs, the Hydra-paged catalog walked to its end, and the OpenAPI document."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -15,6 +16,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from api.app import create_app
+from api.routes import catalog as catalog_route
 from index import close_indexes, sync_index
 from index.search import FACETS
 from index.store import JobCounts, Store
@@ -350,7 +352,7 @@ def _walk(client: TestClient, first: str, fmt: str, accept: str | None = None) -
 
 
 @pytest.mark.parametrize(("accept", "parser"), [("text/turtle", "turtle"), (None, "json-ld"),
-                                                ("application/rdf+xml", "xml")])
+                                                ("application/rdf+xml", "xml"), ("application/n-triples", "nt")])
 def test_catalog_pages_cover_every_record_once(api: tuple[TestClient, Store, dict[str, int]], accept: str | None,
                                                parser: str) -> None:
     client, _, _ = api
@@ -374,6 +376,23 @@ def test_catalog_pages_cover_every_record_once(api: tuple[TestClient, Store, dic
     last_link = str(next(pages[0].objects(None, HYDRA.last)))
     assert last_link == urls[-1]  # the last link is the page the next links end on
     assert parse_qs(urlsplit(urls[1]).query)["after"]
+
+
+def test_cycle_collector_paused_while_pages_are_built_and_back_after() -> None:
+    assert gc.isenabled()
+    with catalog_route.cycle_collection_paused():
+        assert not gc.isenabled()
+        with catalog_route.cycle_collection_paused():  # two pages built at once, by two threads
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first page is not done yet
+    assert gc.isenabled()
+    gc.disable()  # a process that runs without the collector keeps it off
+    try:
+        with catalog_route.cycle_collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_catalog_page_numbers_match_the_cursor(api: tuple[TestClient, Store, dict[str, int]]) -> None:
