@@ -760,7 +760,7 @@ def _concept(b: _Builder, node: str, label: str | None = None) -> None:
 @lru_cache(maxsize=4096)
 def _concept_labels(node: str, label: str | None) -> tuple[Lit, ...]:
     """A concept's prefLabels, worked out once per concept (a few hundred themes and codes recur in every page)."""
-    labels = [(lang, label) for lang in ("en", "fr") if (label := vocab.theme_label(str(node), lang))]
+    labels = [(lang, text) for lang in ("en", "fr") if (text := vocab.theme_label(str(node), lang))]
     if labels:
         return tuple(Lit(text, lang) for lang, text in labels)
     if label and (clean := _clean(label)):

@@ -251,3 +251,11 @@ def test_geojson_to_wkt() -> None:
     assert rdf.geojson_to_wkt(multi) == "MULTIPOLYGON(((0 0,1 0,1 1,0 0)))"
     assert rdf.geojson_to_wkt({"type": "Polygon"}) is None
     assert rdf.geojson_to_wkt({"type": "Circle", "coordinates": [0, 0]}) is None
+
+
+def test_a_category_keeps_the_label_its_source_gave() -> None:
+    """A concept of another scheme (GEMET here) is labelled with the source's words, not a label made of its IRI."""
+    gemet = "http://www.eionet.europa.eu/gemet/concept/6490"
+    graph = Graph().parse(data=rdf.serialise(velo(categories=[gemet], category_labels={gemet: "Pistes cyclables"}),
+                                             "nt"), format="nt")
+    assert set(graph.objects(URIRef(gemet), SKOS.prefLabel)) == {Literal("Pistes cyclables")}
