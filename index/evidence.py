@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from normalise.territory import name_key
@@ -73,10 +73,10 @@ DESCRIPTION_SIMILAR = 0.8  # share of the shorter description's words the other 
 MAX_FILE_KEYS = 3  # file URLs kept as keys per record (the first in key order)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One match key of a record: ``key`` is normalised (what is compared), ``value`` as the source wrote it (what
-    people read)."""
+    people read). A named tuple, not a frozen dataclass: some six are made for every record stored, and a frozen
+    dataclass costs several times more to build."""
 
     kind: str  # identifier | page | harvest | derived | file | checksum | title
     role: str  # self | origin | weak
