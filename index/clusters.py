@@ -552,7 +552,9 @@ def _link(run: _Run, record_id: str, source: str, keys: list[tuple[Any, ...]],
             ambiguous |= {h[0] for h in held if h[0] != record_id}  # several records of one portal claim it: it
             continue  # identifies nothing (see Evidence.unique). A title is checked pair by pair (weak_match).
         usable.add(digest)
-        for other, other_role, _ in held:
+        for other, other_role, other_source in held:
+            if role == "weak" and other_source == source:
+                continue  # two records of one portal are never one dataset on a weak signal: not even read
             if other != record_id and (other_role == "weak") == (role == "weak"):
                 theirs[other][digest].add(other_role)
                 if role == "weak":
@@ -580,7 +582,7 @@ def _link(run: _Run, record_id: str, source: str, keys: list[tuple[Any, ...]],
     for other in sorted(weak_only):
         other_loaded = _load(run, other)
         if other_loaded is None or other_loaded[1] == source:
-            continue  # two records of one portal are never one dataset on a weak signal
+            continue
         signal = weak_match(data, other_loaded[0], my_keys, other_loaded[2])
         if signal is not None:
             weak_sources[other_loaded[1]].append(other)

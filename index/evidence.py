@@ -56,6 +56,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
 # A URL that points to a service endpoint (one per portal or layer server), not to this dataset's file.
 _SERVICE = re.compile(r"(?:^|&)(?:service=w[mfc]t?s|request=getcapabilities)(?:&|$)", re.IGNORECASE)
 _SERVICE_PATH = re.compile(r"/(?:ows|wms|wfs|wmts|wcs|csw|arcgis/rest/services/?)$", re.IGNORECASE)
+_SERVICE_ENDS = ("/ows", "/wms", "/wfs", "/wmts", "/wcs", "/csw", "/services")
 _UUIDISH = re.compile(r"^(?:[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{24,})$",
                       re.IGNORECASE)
 _HEX = re.compile(r"^[0-9a-f]{32,128}$")
@@ -141,7 +142,10 @@ def url_key(url: str | None) -> str | None:
 def is_service_url(url: str) -> bool:
     """A WMS/WFS/CSW endpoint or GetCapabilities: shared by every layer of a server, so no evidence of identity."""
     head, _, query = url.strip().partition("#")[0].partition("?")
-    return bool(_SERVICE.search(query) or _SERVICE_PATH.search(head.rstrip("/")))
+    lowered = query.lower()  # the regular expressions only where they may match: this runs on every file URL
+    if ("service=" in lowered or "request=" in lowered) and _SERVICE.search(query):
+        return True
+    return head.rstrip("/").lower().endswith(_SERVICE_ENDS) and bool(_SERVICE_PATH.search(head.rstrip("/")))
 
 
 def identity_key(value: str | None, host: str | None = None) -> str | None:
