@@ -3,8 +3,9 @@
 Run: ``python -m bench.clustering --records 100000 [--records ...]``. For each size, the corpus' portals are served
 by a process of their own (:mod:`bench.portals`) and a fresh child process harvests every source with
 :func:`pipeline.harvest.run_harvest`, exactly as ``moisson harvest --all`` does -- clustering runs after each job,
-on that job's records and their candidates, as in production. The CPU seconds spent inside the clustering step are
-measured apart from the harvest's (same process, ``time.process_time``), so the cost is a share of the harvest's CPU.
+on that job's records and their candidates, as in production. The CPU seconds spent inside the clustering -- the
+job's pass, and the keys drawn in the harvest's batches -- are measured apart (the main thread's, ``time.thread_time``),
+so the cost is a share of the harvest's CPU (the process's, clustering included).
 
 Then the store is compared with the corpus' ground truth (:meth:`bench.corpus.Corpus.truth`: which records are copies
 of one origin), pairwise: precision = pairs put in one cluster that are one dataset / pairs put in one cluster;

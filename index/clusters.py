@@ -8,7 +8,8 @@ beside them; the index, the statistics, the obligation monitor and the export re
 How, incrementally (a harvest touches only its own records and their candidates, never the nation):
 
 1. the records of a source whose content changed since they were last clustered (the ``hash`` kept per member, as
-   :mod:`index.quality` does for scores) have their match keys replaced in ``cluster_keys`` (digest -> record);
+   :mod:`index.quality` does for scores) have their match keys replaced in ``cluster_keys`` (digest -> record) --
+   keys drawn by :func:`draw_keys` when the harvest stored the record (its model in hand), else from the stored JSON;
 2. each is compared with the records sharing one of its keys -- a key held by more than :data:`MAX_KEY_RECORDS`
    records, or by two records of one source as their own (three for a globally unique identifier: one portal may
    hold a dataset twice), identifies nothing and is skipped -- and the links found are kept in ``cluster_links``
