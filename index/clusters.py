@@ -8,7 +8,8 @@ beside them; the index, the statistics, the obligation monitor and the export re
 How, incrementally (a harvest touches only its own records and their candidates, never the nation):
 
 1. the records of a source whose content changed since they were last clustered (the ``hash`` kept per member, as
-   :mod:`index.quality` does for scores) have their match keys replaced in ``cluster_keys`` (digest -> record);
+   :mod:`index.quality` does for scores) have their match keys replaced in ``cluster_keys`` (digest -> record) --
+   keys drawn by :func:`draw_keys` when the harvest stored the record (its model in hand), else from the stored JSON;
 2. each is compared with the records sharing one of its keys -- a key held by more than :data:`MAX_KEY_RECORDS`
    records, or by two records of one source as their own (three for a globally unique identifier: one portal may
    hold a dataset twice), identifies nothing and is skipped -- and the links found are kept in ``cluster_links``
@@ -159,6 +160,8 @@ class _Run:
     owners: dict[str, str | None] = field(default_factory=dict)
     loaded: dict[str, tuple[dict[str, Any], str, Keys]] = field(default_factory=dict)
     found: dict[str, list[Evidence]] = field(default_factory=dict)  # evidence of the batch being linked
+    # the batch's records drawn when stored (source, detail JSON, keys): parsed only for those that have candidates
+    drawn: dict[str, tuple[str, bytes, list[list[Any]]]] = field(default_factory=dict)
     weak_ambiguity: dict[str, bool] = field(default_factory=dict)
     stats: ClusterRun = field(default_factory=ClusterRun)
 
@@ -188,6 +191,7 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
     db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_dirty (record_id TEXT NOT NULL)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_seeds (record_id TEXT PRIMARY KEY)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_recheck (record_id TEXT PRIMARY KEY)")
+    db.execute(DRAWN)
     _empty_temp(db)
     where = "r.source_id = ? AND " if source_id else ""
     db.execute(
@@ -202,6 +206,7 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
             _passes(run, db)
     finally:
         _empty_temp(db)
+        db.execute("DELETE FROM temp.cluster_drawn")  # used, or stale: a later pass reads the records themselves
     run.stats.seconds = round(time.perf_counter() - started, 3)
     return run.stats
 
@@ -241,6 +246,63 @@ def _passes(run: _Run, db: sqlite3.Connection) -> None:
 def _empty_temp(db: sqlite3.Connection) -> None:
     for table in ("cluster_dirty", "cluster_seeds", "cluster_recheck"):
         db.execute(f"DELETE FROM temp.{table}")
+
+
+# -- keys drawn when a record is stored ------------------------------------------------------------------------------
+# The harvest holds each new or changed record's model in its batch: drawing the keys there spares the clustering pass
+# a second read, decompression and parse of the whole record (a fifth of its cost). What is drawn waits in a
+# temporary table of the connection (SQLite's, not memory: a job may store 100,000 records) until the job's pass; a
+# record without a drawing that matches its stored hash (a crash in between, another connection, ``--rebuild``) is
+# read from the store as before.
+DRAWN = """CREATE TEMP TABLE IF NOT EXISTS cluster_drawn (
+    record_id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,             -- the content hash it was drawn from (used only while the record still has it)
+    publisher TEXT, derived INTEGER NOT NULL, issued TEXT, keys BLOB NOT NULL,  -- its cluster_members values
+    detail BLOB NOT NULL            -- JSON [fields the clustering reads, [[kind, role, value, key, unique, digest]...]]
+) WITHOUT ROWID"""
+
+
+def match_fields(entry: Dataset | DataService) -> dict[str, Any]:
+    """What the clustering reads of a record -- the fields its keys come from (:func:`index.evidence.evidence`) and
+    what a weak match compares (:func:`index.evidence.weak_match`) -- read off the model as the store's JSON holds
+    them (a value left out there is None or empty here, which the readers take alike). By hand, not
+    ``model_dump(include=...)``: a fifth of the cost, on every record stored."""
+    publisher = entry.publisher
+    dists = []
+    for dist in getattr(entry, "distributions", ()):  # a DataService has none
+        service = dist.access_service
+        dists.append({"download_url": dist.download_url, "access_url": dist.access_url, "checksum": dist.checksum,
+                      # the store's JSON leaves an access service with nothing but defaults out as {}
+                      "access_service": bool(service is not None and service.model_dump(exclude_defaults=True))})
+    return {
+        "native_id": entry.native_id, "uri": entry.uri, "landing_page": entry.landing_page,
+        "identifiers": entry.identifiers, "same_as": entry.same_as, "derived_from": entry.derived_from,
+        "harvest": entry.harvest.model_dump(mode="json", exclude_defaults=True) if entry.harvest else None,
+        "title": entry.title, "description": entry.description, "issued": entry.issued,
+        "publisher": {"name": publisher.name, "siren": publisher.siren} if publisher else None,
+        "spatial": [{"departements": place.departements} for place in entry.spatial if place.departements],
+        "distributions": dists,
+    }
+
+
+def draw_keys(store: Store, entries: Iterable[tuple[Dataset | DataService, str]]) -> int:
+    """Draw the match keys of records being stored (each with its content hash), from their models, for the next
+    clustering pass on this connection; call it in the transaction that stores them (a rolled-back batch leaves no
+    drawing behind). Returns how many were drawn."""
+    db = store.db
+    db.execute(DRAWN)
+    hosts = _sources(store)[0]
+    rows = []
+    for entry, digest in entries:
+        data = match_fields(entry)
+        found = evidence(data, hosts.get(entry.source_id))
+        rows.append((entry.id, digest, _publisher_key(data["publisher"]), int(any(ev.role == "origin" for ev in found)),
+                     entry.issued, orjson.dumps([(ev.digest, ev.role, int(ev.unique)) for ev in found]),
+                     orjson.dumps([data, [(ev.kind, ev.role, ev.value, ev.key, ev.unique, ev.digest)
+                                          for ev in found]])))
+    db.executemany("INSERT OR REPLACE INTO temp.cluster_drawn (record_id, hash, publisher, derived, issued, keys, "
+                   "detail) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
 
 
 def _batches(db: sqlite3.Connection, sql: str) -> Iterator[list[str]]:
@@ -298,8 +360,11 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
     links reached, their old cluster mates and themselves wait for their clusters to be recomputed. Returns the
     active ones with their source and keys (their data left in the pass's cache for their links)."""
     db = run.store.db
-    rows = db.execute(f"SELECT id, source_id, hash, status, data FROM records WHERE id IN ({_marks(record_ids)})",
-                      record_ids).fetchall()
+    rows = db.execute(
+        f"""SELECT r.id, r.source_id, r.hash, r.status, d.keys, d.publisher, d.derived, d.issued, d.detail,
+                   CASE WHEN d.keys IS NULL THEN r.data END
+            FROM records r LEFT JOIN temp.cluster_drawn d ON d.record_id = r.id AND d.hash = r.hash
+            WHERE r.id IN ({_marks(record_ids)})""", record_ids).fetchall()
     old = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
         f"SELECT record_id, cluster_id, keys, n FROM cluster_members WHERE record_id IN ({_marks(record_ids)})",
         record_ids)}
@@ -314,15 +379,23 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
     members, keys_rows, gone = [], [], []
     fresh: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
     for row in rows:
-        record_id, source = row["id"], row["source_id"]
+        record_id, source = row[0], row[1]
         run.loaded.pop(record_id, None)
         run.weak_ambiguity.pop(record_id, None)
         if record_id in old:
             recheck |= _drop_keys(db, old[record_id][2], source, orjson.loads(old[record_id][1]))
-        if row["status"] != "active":
+        if row[3] != "active":
             gone.append((record_id,))
             continue
-        data = orjson.loads(run.store.unpack(row["data"]))
+        if row[4] is not None:  # drawn when it was stored: its data is parsed only if it has candidates (_load)
+            keys = orjson.loads(row[4])
+            keys_rows += [(digest, record_id, ROLES[role]) for digest, role, _ in keys]
+            run.drawn[record_id] = (source, row[8], keys)
+            fresh[record_id] = (source, keys)
+            members.append((record_id, singleton_id(record_id), source, row[2], row[5], row[6], row[7], row[4]))
+            run.stats.records += 1
+            continue
+        data = orjson.loads(run.store.unpack(row[9]))
         found = evidence(data, run.hosts.get(source))
         publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
         keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
@@ -332,7 +405,7 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         run.loaded[record_id] = (data, source, [(digest, role) for digest, role, _ in keys])
         run.found[record_id] = found
         fresh[record_id] = (source, keys)
-        members.append((record_id, singleton_id(record_id), source, row["hash"], _publisher_key(publisher),
+        members.append((record_id, singleton_id(record_id), source, row[2], _publisher_key(publisher),
                         int(any(ev.role == "origin" for ev in found)), data.get("issued"), orjson.dumps(keys)))
         run.stats.records += 1
     db.executemany("DELETE FROM cluster_members WHERE record_id = ?", gone)
@@ -394,6 +467,14 @@ def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], str, Keys] | None:
     """A clustered record's data, source and keys (cached for the pass, within bounds)."""
     if (cached := run.loaded.get(record_id)) is not None:
         return cached
+    if (drawn := run.drawn.pop(record_id, None)) is not None:
+        source, detail, keys = drawn
+        data, found = orjson.loads(detail)
+        run.found[record_id] = [Evidence(*ev) for ev in found]
+        if len(run.loaded) >= _CACHE_SIZE:
+            run.loaded.clear()
+        run.loaded[record_id] = (data, source, [(k[0], k[1]) for k in keys])
+        return run.loaded[record_id]
     row = run.store.db.execute(
         "SELECT r.data, r.source_id, m.keys FROM records r JOIN cluster_members m ON m.record_id = r.id "
         "WHERE r.id = ? AND r.status = 'active'", (record_id,)).fetchone()
@@ -446,6 +527,7 @@ def _link_batch(run: _Run, keys_of: dict[str, tuple[str, list[tuple[Any, ...]]]]
         links += found_links
         run.stats.links += len(found_links)
     run.found.clear()
+    run.drawn.clear()  # a record of this batch met later is read from the store
     db.executemany("INSERT OR REPLACE INTO cluster_links (a, b, strong, confidence, origin, signals) "
                    "VALUES (?, ?, ?, ?, ?, ?)", links)
     _seed(db, {end for link in links for end in link[:2]})
@@ -471,7 +553,9 @@ def _link(run: _Run, record_id: str, source: str, keys: list[tuple[Any, ...]],
             ambiguous |= {h[0] for h in held if h[0] != record_id}  # several records of one portal claim it: it
             continue  # identifies nothing (see Evidence.unique). A title is checked pair by pair (weak_match).
         usable.add(digest)
-        for other, other_role, _ in held:
+        for other, other_role, other_source in held:
+            if role == "weak" and other_source == source:
+                continue  # two records of one portal are never one dataset on a weak signal: not even read
             if other != record_id and (other_role == "weak") == (role == "weak"):
                 theirs[other][digest].add(other_role)
                 if role == "weak":
@@ -499,7 +583,7 @@ def _link(run: _Run, record_id: str, source: str, keys: list[tuple[Any, ...]],
     for other in sorted(weak_only):
         other_loaded = _load(run, other)
         if other_loaded is None or other_loaded[1] == source:
-            continue  # two records of one portal are never one dataset on a weak signal
+            continue
         signal = weak_match(data, other_loaded[0], my_keys, other_loaded[2])
         if signal is not None:
             weak_sources[other_loaded[1]].append(other)

@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from normalise.territory import name_key
@@ -56,6 +56,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
 # A URL that points to a service endpoint (one per portal or layer server), not to this dataset's file.
 _SERVICE = re.compile(r"(?:^|&)(?:service=w[mfc]t?s|request=getcapabilities)(?:&|$)", re.IGNORECASE)
 _SERVICE_PATH = re.compile(r"/(?:ows|wms|wfs|wmts|wcs|csw|arcgis/rest/services/?)$", re.IGNORECASE)
+_SERVICE_ENDS = ("/ows", "/wms", "/wfs", "/wmts", "/wcs", "/csw", "/services")
 _UUIDISH = re.compile(r"^(?:[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{24,})$",
                       re.IGNORECASE)
 _HEX = re.compile(r"^[0-9a-f]{32,128}$")
@@ -73,10 +74,10 @@ DESCRIPTION_SIMILAR = 0.8  # share of the shorter description's words the other 
 MAX_FILE_KEYS = 3  # file URLs kept as keys per record (the first in key order)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One match key of a record: ``key`` is normalised (what is compared), ``value`` as the source wrote it (what
-    people read)."""
+    people read). A named tuple, not a frozen dataclass: some six are made for every record stored, and a frozen
+    dataclass costs several times more to build."""
 
     kind: str  # identifier | page | harvest | derived | file | checksum | title
     role: str  # self | origin | weak
@@ -141,7 +142,10 @@ def url_key(url: str | None) -> str | None:
 def is_service_url(url: str) -> bool:
     """A WMS/WFS/CSW endpoint or GetCapabilities: shared by every layer of a server, so no evidence of identity."""
     head, _, query = url.strip().partition("#")[0].partition("?")
-    return bool(_SERVICE.search(query) or _SERVICE_PATH.search(head.rstrip("/")))
+    lowered = query.lower()  # the regular expressions only where they may match: this runs on every file URL
+    if ("service=" in lowered or "request=" in lowered) and _SERVICE.search(query):
+        return True
+    return head.rstrip("/").lower().endswith(_SERVICE_ENDS) and bool(_SERVICE_PATH.search(head.rstrip("/")))
 
 
 def identity_key(value: str | None, host: str | None = None) -> str | None:

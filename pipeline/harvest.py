@@ -172,6 +172,18 @@ def cluster_changed_records(store: Store, source_id: str) -> None:
         log.warning("records of %s not clustered; `moisson duplicates` will catch up", source_id, exc_info=True)
 
 
+def draw_cluster_keys(store: Store, entries: list[tuple[Dataset | DataService, str]]) -> None:
+    """Draw the duplicate-match keys of the batch's new and changed records while their models are in hand
+    (index.clusters.draw_keys), so the job's clustering pass need not read and parse them again. A failure is logged,
+    not fatal: the pass then reads the records from the store."""
+    from index.clusters import draw_keys
+
+    try:
+        draw_keys(store, entries)
+    except Exception:
+        log.warning("match keys of %d records not drawn with their batch", len(entries), exc_info=True)
+
+
 def _since(store: Store, source: SourceConfig) -> str | None:
     """Where an incremental job starts: the start of the last complete job, less a margin. The margin covers a
     source whose clock runs behind ours (a record it stamps a little "in the past" would otherwise be missed until
@@ -389,6 +401,7 @@ def _write(store: Store, batch: list[tuple[RawRecord, list[Dataset | DataService
             score_many(store, changed)
         except Exception:  # stored, not scored: score_changed_records (or `moisson score`) catches up
             log.warning("records of job %d not scored with their batch", job_id, exc_info=True)
+        draw_cluster_keys(store, [(scoring.entry, scoring.record_hash) for scoring in changed])
 
 
 def _record_failure(store: Store, job_id: int, error: RecordError, counts: JobCounts, result: JobResult) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from demo.server import PortalServer
 from index import close_indexes, open_index
-from index.clusters import copies_of, explain, iter_clusters, source_shares, summary, update_clusters
+from index.clusters import copies_of, explain, iter_clusters, match_fields, source_shares, summary, update_clusters
+from index.evidence import evidence
 from index.search import SearchQuery
 from index.store import Store
 from tests.index.cluster_portals import (
@@ -163,3 +165,23 @@ def test_a_copy_harvested_later_joins_the_cluster_which_keeps_its_id(portals: Th
     assert {c["source"] for c in copies_of(store, gap)[2]} == {"gap", "datasud", "udata"}
     clustered = store.db.execute("SELECT COUNT(*) FROM cluster_members").fetchone()[0]
     assert clustered == store.count()
+
+
+def test_keys_drawn_when_a_record_is_stored_are_those_of_the_stored_record(portals: ThreePortals,
+                                                                            store: Store) -> None:
+    """A harvest draws each record's keys from its model, in the batch that stores it (index.clusters.draw_keys); a
+    rebuild reads them from the stored JSON: the same keys, the same links (their signals may quote either record's
+    own spelling of a shared value: the side a link is found from depends on the order records are clustered in)."""
+    portals.harvest(store)
+    rows = store.db.execute("SELECT data FROM records WHERE status = 'active' ORDER BY id").fetchall()
+    assert len(rows) >= 3
+    for row in rows:
+        stored = orjson.loads(store.unpack(row[0]))
+        assert evidence(match_fields(store.load_entry(row[0])), "portal.example") == evidence(stored, "portal.example")
+    keys = dict(store.db.execute("SELECT record_id, keys FROM cluster_members"))
+    same = "SELECT a, b, strong, confidence, origin FROM cluster_links ORDER BY a, b"
+    links = store.db.execute(same).fetchall()
+    assert links
+    update_clusters(store, rebuild=True)
+    assert dict(store.db.execute("SELECT record_id, keys FROM cluster_members")) == keys
+    assert [tuple(row) for row in store.db.execute(same)] == [tuple(row) for row in links]
