@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from api.routes.deps import SQL_INT_MAX, StoreDep
+from api.routes.deps import SQL_INT_MAX, StoreDep, until_commit
 from api.routes.models import JobDetail, JobSummary, SourceDetail, SourceSummary
 from index.store import Store
 
@@ -35,8 +35,9 @@ def _source_or_404(store: Store, source_id: str) -> dict[str, Any]:
 @router.get("/sources", response_model=list[SourceSummary], summary="Every source, with its last job")
 def list_sources(store: StoreDep) -> list[dict[str, Any]]:
     """Sources known to the store (those of the sources file, and disabled ones left out of it), with their
-    active record counts and the summary of their last harvest job."""
-    return [_summary(store, row, row["records"]) for row in store.sources()]
+    active record counts and the summary of their last harvest job. Cached until the next commit: the counts walk
+    every record's index entry (~100 ms at 1M records)."""
+    return until_commit(store, ("sources",), lambda: [_summary(store, row, row["records"]) for row in store.sources()])
 
 
 @router.get("/sources/{source_id}", response_model=SourceDetail, summary="One source",
