@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,10 +62,28 @@ def sync_index(store: Store, index: SearchIndex | None = None, batch: int = 2000
     The writer is released at the end, so that another process (a harvest of another source, a reindex) can write
     next. If another process holds the writer longer than the index waits, the records stay pending and the next
     sync indexes them: nothing is lost, the search is only late (logged as a warning)."""
+    index = index or open_index(store)
+    with _sync_lock(index):
+        return _sync(store, index, batch)
+
+
+_sync_locks: weakref.WeakKeyDictionary[SearchIndex, threading.RLock] = weakref.WeakKeyDictionary()
+_sync_locks_guard = threading.Lock()
+
+
+def _sync_lock(index: SearchIndex) -> threading.RLock:
+    """One sync of an index object at a time in this process. Concurrent harvest jobs (threads of `moisson harvest
+    --all` and of the scheduler) share the process's index; without it, one sync's ``close()`` at its end dropped
+    what another had sent but not yet committed, which that one then marked indexed: lost from the search until a
+    reindex. Other processes are kept apart by the engines themselves (tantivy's writer lock)."""
+    with _sync_locks_guard:
+        return _sync_locks.setdefault(index, threading.RLock())
+
+
+def _sync(store: Store, index: SearchIndex, batch: int) -> int:
     from index.document import quality_scores, to_document
     from index.search import IndexLockedError
 
-    index = index or open_index(store)
     if index.count() == 0 and store.db.execute(
         "SELECT 1 FROM records WHERE indexed = 1 AND status = 'active' LIMIT 1"
     ).fetchone():

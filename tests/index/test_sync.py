@@ -4,7 +4,10 @@ backends (``search_index``) where the behaviour is the interface's, on tantivy w
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,3 +178,45 @@ def test_open_index_lives_beside_the_store(store: Store, monkeypatch: pytest.Mon
         assert opened.search(SearchQuery(q="parking")).total == 1
     finally:
         close_indexes()
+
+
+def test_two_jobs_syncing_at_once_in_one_process_lose_nothing(store: Store, tmp_path: Path) -> None:
+    """Concurrent harvest jobs (threads of `moisson harvest --all` and of the scheduler) each sync the process's one
+    index object when they end. Replayed step by step: job B sends a record just after job A committed and just
+    before A's sync releases the writer (close(), which drops what is not committed). Before syncs were serialised,
+    B then committed nothing, marked its record indexed, and the record was missing from the search for good."""
+    _harvest(store, [_ds(1, "Pistes cyclables")])
+    b_sent, a_closed = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    class Interleaving(TantivyIndex):
+        def close(self) -> None:
+            if threading.current_thread() is main and not a_closed.is_set():  # job A, at the end of its sync
+                _harvest(store, [_ds(2, "Voies vertes")])  # job B's record, pending after A's last batch
+                job_b.start()
+                b_sent.wait(2)  # B is in its sync, its record sent and not committed (with the lock: B waits for A)
+                super().close()
+                a_closed.set()
+                return
+            super().close()
+
+        def upsert(self, documents: Iterable[dict[str, Any]]) -> int:
+            sent = super().upsert(documents)
+            if threading.current_thread() is job_b:
+                b_sent.set()
+                a_closed.wait(2)  # let A release the writer before B commits
+            return sent
+
+    def sync_b() -> None:
+        try:
+            sync_index(store, index)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+
+    main, job_b = threading.current_thread(), threading.Thread(target=sync_b)
+    index = Interleaving(tmp_path / "search")
+    sync_index(store, index)
+    job_b.join(10)
+    assert not errors and not job_b.is_alive()
+    assert store.pending_index() == []
+    assert _ids(index, "voies") == {"grenoble.2"} and _ids(index, "pistes") == {"grenoble.1"}
