@@ -485,9 +485,14 @@ def demo(port: int = 8000, host: str = "127.0.0.1",
     Elasticsearch URL (or --elasticsearch), the demo indexes there and compares its answers with the embedded
     index's."""
     import os
+    import signal
 
     from demo.run import start_demo
 
+    # SIGTERM (a service manager, `kill`) ends the demo like Ctrl-C does: its local servers are stopped by the
+    # `finally` below. uvicorn hands the signal on once it has shut down; left to Python's default, it would kill the
+    # process there and leave the Elasticsearch-compatible server running.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     es_server = None
     if elasticsearch:
         from demo.es_demo import start_server
