@@ -40,30 +40,28 @@ demo: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP)
 demo-es: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP)
 	$(BIN)/moisson demo --elasticsearch
 
-# The browser tests drive Debian's chromium (Playwright cannot download its own browsers here): installed when missing
-# and we may (root with apt-get, as .ci/run), else one line saying how. MOISSON_CHROMIUM names another binary.
-browser:
-	@if [ -n "$$MOISSON_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+# A Debian package a target needs, installed when missing and we may (root with apt-get, as .ci/run), else one line
+# saying how. $(1): a shell test that holds when it is there; $(2): the package; $(3): what needs it; $(4): another way.
+define debian_package
+	@if $(1); then \
 		exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's chromium for the browser tests (apt-get install chromium)" >&2; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "installing Debian's $(2) for $(3) (apt-get install $(2))" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	else \
-		echo "make test needs chromium for its browser tests: run 'sudo apt-get install -y chromium' (Debian/Ubuntu), or set MOISSON_CHROMIUM=/path/to/chromium" >&2; \
+		echo "$(3) needs $(2): run 'sudo apt-get install -y $(2)' (Debian/Ubuntu)$(4)" >&2; \
 		exit 1; \
 	fi
+endef
 
-# The bench's http section drives wrk (Debian's package) against `moisson serve`: installed the same way as chromium.
+# The browser tests drive Debian's chromium (Playwright cannot download its own browsers here); MOISSON_CHROMIUM
+# names another binary.
+browser:
+	$(call debian_package,[ -n "$$MOISSON_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1,chromium,make test (its browser tests), or set MOISSON_CHROMIUM=/path/to/chromium)
+
+# The bench's http section drives wrk (Debian's package) against `moisson serve`.
 wrk:
-	@if command -v wrk >/dev/null 2>&1; then \
-		exit 0; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's wrk for the bench's http section (apt-get install wrk)" >&2; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	else \
-		echo "make bench needs wrk for its http section: run 'sudo apt-get install -y wrk' (Debian/Ubuntu)" >&2; \
-		exit 1; \
-	fi
+	$(call debian_package,command -v wrk >/dev/null 2>&1,wrk,make bench (its http section))
 
 test: $(STAMP) $(PYCSW_STAMP) $(PYGEOAPI_STAMP) browser
 	$(BIN)/ruff check .

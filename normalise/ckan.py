@@ -454,15 +454,7 @@ def _coverage(item: dict[str, Any]) -> Spatial | None:
     label, uri = text(item.get("text")), web_url(text(item.get("uri")))
     if not (geometry or label or uri):
         return None
-    communes: list[str] = []
-    departements: list[str] = []
-    regions: list[str] = []
-    if label:
-        c, d, r = territory.for_name(label)
-        communes, departements, regions = list(c), list(d), list(r)
-    if bbox and not (communes or departements or regions):
-        d, r = territory.for_bbox(bbox)
-        departements, regions = list(d), list(r)
+    communes, departements, regions = territory.for_place(label, bbox)
     return Spatial(uri=uri, label=label, bbox=bbox, geometry=geometry, communes=communes, departements=departements,
                    regions=regions)
 
@@ -483,15 +475,7 @@ def _legacy_spatial(fields: _Fields) -> list[Spatial]:
     uri = web_url(fields.text("spatial_uri"))
     if not (geometry or label or uri):
         return []
-    communes: list[str] = []
-    departements: list[str] = []
-    regions: list[str] = []
-    if label:
-        c, d, r = territory.for_name(label)
-        communes, departements, regions = list(c), list(d), list(r)
-    if bbox and not (communes or departements or regions):
-        d, r = territory.for_bbox(bbox)
-        departements, regions = list(d), list(r)
+    communes, departements, regions = territory.for_place(label, bbox)
     return [Spatial(uri=uri, label=label, bbox=bbox, geometry=geometry, communes=_unique(communes),
                     departements=_unique(departements), regions=_unique(regions))]
 

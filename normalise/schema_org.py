@@ -237,13 +237,10 @@ def _spatial(place: Any) -> Spatial | None:
     else:
         return None
     bbox = _bbox(geo)
-    communes, departements, regions = territory.for_name(name) if name else ([], [], [])
-    if bbox and not (communes or departements or regions):
-        departements, regions = territory.for_bbox(bbox)
     if not (name or bbox):
         return None
-    return Spatial(label=name, bbox=bbox, communes=list(communes), departements=list(departements),
-                   regions=list(regions))
+    communes, departements, regions = territory.for_place(name, bbox)
+    return Spatial(label=name, bbox=bbox, communes=communes, departements=departements, regions=regions)
 
 
 def _bbox(geo: Any) -> tuple[float, float, float, float] | None:

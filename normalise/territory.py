@@ -447,6 +447,15 @@ def _nearest_departement(lon: float, lat: float, reach: float = 0.3) -> str | No
     return best[1] if best else None
 
 
+def for_place(name: str | None, bbox: Iterable[float] | None) -> tuple[list[str], list[str], list[str]]:
+    """The codes of a place given by a name and a bounding box (CKAN, schema.org): the name's, else -- no name, or
+    one that names no French territory -- the box's (départements and régions only: a box does not say a commune)."""
+    communes, departements, regions = for_name(name) if name else ((), (), ())
+    if bbox and not (communes or departements or regions):
+        departements, regions = for_bbox(bbox)
+    return list(communes), list(departements), list(regions)
+
+
 def for_bbox(bbox: Iterable[float] | None) -> tuple[list[str], list[str]]:
     """(départements, régions) that a WGS84 bounding box (west, south, east, north) is about, each sorted.
 

@@ -11,8 +11,41 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import IO, Self
+
+# The child's script, run with ``python -c`` in the server's own virtualenv (it cannot import moisson): a threading
+# WSGI server bound to port 0 (``Server``, ``Quiet``: no request log), then the server's own set-up, which ends with
+# ``httpd`` and ``port``; RUNNER_TAIL reports the port on stdout, sends stdout to /dev/null from then on (the servers
+# print every path), and exits when the parent dies, so a killed test run or demo leaves no server behind.
+RUNNER_HEAD = textwrap.dedent("""\
+    import os, sys, threading, time
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    parent = os.getppid()  # read first: the parent may stop as soon as it has the port
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+""")
+RUNNER_TAIL = textwrap.dedent("""\
+    print(port, flush=True)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+
+    def orphaned():  # the test run or demo that started us was killed: do not outlive it
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    httpd.serve_forever()
+""")
 
 
 class ChildServer:

@@ -29,7 +29,7 @@ from typing import Any
 
 from lxml import etree
 
-from demo.portals.child_process import ChildServer
+from demo.portals.child_process import RUNNER_HEAD, RUNNER_TAIL, ChildServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PYCSW_VENV = ROOT / ".venv-pycsw"
@@ -218,25 +218,12 @@ table=records
 enabled=false
 """
 
-# Runs in .venv-pycsw: bind first (port 0), then write the real URL into the config (pycsw reads it per request),
-# report the port on stdout, and from then on send stdout to /dev/null (pycsw's wsgi prints every path). It exits by
-# itself when its parent dies, so a killed test run leaves no server behind.
-_RUNNER = textwrap.dedent("""\
-    import os, sys, threading, time
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
-    parent = os.getppid()  # read first: the parent may stop as soon as it has the port
+# Runs in .venv-pycsw (see child_process.RUNNER_HEAD): bind first (port 0), then write the real URL into the config
+# (pycsw reads it per request).
+_RUNNER = RUNNER_HEAD + textwrap.dedent("""\
     config = sys.argv[1]
     os.environ["PYCSW_CONFIG"] = config
     from pycsw.wsgi import application
-
-    class Server(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
 
     httpd = make_server("127.0.0.1", 0, application, server_class=Server, handler_class=Quiet)
     port = httpd.server_address[1]
@@ -244,18 +231,7 @@ _RUNNER = textwrap.dedent("""\
         text = f.read()
     with open(config, "w", encoding="utf-8") as f:
         f.write(text.replace("http://127.0.0.1:0/csw", f"http://127.0.0.1:{port}/csw"))
-    print(port, flush=True)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-
-    def orphaned():  # the test run or demo that started us was killed: do not outlive it
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=orphaned, daemon=True).start()
-    httpd.serve_forever()
-""")
+""") + RUNNER_TAIL
 
 
 class PycswError(RuntimeError):

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from demo.portals.child_process import ChildServer
+from demo.portals.child_process import RUNNER_HEAD, RUNNER_TAIL, ChildServer
 from demo.portals.csw import build_records
 from kernel.records import RawRecord
 from normalise.iso19139 import normalise_iso19139
@@ -158,20 +158,8 @@ def _config(database: Path) -> dict[str, Any]:
     }
 
 
-_RUNNER = textwrap.dedent("""\
-    import os, sys, threading, time
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
-    parent = os.getppid()  # read first: the parent may stop as soon as it has the port
+_RUNNER = RUNNER_HEAD + textwrap.dedent("""\
     config, openapi = sys.argv[1], sys.argv[2]
-
-    class Server(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
 
     httpd = make_server("127.0.0.1", 0, lambda environ, start: [], server_class=Server, handler_class=Quiet)
     port = httpd.server_address[1]
@@ -185,18 +173,7 @@ _RUNNER = textwrap.dedent("""\
     Path(openapi).write_text(generate_openapi_document(Path(config), "yaml"), encoding="utf-8")
     from pygeoapi.flask_app import APP
     httpd.set_app(APP)
-    print(port, flush=True)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-
-    def orphaned():  # the test run or demo that started us was killed: do not outlive it
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=orphaned, daemon=True).start()
-    httpd.serve_forever()
-""")
+""") + RUNNER_TAIL
 
 
 class PygeoapiServer(ChildServer):

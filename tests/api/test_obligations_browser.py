@@ -8,22 +8,17 @@ elements must be in it) and takes screenshots (a PNG that is not blank).
 from __future__ import annotations
 
 import re
-import shutil
-import socket
 import struct
 import subprocess
-import threading
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from demo.portals.ods import OdsPortal
 from demo.portals.udata import ADDITIONS, DATASUD, VANVES, UdataPortal, load_portal_data
+from demo.screenshots import chromium_path, serve
 from demo.server import PortalServer
 from index.obligations import take_snapshot
 from index.store import Store
@@ -35,11 +30,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 def chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if path is None:
-        pytest.fail("chromium is missing: this test renders the pages in a real browser. Install Debian's "
-                    "chromium (apt-get install -y chromium; .ci/run installs it on CI)")
-    return path
+    try:
+        return chromium_path()
+    except RuntimeError as exc:
+        pytest.fail(f"this test renders the pages in a real browser: {exc} (.ci/run installs it on CI)")
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +59,8 @@ def api_url(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     take_snapshot(store)
     store.close()
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serve(db) as url:
+        yield url
 
 
 def run_chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:

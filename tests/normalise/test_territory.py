@@ -188,3 +188,10 @@ def test_lookups() -> None:
     assert territory.region_name("53") == "Bretagne"
     assert territory.region_of("974") == "04"
     assert territory.commune("00000") is None and territory.region_of("00") is None
+
+
+def test_for_place_takes_the_name_else_the_box() -> None:
+    rennes = (-1.75, 48.05, -1.60, 48.15)
+    assert territory.for_place("Paris", rennes)[1] == ["75"]  # the name says more than a box
+    assert territory.for_place("Zone d'étude", rennes) == ([], ["35"], ["53"])  # no French place in the name
+    assert territory.for_place(None, None) == ([], [], [])

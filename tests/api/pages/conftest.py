@@ -6,20 +6,16 @@ dataset page reaches the demo portal's file."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from demo.portals.dcat import demo_portals as dcat_portals
 from demo.portals.ods import OdsPortal
 from demo.portals.udata import ADDITIONS, DATASUD, VANVES, UdataPortal, load_portal_data
+from demo.screenshots import serve
 from demo.server import PortalServer
 from index.obligations import take_snapshot
 from index.store import Store
@@ -62,16 +58,5 @@ def site(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         take_snapshot(store)
         store.close()
 
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(create_app(db), log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", db, portals)
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+        with serve(db) as url:
+            yield Site(url, db, portals)
