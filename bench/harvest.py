@@ -130,6 +130,9 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl: bo
     config = _config(corpus, base_url)
     store = Store(Path(workdir) / "moisson.db")
     out: dict[str, Any] = {"records": records, "sources": len(corpus.sources), "rss_mb_start": _rss_mb()}
+    # A kept --workdir may already hold part of the corpus (the 2M run, resumed): its first pass then finds those
+    # records unchanged, and the figures must say so.
+    out["records_in_store_before"] = store.db.execute("SELECT count(*) FROM records").fetchone()[0]
     out["first"] = harvest_pass(store, corpus, config, "full")
     out["peak_rss_mb_harvest"] = _peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
