@@ -108,10 +108,12 @@ def _quality(store: Any, record_id: str) -> dict[str, Any] | None:
 
 
 @router.get("/datasets/{record_id}")
-def dataset_page(request: Request, record_id: str, store: StoreDep) -> Response:
+async def dataset_page(request: Request, record_id: str, store: StoreDep) -> Response:
     """moisson's own dataset IRIs ({base}/datasets/{id}, see normalise.rdf) dereference, the Linked Data way: a
     browser (text/html preferred) gets the page; any other client a 303 to the record in the API, which answers JSON
-    or DCAT-AP by the Accept header the client sends again."""
+    or DCAT-AP by the Accept header the client sends again. ``async``, as ``GET /api/datasets/{id}``: its ~1 ms of
+    store reads and rendering cost less than a hand-off to the thread pool, and a worker then answers in arrival order
+    instead of its threads taking turns under the interpreter lock (p95 four times the p50 with 32 clients)."""
     wanted = negotiate(request.headers.get("accept"), [JSON, *RDF_MEDIA_TYPES.values(), HTML])
     if wanted != HTML or "format" in request.query_params:  # ?format= asks for data, whoever asks
         query = f"?{request.url.query}" if request.url.query else ""
