@@ -365,9 +365,12 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
                    CASE WHEN d.keys IS NULL THEN r.data END
             FROM records r LEFT JOIN temp.cluster_drawn d ON d.record_id = r.id AND d.hash = r.hash
             WHERE r.id IN ({_marks(record_ids)})""", record_ids).fetchall()
-    old = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
-        f"SELECT record_id, cluster_id, keys, n FROM cluster_members WHERE record_id IN ({_marks(record_ids)})",
-        record_ids)}
+    old_rows = db.execute(f"SELECT record_id, cluster_id, keys, n, hash FROM cluster_members WHERE record_id IN "
+                          f"({_marks(record_ids)})", record_ids).fetchall()
+    old = {r[0]: (r[1], r[2], r[3]) for r in old_rows}
+    now_hash = {row[0]: row[2] for row in rows}
+    # clusters one of whose records changed content ('' : a --rebuild, where nothing did)
+    edited = sorted({r[1] for r in old_rows if r[4] and r[4] != now_hash.get(r[0])})
     known = list(old)
     seeds: set[str] = set(known)  # a new record without links stays alone: nothing to recompute (most records)
     if known:
@@ -375,6 +378,11 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         clusters = sorted({cluster_id for cluster_id, _, _ in old.values()})
         seeds |= {r[0] for r in db.execute(
             f"SELECT record_id FROM cluster_members WHERE cluster_id IN ({_marks(clusters)})", clusters)}
+    if edited:  # a primary's index document carries its copies' formats and words (index.document.cluster_fields):
+        # a copy that changed makes it stale even when the cluster stays the same
+        flagged = db.execute(f"UPDATE records SET indexed = 0 WHERE indexed != 0 AND id IN (SELECT primary_id FROM "
+                             f"clusters WHERE id IN ({_marks(edited)}))", edited).rowcount
+        run.stats.reflagged += max(flagged, 0)
     recheck: set[str] = set()
     members, keys_rows, gone = [], [], []
     fresh: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
@@ -889,16 +897,23 @@ def with_copy_links(store: Store, entry: Dataset | DataService,
     return entry.model_copy(update={"same_as": list(dict.fromkeys([*entry.same_as, *iris]))})
 
 
-def copy_formats(store: Store, record_ids: Iterable[str]) -> list[str]:
-    """The EU file-type URIs of the distributions of these records (a cluster's formats, for its facet)."""
-    ids = list(record_ids)
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    return [row[0] for row in store.db.execute(
-        f"""SELECT DISTINCT json_extract(d.value, '$.format')
-            FROM records r, json_each(record_json(r.data), '$.distributions') d
-            WHERE r.id IN ({marks}) AND json_extract(d.value, '$.format') IS NOT NULL""", ids)]
+def copy_details(store: Store, record_ids: Iterable[str]) -> tuple[list[str], list[str]]:
+    """What a cluster's primary carries of its copies in its index document, from one read of each copy: the EU
+    file-type URIs of their distributions (the cluster's formats, for its facet) and their titles and keywords (the
+    words each portal gave the dataset: an aggregator that reworded the title still leads to the one entry search
+    shows)."""
+    formats: list[str] = []
+    words: list[str] = []
+    every = list(record_ids)
+    for start in range(0, len(every), BATCH):  # a cluster holds at most MAX_COMPONENT records
+        ids = every[start:start + BATCH]
+        for row in store.db.execute(f"SELECT record_json(data) FROM records WHERE id IN ({_marks(ids)}) "
+                                    f"ORDER BY id", ids):
+            data = orjson.loads(row[0])
+            formats += [d["format"] for d in data.get("distributions") or () if isinstance(d, dict)
+                        and isinstance(d.get("format"), str)]
+            words += [w for w in (data.get("title"), *(data.get("keywords") or ())) if isinstance(w, str) and w]
+    return list(dict.fromkeys(formats)), list(dict.fromkeys(words))
 
 
 def explain(store: Store, cluster_id: str) -> dict[str, Any] | None:

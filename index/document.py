@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from index.clusters import copies_of, copy_formats, singleton_id
+from index.clusters import copies_of, copy_details, singleton_id
 from normalise.model import DataService, Dataset
 
 if TYPE_CHECKING:
@@ -37,7 +37,15 @@ SUMMARY_PLACES = 20  # territory codes kept per hit: a page shows three and says
 EXCERPT_CHARS = 280
 
 # Text fields searched by a free-text query, with their weight in the ranking (a word in the title counts most).
-TEXT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "description": 1.0, "publisher_text": 1.0}
+# ``copies_text``: on a cluster's primary, the titles and keywords its copies carry (issue 14, see cluster_fields).
+TEXT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "description": 1.0, "publisher_text": 1.0,
+                                 "copies_text": 2.0}
+
+
+def text_fields(collapse: bool) -> dict[str, float]:
+    """The text fields a free-text query searches: with collapse (one entry per dataset), a primary is found by its
+    copies' words too; without, each record by its own words only (a copy answers for itself)."""
+    return TEXT_FIELDS if collapse else {name: w for name, w in TEXT_FIELDS.items() if name != "copies_text"}
 
 
 def to_document(entry: Dataset | DataService, store: Store | None = None, *,
@@ -109,19 +117,24 @@ def cluster_fields(entry: Dataset | DataService, formats: list[str], store: Stor
     """The record's cluster (index/clusters.py) in its document, so that any engine collapses copies with plain term
     filters: ``cluster_id``; ``cluster_primary`` (collapse=true searches primaries only); on a primary,
     ``cluster_source`` / ``cluster_format``, the values of every copy, which collapse=true counts and filters the
-    source and format facets on (a dataset on three portals counts once under each); and, in the summary each hit
-    carries, ``cluster_id`` and ``copies`` (source, record id, landing page of each copy, the primary first; empty
-    for a record alone). Without a store, or before clustering, a record is its own cluster's primary."""
+    source and format facets on (a dataset on three portals counts once under each), and ``copies_text``, the titles
+    and keywords of its copies that it does not carry itself, so that the words an aggregator gave the dataset find
+    its one entry; and, in the summary each hit carries, ``cluster_id`` and ``copies`` (source, record id, landing
+    page of each copy, the primary first; empty for a record alone). Without a store, or before clustering, a record
+    is its own cluster's primary."""
     cluster_id, primary, copies = singleton_id(entry.id), True, []
     if store is not None:
         cluster_id, primary, copies = copies_of(store, entry.id)
-    sources, cluster_formats = [entry.source_id], formats
-    if primary and copies:
+    sources, cluster_formats, copies_text = [entry.source_id], formats, ""
+    if primary and copies and store is not None:
         sources = _unique(c["source"] for c in copies)
-        cluster_formats = _unique([*formats, *(code for uri in copy_formats(store, (c["record_id"] for c in copies))
-                                               if (code := file_type_code(uri)))]) if store is not None else formats
+        others = [c["record_id"] for c in copies if c["record_id"] != entry.id]
+        uris, words = copy_details(store, others)
+        cluster_formats = _unique([*formats, *(code for uri in uris if (code := file_type_code(uri)))])
+        own = {entry.title.casefold(), *(k.casefold() for k in entry.keywords)}
+        copies_text = "\n".join(w for w in words if w.casefold() not in own)
     return {"cluster_id": cluster_id, "cluster_primary": primary, "cluster_source": sources,
-            "cluster_format": cluster_formats, "copies": copies}
+            "cluster_format": cluster_formats, "copies_text": copies_text, "copies": copies}
 
 
 # -- facet values ---------------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from index import search as limits
 from index.analysis import BBOX_FIELDS, EXTRA_STOPWORDS, FRENCH_STOPWORDS, analyze, parse_datetime, ranks
-from index.document import TEXT_FIELDS, facet_value
+from index.document import TEXT_FIELDS, facet_value, text_fields
 from index.query import Node, Not, Or, Phrase, Term, parse, word_forms
 from index.search import (
     CLUSTER_FACETS,
@@ -75,7 +75,7 @@ if _transport_log.level == logging.NOTSET:
 
 # Bump when the analysis or the mapping below changes: an index of another layout is refused with a message that
 # says to run `moisson reindex`, which builds one of this layout and swaps the alias.
-SCHEMA_VERSION = 2  # 2: cluster fields (issue 14)
+SCHEMA_VERSION = 3  # 2: cluster fields (issue 14); 3: copies_text, the copies' titles on a primary
 DEFAULT_ALIAS = "moisson"
 ANALYZER = "fr_text"
 API_KEY_ENV = "MOISSON_ES_API_KEY"
@@ -310,7 +310,8 @@ class ElasticsearchIndex(SearchIndex):
                      != {k: spec.get(k) for k in ("type", "analyzer")}]
         if version != SCHEMA_VERSION or differing:
             detail = f"layout {version}, this version needs {SCHEMA_VERSION}" if version != SCHEMA_VERSION else \
-                f"a mapping that differs on {', '.join(differing[:5])}"
+                f"a mapping that differs on {', '.join(differing[:5])}" + \
+                (f" and {len(differing) - 5} more field(s)" if len(differing) > 5 else "")
             raise IndexUnavailableError(
                 f"Elasticsearch at {self.location}: index {indices[0]} has {detail}: run `moisson reindex` (it builds "
                 "a new index and swaps the alias; searches keep answering from the old one meanwhile)")
@@ -561,7 +562,7 @@ class ElasticsearchIndex(SearchIndex):
         check_query(query)  # the limits every backend shares (issue 13)
         self._ensure()
         tree = parse(query.q)
-        text = self._node(tree) if tree is not None else None
+        text = self._node(tree, text_fields(query.collapse)) if tree is not None else None
         scored = text is not None and ranks(tree)
         filters = {
             name: [facet_value(name, v) for v in values if v.strip()]
@@ -734,17 +735,18 @@ class ElasticsearchIndex(SearchIndex):
 
     # -- the query tree as an Elasticsearch query ---------------------------------------------------------------
 
-    def _node(self, node: Node) -> dict[str, Any] | None:
+    def _node(self, node: Node, fields: dict[str, float]) -> dict[str, Any] | None:
         """A node as a query (the user's words: index.query's tree, never the raw text), None when it analyses to
-        nothing (stop words): it is left out, as index.tantivy_query leaves it out."""
+        nothing (stop words): it is left out, as index.tantivy_query leaves it out. ``fields``: the text fields a
+        word without a field name is searched in (index.document.text_fields)."""
         if isinstance(node, Term):
-            return self._term(node)
+            return self._term(node, fields)
         if isinstance(node, Phrase):
-            return self._phrase(node)
+            return self._phrase(node, fields)
         if isinstance(node, Not):
-            inner = self._node(node.node)
+            inner = self._node(node.node, fields)
             return {"bool": {"must_not": [inner]}} if inner else None
-        children = [query for child in node.nodes if (query := self._node(child)) is not None]
+        children = [query for child in node.nodes if (query := self._node(child, fields)) is not None]
         if not children:
             return None
         if len(children) == 1:
@@ -755,7 +757,7 @@ class ElasticsearchIndex(SearchIndex):
         negative = [c["bool"]["must_not"][0] for c in children if _negation(c)]
         return {"bool": {"must": positive, "must_not": negative}}
 
-    def _term(self, term: Term) -> dict[str, Any] | None:
+    def _term(self, term: Term, fields: dict[str, float]) -> dict[str, Any] | None:
         """The word and its other forms (index.query.word_forms), each searched in every text field with the field's
         weight; forms that analyse alike count once. A word under a field name is searched in that field and as
         typed, without other forms (a field filter is precise), as in index.tantivy_query."""
@@ -767,14 +769,14 @@ class ElasticsearchIndex(SearchIndex):
         if not forms:
             return None
         clauses = [_match(field, form, weight, phrase=len(tokens) > 1)
-                   for tokens, form in forms.items() for field, weight in _fields(term.field)]
+                   for tokens, form in forms.items() for field, weight in _fields(term.field, fields)]
         return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
 
-    def _phrase(self, phrase: Phrase) -> dict[str, Any] | None:
+    def _phrase(self, phrase: Phrase, fields: dict[str, float]) -> dict[str, Any] | None:
         text = " ".join(phrase.words)
         if not analyze(text):
             return None
-        clauses = [_match(field, text, weight, phrase=True) for field, weight in _fields(phrase.field)]
+        clauses = [_match(field, text, weight, phrase=True) for field, weight in _fields(phrase.field, fields)]
         return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
@@ -808,8 +810,8 @@ def _terms(name: str, values: list[str]) -> dict[str, Any]:
     return {"terms": {name: values}}
 
 
-def _fields(field: str | None) -> list[tuple[str, float]]:
-    return [(field, TEXT_FIELDS.get(field, 1.0))] if field else list(TEXT_FIELDS.items())
+def _fields(field: str | None, fields: dict[str, float]) -> list[tuple[str, float]]:
+    return [(field, TEXT_FIELDS.get(field, 1.0))] if field else list(fields.items())
 
 
 def _match(field: str, text: str, weight: float, *, phrase: bool) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from tantivy import Occur, Order, Query
 from index import query as user_query
 from index import search as limits
 from index.analysis import BBOX_FIELDS, french_analyzer, parse_datetime, ranks
-from index.document import TEXT_FIELDS, facet_value
+from index.document import TEXT_FIELDS, facet_value, text_fields
 from index.search import (
     CLUSTER_FACETS,
     FACETS,
@@ -60,7 +60,7 @@ from index.tantivy_query import TantivyQueryBuilder
 log = logging.getLogger(__name__)
 
 # Bump when the fields below change: an index of another version is rebuilt (the store re-feeds it).
-SCHEMA_VERSION = 4  # 3: hits carry their territory codes (issue 15); 4: cluster fields (issue 14)
+SCHEMA_VERSION = 5  # 3: hits carry their territory codes (issue 15); 4: cluster fields (issue 14); 5: copies_text
 VERSION_FILE = "moisson-index.json"
 WRITER_FILE = "moisson-writer.json"  # who holds the writer lock, to say so when another process wants it
 ANALYZER = "fr_text"
@@ -151,7 +151,9 @@ class TantivyIndex(SearchIndex):
         self._cache: OrderedDict[tuple[Any, ...], SearchResult] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._reload_lock = threading.Lock()
-        self._queries = TantivyQueryBuilder(self.schema, french_analyzer())
+        # one per field set (index.document.text_fields): builders are shared by the searching threads
+        self._queries = {collapse: TantivyQueryBuilder(self.schema, french_analyzer(), text_fields(collapse))
+                         for collapse in (True, False)}
         self._index = self._open()
         self._seen_meta = self._meta_stamp()
 
@@ -365,7 +367,7 @@ class TantivyIndex(SearchIndex):
 
     def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
-        text, scored = self._text_query(query.q)
+        text, scored = self._text_query(query.q, query.collapse)
         filters = {
             name: [facet_value(name, v) for v in values if v.strip()]
             for name, values in query.filters.items() if any(v.strip() for v in values)
@@ -407,12 +409,12 @@ class TantivyIndex(SearchIndex):
                 future.cancel()
             raise SearchTimeoutError(f"the search was not done within {limits.SEARCH_DEADLINE:g} s") from None
 
-    def _text_query(self, q: str) -> tuple[Query | None, bool]:
+    def _text_query(self, q: str, collapse: bool = True) -> tuple[Query | None, bool]:
         """The user's words as a query (see index.query for the language and index.tantivy_query for how it is
         searched), and whether it scores: a query of exclusions only matches without ranking anything. Raises
         :class:`index.query.QueryError` when the words are over a limit."""
         tree = user_query.parse(q)
-        return self._queries.build(tree), ranks(tree)
+        return self._queries[collapse].build(tree), ranks(tree)
 
     def _combine(self, text: Query | None, filters: dict[str, list[str]],
                  bbox: tuple[float, float, float, float] | None, collapse: bool) -> Query:

@@ -25,9 +25,11 @@ from index.query import And, Node, Not, Phrase, Term, word_forms
 class TantivyQueryBuilder:
     """Compiles query trees for one schema and one analyzer (the index's)."""
 
-    def __init__(self, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer) -> None:
+    def __init__(self, schema: tantivy.Schema, analyzer: tantivy.TextAnalyzer,
+                 fields: dict[str, float] = TEXT_FIELDS) -> None:
         self.schema = schema
         self.analyzer = analyzer
+        self.fields = fields  # the text fields an unqualified word is searched in, with their weights
         # the tokenizer alone, to count the positions a word takes in a phrase (stop words keep their position)
         self.positions = TextAnalyzerBuilder(Tokenizer.simple()).build()
 
@@ -113,7 +115,7 @@ class TantivyQueryBuilder:
         """The query in one field, or in every text field with its weight (a word in the title counts most)."""
         if field is not None:
             return build(field)
-        return _any([Query.boost_query(build(name), weight) for name, weight in TEXT_FIELDS.items()])
+        return _any([Query.boost_query(build(name), weight) for name, weight in self.fields.items()])
 
 
 def _any(queries: list[Query]) -> Query:

@@ -116,6 +116,24 @@ def test_a_record_that_no_longer_matches_leaves_its_cluster_at_the_next_harvest(
     assert len(by_id[record_of(store, "datasud", "Canispaces - Ville de Gap")]["copies"]) == 2
 
 
+def test_the_words_of_a_reworded_copy_find_the_one_entry(portals: ThreePortals, store: Store) -> None:
+    """data.gouv.fr's copy is retitled but still says it was harvested from DataSud: it stays in the cluster, and
+    the next harvest re-indexes the primary, whose document carries its copies' words (search shows it once)."""
+    portals.harvest(store)
+    gap = record_of(store, "gap", "Canispaces")
+    index = open_index(store)
+    assert index.search(SearchQuery(q="toutous")).total == 0
+    dataset_id = udata_id(portals.udata, "Canispaces")
+    portals.udata.touch(dataset_id, title="Parcs à toutous de Gap")
+    portals.harvest(store, "udata", mode="incremental")
+
+    udata = record_of(store, "udata", "toutous")
+    assert copies_of(store, udata)[0] == copies_of(store, gap)[0]  # still a copy
+    hits = index.search(SearchQuery(q="toutous")).hits
+    assert [h["id"] for h in hits] == [gap]
+    assert [h["id"] for h in index.search(SearchQuery(q="toutous", collapse=False)).hits] == [udata]
+
+
 def test_a_withdrawn_copy_leaves_and_the_cluster_keeps_its_id(portals: ThreePortals, store: Store) -> None:
     portals.harvest(store)
     gap = record_of(store, "gap", "Canispaces")

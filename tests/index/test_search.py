@@ -447,3 +447,18 @@ def test_collapse_searches_cluster_primaries_and_counts_clusters(search_index: S
     every = search_index.search(SearchQuery(q="transport", collapse=False))
     assert every.total == 2 and {f.value: f.count for f in every.facets["format"]} == {
         "CSV": 1, "GEOJSON": 1, "JSON": 1}
+
+
+def test_collapse_finds_a_dataset_by_the_words_of_a_copy(search_index: SearchIndex) -> None:
+    """Issue 14: an aggregator rewords the title; the one entry search shows (the primary) is found by the copy's
+    words too, through the primary's ``copies_text``, on both engines; without collapse the copy itself answers."""
+    region_copy = _ds(1, "Lignes de bus et tramway", src="region")
+    primary, copy = to_document(CORPUS[0]), to_document(region_copy)
+    primary.update(cluster_id="c1", cluster_primary=True, cluster_source=["lyon", "region"],
+                   copies_text="Lignes de bus et tramway")
+    copy.update(cluster_id="c1", cluster_primary=False, cluster_source=["region"])
+    search_index.upsert([primary, copy])
+    search_index.commit()
+    assert _ids(search_index, q="tramway") == ["lyon.1"]
+    assert _ids(search_index, q="tramway", collapse=False) == ["region.1"]  # the copy's own title
+    assert _ids(search_index, q="titre:tramway") == []  # a field-qualified query stays on that field
