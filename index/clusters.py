@@ -819,8 +819,11 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
     best, runner = ranked[0], ranked[1]
     a, b = rank(best), rank(runner)
     m = members[best]
-    who = f"SIREN {m.publisher[2:]}" if (m.publisher or "").startswith("s:") else f"name ({m.publisher[2:]})"
-    own = f"{m.source_id} carries the publisher's {who} as its own"
+    own = ""
+    if not a[0]:  # on its publisher's own portal, so it names one (a record without a publisher never is)
+        publisher = m.publisher or ""
+        who = f"SIREN {publisher[2:]}" if publisher.startswith("s:") else f"name ({publisher[2:]})"
+        own = f"{m.source_id} carries the publisher's {who} as its own"
     if a[0] != b[0]:
         return best, own
     if a[1] != b[1]:
@@ -835,7 +838,7 @@ def _elect(run: _Run, component: set[str], members: dict[str, _Member],
         reason = f"harvested first ({a[4][1]})"
     else:
         reason = "first by record id (nothing else tells them apart)"
-    return best, f"{own}; {reason}" if not a[0] else reason
+    return best, f"{own}; {reason}" if own else reason
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------

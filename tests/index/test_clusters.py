@@ -203,3 +203,22 @@ def test_keys_drawn_when_a_record_is_stored_are_those_of_the_stored_record(porta
     update_clusters(store, rebuild=True)
     assert dict(store.db.execute("SELECT record_id, keys FROM cluster_members")) == keys
     assert [tuple(row) for row in store.db.execute(same)] == [tuple(row) for row in links]
+
+
+def test_copies_that_name_no_publisher_are_clustered(store: Store) -> None:
+    """Found by the 2M bench run: the primary's reason named its publisher even when it had none, and the whole
+    job's clustering failed on a TypeError. Two portals' records of one file, neither naming a publisher: one
+    cluster, its primary chosen on what is left (here: the record published first)."""
+    from normalise.model import Dataset, Distribution
+
+    url = "https://data.example.fr/files/arbres.csv"
+    for source, issued in (("a", "2021-01-01"), ("b", "2023-06-01")):
+        job = store.start_job(source, "full")
+        with store.transaction():
+            store.upsert_entry(Dataset(id=f"{source}.1", source_id=source, native_id="1", title="Arbres",
+                                       issued=issued, distributions=[Distribution(download_url=url)]), "1", job)
+    run = update_clusters(store)
+    assert run.records == 2
+    cluster_id, primary, copies = copies_of(store, "a.1")
+    assert primary and [c["record_id"] for c in copies] == ["a.1", "b.1"]
+    assert explain(store, cluster_id)["primary_reason"] == "published first (2021-01-01)"
