@@ -17,6 +17,7 @@ from api import pages
 from api.docs import add_docs
 from api.pages import render
 from api.ratelimit import RateLimits
+from api.report_cache import ReportCache
 from api.routes import admin, catalog, clusters, datasets, history, obligations, quality, sources, stats
 from api.security import SecurityMiddleware
 from index.search import IndexUnavailableError, SearchGate
@@ -45,6 +46,7 @@ def create_app(store_path: str | os.PathLike[str] | None = None, *, base_url: st
     app.state.validations = ValidationCache()  # ?validate=1 verdicts per file version (issue 13)
     app.state.rate_limits = RateLimits()  # per client, on the expensive endpoints (issue 13)
     app.state.search_gate = SearchGate()  # heavy searches one at a time, within a deadline (issue 13)
+    app.state.reports = ReportCache()  # quality reports shared, the large ones one at a time
     app.add_middleware(SecurityMiddleware, base_url=base_url, hosts=allowed_hosts)
     add_docs(app)
     app.include_router(datasets.router)

@@ -21,6 +21,7 @@ LIMITS: dict[str, str] = {
     "search": "60/minute",  # a heavy search: more than index.search.HEAVY_FILTER_VALUES filter values
     "validate": "10/minute",  # ?validate=1: downloads and validates up to 5 files
     "export": "30/minute",  # CSV and Parquet of statistics and obligations
+    "report": "10/minute",  # a quality report over more than 20,000 records computed (api.report_cache)
 }
 
 
@@ -28,7 +29,8 @@ class RateLimits:
     """The counters of one app (``app.state.rate_limits``)."""
 
     def __init__(self, limits: dict[str, str] | None = None) -> None:
-        self.items: dict[str, RateLimitItem] = {name: parse(value) for name, value in (limits or LIMITS).items()}
+        chosen = {**LIMITS, **(limits or {})}  # the defaults for what is not given
+        self.items: dict[str, RateLimitItem] = {name: parse(value) for name, value in chosen.items()}
         self.limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 
     def hit(self, request: Request, what: str) -> None:

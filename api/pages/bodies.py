@@ -18,10 +18,11 @@ from api.pages import labels
 from api.pages.render import page, safe_url
 from api.pages.search import facet_views, hit_view, source_names
 from api.pages.search_state import SearchState
+from api.report_cache import shared_report
 from api.routes.deps import IndexDep, StoreDep
 from index import obligations
 from index.publishers import OverrideError
-from index.quality import SIREN, quality_points, report
+from index.quality import SIREN, quality_points
 from index.search import SearchQuery
 from index.store import Store
 from scoring.mqa import band
@@ -107,7 +108,7 @@ def publisher_page(request: Request, key: str, store: StoreDep, index: IndexDep)
 
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
-def source_page(source_id: str, store: StoreDep, index: IndexDep) -> Response:
+def source_page(request: Request, source_id: str, store: StoreDep, index: IndexDep) -> Response:
     row = store.source(source_id)
     if row is None:
         return _not_found("Portail introuvable", f"moisson ne moissonne aucun portail « {source_id} ».")
@@ -118,7 +119,7 @@ def source_page(source_id: str, store: StoreDep, index: IndexDep) -> Response:
     names = source_names(store)
     label = labels.FacetLabels(names)
     jobs = store.jobs(source_id, limit=20)
-    rep = report(store, source_id=source_id, top=5)
+    rep = shared_report(request, store, source_id=source_id, top=5)
     points = quality_points(store, source_id=source_id)
     return page(
         "source.html", source=row, name=row.get("name") or source_id, url=safe_url(row["url"]),

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from api.pages.reports import all_quality_page, dataset_quality_page, quality_report_page
 from api.ratelimit import limit
+from api.report_cache import shared_report, store_size
 from api.routes.deps import JSON, StoreDep, negotiate
 from index.quality import QualityReport, ensure_schema, quality_of, report, score_and_store
 from index.store import Store
@@ -78,7 +79,7 @@ def source_quality(request: Request, source_id: str, store: StoreDep,
     DCAT-AP violations and the French checks, over the source's active records."""
     if store.source(source_id) is None:
         raise HTTPException(404, f"no source {source_id!r}: GET /api/sources lists them")
-    rep = report(store, source_id=source_id, top=top)
+    rep = shared_report(request, store, source_id=source_id, top=top)
     title = f"le portail {source_id}"
     return _answer(request, format, rep, title, badge=f"/api/sources/{quote(source_id)}/badge.svg")
 
@@ -92,7 +93,7 @@ def publisher_quality(request: Request, publisher: str, store: StoreDep,
     """``publisher`` is a SIREN (9 digits) or the publisher's name, URL-encoded, exactly as the records give it
     (the ``publisher`` facet of /api/datasets lists the names; a name with a "/" is reached by its SIREN). Same
     report as for a source."""
-    rep = report(store, publisher=publisher, top=top)
+    rep = shared_report(request, store, publisher=publisher, top=top)
     if rep.datasets == 0:
         raise HTTPException(404, f"no scored active record of publisher {publisher!r}: give a SIREN (9 digits) or a "
                                  "name as the publisher facet of /api/datasets shows it")
@@ -105,15 +106,8 @@ def all_quality(request: Request, store: StoreDep,
                 format: Annotated[Format | None, Query(description="overrides the Accept header")] = None,
                 ) -> Response:
     """One line per source (datasets, mean score, band, bands, validated by SHACL) and the whole catalog."""
-    rows = []
-    for source in store.sources():
-        rep = report(store, source_id=source["id"], top=3)
-        rows.append({"source": source["id"], "type": source["type"], "datasets": rep.datasets, "mean": rep.mean,
-                     "band": rep.band if rep.datasets else None, "bands": rep.bands,
-                     "shacl_validated": rep.shacl["validated"], "shacl_conforming": rep.shacl["conforming"],
-                     "fix_first": rep.fix_first[0].label if rep.fix_first else None})
-    rows.sort(key=lambda r: (-r["mean"], r["source"]))
-    overall = report(store, top=10)
+    rows, overall = request.app.state.reports.get(request, store, ("all sources",), store_size(store),
+                                                  lambda: _compare_sources(store))
     if _wants_html(request, format):
         return all_quality_page(rows, overall)
     return JSONResponse({"sources": rows, "all": overall.as_dict()})
@@ -122,10 +116,10 @@ def all_quality(request: Request, store: StoreDep,
 @router.get("/sources/{source_id}/badge.svg", summary="A shields-style badge: the source's band and mean score",
             response_class=Response, responses={200: {"content": {"image/svg+xml": {}}},
                                                 404: {"description": "no such source"}})
-def source_badge(source_id: str, store: StoreDep) -> Response:
+def source_badge(request: Request, source_id: str, store: StoreDep) -> Response:
     if store.source(source_id) is None:
         raise HTTPException(404, f"no source {source_id!r}")
-    rep = report(store, source_id=source_id, top=1)
+    rep = shared_report(request, store, source_id=source_id, top=1)
     # a picture for people, on French portals: in French (issue 15)
     if rep.datasets:
         value, colour = f"{BAND_WORDS[rep.band]} · {rep.mean:.0f}/{MAX_POINTS}", BAND_COLOURS[rep.band]
@@ -136,6 +130,18 @@ def source_badge(source_id: str, store: StoreDep) -> Response:
 
 
 # -- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _compare_sources(store: Store) -> tuple[list[dict[str, Any]], QualityReport]:
+    rows = []
+    for source in store.sources():
+        rep = report(store, source_id=source["id"], top=3)
+        rows.append({"source": source["id"], "type": source["type"], "datasets": rep.datasets, "mean": rep.mean,
+                     "band": rep.band if rep.datasets else None, "bands": rep.bands,
+                     "shacl_validated": rep.shacl["validated"], "shacl_conforming": rep.shacl["conforming"],
+                     "fix_first": rep.fix_first[0].label if rep.fix_first else None})
+    rows.sort(key=lambda r: (-r["mean"], r["source"]))
+    return rows, report(store, top=10)
 
 
 def _score_now(store: Store, record_id: str) -> dict[str, Any]:

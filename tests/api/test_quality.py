@@ -22,15 +22,17 @@ from lxml import html as lxml_html
 
 from api.app import create_app
 from api.pages import fr as french
+from api.ratelimit import RateLimits
+from api.report_cache import ReportCache
 from demo.portals.ckan import CkanPortal, load_recordings
 from demo.portals.dcat import demo_portals
 from demo.server import PortalServer, Request, Response
 from index.quality import report
 from index.store import Store
-from kernel.config import parse_config
+from kernel.config import SourceConfig, parse_config
 from normalise.model import Dataset, Distribution
 from pipeline.harvest import run_harvest, sync_search_index
-from pipeline.scoring import check_links
+from pipeline.scoring import check_links, score_records
 from scoring import shacl
 from scoring.links import LinkChecker
 from scoring.mqa import INDICATOR_BY_KEY, LinkStatus, score_entry
@@ -233,6 +235,58 @@ def test_shacl_results_of_the_fixtures_are_stored_and_shown(server: PortalServer
     assert source["shacl"]["violations"] == [{"focus_type": "dcat:Dataset", "path": "dct:description",
                                               "constraint": "minCount", "records": 3, "message": message}]
     assert in_french in html.unescape(client.get("/api/sources/demo-dcat-evian/quality?format=html").text)
+
+
+def test_large_reports_are_computed_one_at_a_time_and_kept(harvested) -> None:
+    """A report over many records (here: more than 10) waits for the one being computed, within a deadline, then
+    gets a 503 with Retry-After; once computed, it is answered at once while the store does not change."""
+    store = harvested[0]
+    app = create_app(store.path)
+    app.state.reports = reports = ReportCache(heavy_records=10, wait=0.2)
+    client = TestClient(app)
+    reports.heavy.acquire()  # another request is computing a large report
+    try:
+        for path in ("/api/quality", "/api/sources/fx/quality", "/api/sources/fx/badge.svg", "/sources/fx"):
+            busy = client.get(path)
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "30", path
+            assert "being computed for another request" in busy.text
+    finally:
+        reports.heavy.release()
+    first = client.get("/api/quality")
+    assert first.status_code == 200 and first.json()["all"]["datasets"] == 23
+    reports.heavy.acquire()
+    try:
+        again = client.get("/api/quality")  # kept: the store has not changed since
+        assert again.status_code == 200 and again.json() == first.json()
+    finally:
+        reports.heavy.release()
+
+
+def test_a_script_looping_over_large_reports_is_limited(harvested) -> None:
+    """Each large report computed counts against its client's limit: publisher names tried in a loop (every one a
+    scan of the store) end in 429s; another client goes on."""
+    app = create_app(harvested[0].path)
+    app.state.reports = ReportCache(heavy_records=10)
+    app.state.rate_limits = RateLimits({"report": "2/minute"})
+    with TestClient(app) as client, TestClient(app, client=("203.0.113.9", 5000)) as other:
+        codes = [client.get(f"/api/publishers/{name}/quality").status_code for name in ("A", "B", "C", "D")]
+        assert codes == [404, 404, 429, 429]
+        assert other.get("/api/publishers/A/quality").status_code == 404  # its own budget; A was kept meanwhile
+
+
+def test_small_reports_follow_every_change(store: Store) -> None:
+    """A report that costs little is computed again after any commit: what a portal fixes shows at once."""
+    job = store.start_job("x", "full")
+    with store.transaction():
+        store.upsert_entry(Dataset(id="x.1", source_id="x", native_id="1", title="Arbres"), "1", job)
+    store.ensure_source(SourceConfig(id="x", type="dcat", url="https://x.example/catalog.ttl"))
+    score_records(store, source_id="x", shacl=False)
+    client = TestClient(create_app(store.path))
+    assert client.get("/api/sources/x/quality").json()["datasets"] == 1
+    with store.transaction():
+        store.upsert_entry(Dataset(id="x.2", source_id="x", native_id="2", title="Bancs"), "2", job)
+    score_records(store, source_id="x", shacl=False)
+    assert client.get("/api/sources/x/quality").json()["datasets"] == 2
 
 
 def test_html_escapes_what_the_source_wrote(store: Store) -> None:
