@@ -1,11 +1,12 @@
 """Quality reports computed once and shared by the requests that ask for them, and the large ones one at a time.
 
-Why: a report (:func:`index.quality.report`) reads every scored record of its scope in Python, ~50 µs a record: a
-portal of 50,000 records takes 2.5 s, the whole catalogue at 2M records ~100 s, and a publisher's report scans the
-whole store whatever the publisher (its records are found by their JSON). Reports are asked by pages people open
-(the portal's page, the comparison of portals) and by badges that portals embed on their own pages; without this,
-a handful of clients asking for the catalogue-wide comparison at once held every worker thread for minutes, and a
-script looping over publisher names took the machine (one request must never take moisson down, issue 13).
+Why: a report (:func:`index.quality.report`) reads every scored record of its scope in Python, ~30-50 µs a
+record: on the 2M bench store the whole catalogue's takes 54 s (the comparison of portals adds one per portal), and a
+publisher's 27 s whatever the publisher, since its records are found by scanning the store's JSON. Reports are
+asked by pages people open (the portal's page, the comparison of portals) and by badges that portals embed on their
+own pages; without this, a handful of clients asking for the catalogue-wide comparison at once held every worker
+thread for minutes, and a script looping over publisher names took the machine (one request must never take moisson
+down, issue 13).
 
 So, per API process:
 
