@@ -53,39 +53,40 @@ class ReportCache:
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], float, float, Any]] = OrderedDict()
 
-    def get(self, request: Request, store: Store, key: tuple[Any, ...], records: int, compute: Callable[[], T]) -> T:
-        """``compute()`` for ``key`` over a scope of about ``records`` records, or an answer kept for it."""
+    def get(self, request: Request, store: Store, key: tuple[Any, ...], records: Callable[[], int],
+            compute: Callable[[], T]) -> T:
+        """``compute()`` for ``key``, or an answer kept for it. ``records()``, the size of the report's scope, is
+        asked only when there is no answer to give (it is a query, and badges are asked on every portal page)."""
         key = (str(store.path), *key)
         stamp = _store_stamp(store)
-        kept = self._kept_value(key, stamp)
-        if kept is not None:
-            return kept[0]  # type: ignore[no-any-return]
-        if records <= self.heavy_records:
+        found = self._kept_entry(key)
+        if found is not None and _still_good(found, stamp):
+            return found[3]  # type: ignore[no-any-return]
+        if records() <= self.heavy_records:
             return self._compute(key, stamp, compute)
         limit(request, "report")
         if not self.heavy.acquire(timeout=self.wait):
-            stale = self._kept.get(key)
-            if stale is not None:
-                return stale[3]  # type: ignore[no-any-return]
+            found = self._kept_entry(key)
+            if found is not None:
+                return found[3]  # type: ignore[no-any-return]  # stale, but at once
             raise HTTPException(503, f"a report over more than {self.heavy_records:,} records is being computed "
                                      f"for another request and was not done within {self.wait:g} s: retry shortly",
                                 headers={"Retry-After": "30"})
         try:
-            kept = self._kept_value(key, _store_stamp(store))  # computed by the request that held the turn?
-            return kept[0] if kept is not None else self._compute(key, stamp, compute)  # type: ignore[no-any-return]
+            stamp = _store_stamp(store)
+            found = self._kept_entry(key)  # computed by the request that held the turn?
+            if found is not None and _still_good(found, stamp):
+                return found[3]  # type: ignore[no-any-return]
+            return self._compute(key, stamp, compute)
         finally:
             self.heavy.release()
 
-    def _kept_value(self, key: tuple[Any, ...], stamp: tuple[int, ...]) -> tuple[Any] | None:
+    def _kept_entry(self, key: tuple[Any, ...]) -> tuple[tuple[int, ...], float, float, Any] | None:
         with self._lock:
             found = self._kept.get(key)
-            if found is None:
-                return None
-            kept_stamp, at, good_for, value = found
-            if kept_stamp != stamp and time.monotonic() - at > good_for:
-                return None
-            self._kept.move_to_end(key)
-            return (value,)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
 
     def _compute(self, key: tuple[Any, ...], stamp: tuple[int, ...], compute: Callable[[], T]) -> T:
         started = time.monotonic()
@@ -97,6 +98,12 @@ class ReportCache:
             while len(self._kept) > SIZE:
                 self._kept.popitem(last=False)
         return value
+
+
+def _still_good(found: tuple[tuple[int, ...], float, float, Any], stamp: tuple[int, ...]) -> bool:
+    """Computed on the store as it is, or recently enough for what it cost (see the module's doc)."""
+    kept_stamp, at, good_for, _ = found
+    return kept_stamp == stamp or time.monotonic() - at <= good_for
 
 
 def _store_stamp(store: Store) -> tuple[int, ...]:
@@ -118,8 +125,10 @@ def shared_report(request: Request, store: Store, *, source_id: str | None = Non
                   top: int = 10) -> QualityReport:
     """:func:`index.quality.report` through the app's :class:`ReportCache`: a source's report weighs its records,
     a publisher's the whole store (its records are found by scanning), the catalogue's every record."""
-    records = store.count(source_id=source_id) if source_id and not publisher else store_size(store)
-    return request.app.state.reports.get(
+    def records() -> int:
+        return store.count(source_id=source_id) if source_id and not publisher else store_size(store)
+
+    return request.app.state.reports.get(  # type: ignore[no-any-return]
         request, store, ("report", source_id, publisher, top), records,
         lambda: report(store, source_id=source_id, publisher=publisher, top=top))
 

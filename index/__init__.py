@@ -126,9 +126,8 @@ def _mark_indexed(store: Store, rows: list[tuple[str, str, bytes]], refused: dic
         before = db.total_changes
         db.executemany("UPDATE records SET indexed = ? WHERE id = ? AND status = ? AND data = ?", flags)
         marked = db.total_changes - before
-        db.execute(_REFUSALS_TABLE)
-        db.executemany("DELETE FROM index_refusals WHERE record_id = ?", [(rid,) for rid, _, _ in rows])
-        if refused:
+        if refused:  # a reason outlives its refusal harmlessly: it is read only for records still flagged 2
+            db.execute(_REFUSALS_TABLE)
             at = datetime.now(UTC).isoformat(timespec="seconds")
             db.executemany("INSERT OR REPLACE INTO index_refusals (record_id, reason, at) VALUES (?, ?, ?)",
                            [(rid, reason[:1000], at) for rid, reason in refused.items()])

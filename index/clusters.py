@@ -589,8 +589,8 @@ def _link(run: _Run, record_id: str, source: str, keys: list[tuple[Any, ...]],
         out.append(_link_row(record_id, other, True, combined(s.confidence for s in signals), origin, signals))
     weak_links, weak_sources = [], defaultdict(list)
     for other in sorted(weak_only):
-        other_loaded = _load(run, other)
-        if other_loaded is None or other_loaded[1] == source:
+        other_loaded = _load(run, other)  # of another source: weak_only holds no record of this one
+        if other_loaded is None:
             continue
         signal = weak_match(data, other_loaded[0], my_keys, other_loaded[2])
         if signal is not None:

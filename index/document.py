@@ -42,10 +42,13 @@ TEXT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "description": 1
                                  "copies_text": 2.0}
 
 
+_OWN_TEXT_FIELDS = {name: weight for name, weight in TEXT_FIELDS.items() if name != "copies_text"}
+
+
 def text_fields(collapse: bool) -> dict[str, float]:
     """The text fields a free-text query searches: with collapse (one entry per dataset), a primary is found by its
     copies' words too; without, each record by its own words only (a copy answers for itself)."""
-    return TEXT_FIELDS if collapse else {name: w for name, w in TEXT_FIELDS.items() if name != "copies_text"}
+    return TEXT_FIELDS if collapse else _OWN_TEXT_FIELDS
 
 
 def to_document(entry: Dataset | DataService, store: Store | None = None, *,

@@ -106,7 +106,7 @@ def all_quality(request: Request, store: StoreDep,
                 format: Annotated[Format | None, Query(description="overrides the Accept header")] = None,
                 ) -> Response:
     """One line per source (datasets, mean score, band, bands, validated by SHACL) and the whole catalog."""
-    rows, overall = request.app.state.reports.get(request, store, ("all sources",), store_size(store),
+    rows, overall = request.app.state.reports.get(request, store, ("all sources",), lambda: store_size(store),
                                                   lambda: _compare_sources(store))
     if _wants_html(request, format):
         return all_quality_page(rows, overall)
