@@ -37,6 +37,7 @@ import hashlib
 import itertools
 import logging
 import sqlite3
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -76,6 +77,14 @@ CREATE TABLE IF NOT EXISTS cluster_keys (  -- small rows: written at random plac
     role INTEGER NOT NULL,          -- 0 self | 1 origin | 2 weak
     PRIMARY KEY (key, member, role)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cluster_keys_recent (  -- the keys written since the last merge into cluster_keys
+    key INTEGER NOT NULL,
+    member INTEGER NOT NULL,
+    role INTEGER NOT NULL,
+    PRIMARY KEY (key, member, role)
+) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS cluster_keys_all AS  -- what is read: both (SQLite pushes a key lookup into each)
+    SELECT key, member, role FROM cluster_keys UNION ALL SELECT key, member, role FROM cluster_keys_recent;
 CREATE TABLE IF NOT EXISTS cluster_links (
     a TEXT NOT NULL,                -- record ids, a < b
     b TEXT NOT NULL,
@@ -96,6 +105,11 @@ CREATE TABLE IF NOT EXISTS clusters (  -- clusters of two records or more (a rec
 );
 """
 
+# Keys are written to a small table and merged into the large one in key order now and then (what a log-structured
+# merge tree does): a job's keys land at random places of the key index, and a commit writes every page it touched
+# again -- at 100k records, writing them straight into cluster_keys made a job's commit write a third of the table.
+MERGE_MIN_KEYS = 20_000  # keys the recent table holds before a merge, at least...
+MERGE_SHARE = 0.25  # ... and at least this share of the records clustered (the merge rewrites the pages it reaches)
 MAX_KEY_RECORDS = 50  # a key more records share than this (a portal's home page, a WMS endpoint) identifies nothing
 MAX_COMPONENT = 2000  # records followed through links when recomputing clusters (a runaway chain stops there)
 BATCH = 1000  # dirty records read at a time
@@ -180,18 +194,18 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
     memory."""
     ensure_schema(store)
     started = time.perf_counter()
-    run = _Run(store, *_sources(store))
+    run = _Run(store, *_sources(store, source_id), owners=_known_owners(store, source_id))
     db = store.db
     if rebuild:
         with store.transaction():
             db.execute("DELETE FROM cluster_keys")
+            db.execute("DELETE FROM cluster_keys_recent")
             db.execute("DELETE FROM cluster_links")
             db.execute("UPDATE cluster_members SET hash = '', keys = '[]'")
     # Made once per connection and emptied, not dropped: a schema change makes SQLite prepare every statement again.
     db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_dirty (record_id TEXT NOT NULL)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_seeds (record_id TEXT PRIMARY KEY)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_recheck (record_id TEXT PRIMARY KEY)")
-    db.execute(DRAWN)
     _empty_temp(db)
     where = "r.source_id = ? AND " if source_id else ""
     db.execute(
@@ -206,7 +220,6 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
             _passes(run, db)
     finally:
         _empty_temp(db)
-        db.execute("DELETE FROM temp.cluster_drawn")  # used, or stale: a later pass reads the records themselves
     run.stats.seconds = round(time.perf_counter() - started, 3)
     return run.stats
 
@@ -220,6 +233,7 @@ def _passes(run: _Run, db: sqlite3.Connection) -> None:
         with store.transaction():  # a record's links to records of later batches are found from their side
             for ids in group:
                 _link_batch(run, _replace_keys(run, ids))
+        _merge_keys(store)  # a rebuild's keys too: merged as they grow, never all in the recent table
     for _ in range(3):  # records whose links a key gone ambiguous (or clear again) may change
         todo = [r[0] for r in db.execute("SELECT record_id FROM temp.cluster_recheck")]
         if not todo:
@@ -243,6 +257,21 @@ def _passes(run: _Run, db: sqlite3.Connection) -> None:
                                [(r,) for r in done | set(seeds)])
 
 
+def _merge_keys(store: Store, *, force: bool = False) -> bool:
+    """Move the recent keys into cluster_keys, in key order (each page of the large table written once), when the
+    recent table has grown past its share; returns whether it did."""
+    db = store.db
+    recent = db.execute("SELECT COUNT(*) FROM cluster_keys_recent").fetchone()[0]
+    if not recent or (not force and recent < max(MERGE_MIN_KEYS, MERGE_SHARE * (
+            db.execute("SELECT MAX(n) FROM cluster_members").fetchone()[0] or 0))):
+        return False
+    with store.transaction():
+        db.execute("INSERT OR IGNORE INTO cluster_keys (key, member, role) SELECT key, member, role "
+                   "FROM cluster_keys_recent ORDER BY key, member, role")
+        db.execute("DELETE FROM cluster_keys_recent")
+    return True
+
+
 def _empty_temp(db: sqlite3.Connection) -> None:
     for table in ("cluster_dirty", "cluster_seeds", "cluster_recheck"):
         db.execute(f"DELETE FROM temp.{table}")
@@ -250,16 +279,63 @@ def _empty_temp(db: sqlite3.Connection) -> None:
 
 # -- keys drawn when a record is stored ------------------------------------------------------------------------------
 # The harvest holds each new or changed record's model in its batch: drawing the keys there spares the clustering pass
-# a second read, decompression and parse of the whole record (a fifth of its cost). What is drawn waits in a
-# temporary table of the connection (SQLite's, not memory: a job may store 100,000 records) until the job's pass; a
-# record without a drawing that matches its stored hash (a crash in between, another connection, ``--rebuild``) is
-# read from the store as before.
-DRAWN = """CREATE TEMP TABLE IF NOT EXISTS cluster_drawn (
-    record_id TEXT PRIMARY KEY,
-    hash TEXT NOT NULL,             -- the content hash it was drawn from (used only while the record still has it)
-    publisher TEXT, derived INTEGER NOT NULL, issued TEXT, keys BLOB NOT NULL,  -- its cluster_members values
-    detail BLOB NOT NULL            -- JSON [fields the clustering reads, [[kind, role, value, key, unique, digest]...]]
-) WITHOUT ROWID"""
+# a second read, decompression and parse of the whole record (a fifth of its cost). What is drawn waits in memory, on
+# the store object, until the job's pass -- bounded (:data:`DRAWN_BYTES`), oldest dropped first, so a job of 100,000
+# records keeps memory flat: a record whose drawing is gone, or was drawn from other content (a batch rolled back, a
+# crash in between, another process), is read from the store as before. A temporary table of SQLite held them once:
+# writing, joining and emptying it cost a third of what drawing saved.
+DRAWN_BYTES = 48 * 2**20  # what the drawings waiting for their pass may hold (their JSON), per store object
+
+
+@dataclass
+class Drawing:
+    """A record's cluster_members values and what its links read, drawn from its model when it was stored."""
+
+    hash: str  # the content hash it was drawn from (used only while the stored record still has it)
+    publisher: str | None
+    derived: int
+    issued: str | None
+    keys: bytes  # as cluster_members.keys holds them
+    detail: bytes  # JSON [fields the clustering reads, [[kind, role, value, key, unique, digest]...]]
+
+
+class Drawings:
+    """The drawings of one store object waiting for their clustering pass (thread-safe: a server's threads share
+    the store object, though only harvests draw)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, Drawing] = {}  # insertion order: the oldest first
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def put(self, record_id: str, drawing: Drawing) -> None:
+        with self._lock:
+            if (old := self._waiting.pop(record_id, None)) is not None:
+                self._bytes -= len(old.detail)
+            self._waiting[record_id] = drawing
+            self._bytes += len(drawing.detail)
+            while self._bytes > DRAWN_BYTES and self._waiting:
+                self._bytes -= len(self._waiting.pop(next(iter(self._waiting))).detail)
+
+    def take(self, record_id: str, digest: str) -> Drawing | None:
+        """The record's drawing if it was drawn from this content; gone from the waiting ones either way."""
+        with self._lock:
+            drawing = self._waiting.pop(record_id, None)
+            if drawing is None:
+                return None
+            self._bytes -= len(drawing.detail)
+        return drawing if drawing.hash == digest else None
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+
+def drawings(store: Store) -> Drawings:
+    """The store object's waiting drawings (made on first use)."""
+    waiting = getattr(store, "_cluster_drawings", None)
+    if waiting is None:
+        waiting = store._cluster_drawings = Drawings()  # type: ignore[attr-defined]
+    return waiting
 
 
 def match_fields(entry: Dataset | DataService) -> dict[str, Any]:
@@ -287,22 +363,20 @@ def match_fields(entry: Dataset | DataService) -> dict[str, Any]:
 
 def draw_keys(store: Store, entries: Iterable[tuple[Dataset | DataService, str]]) -> int:
     """Draw the match keys of records being stored (each with its content hash), from their models, for the next
-    clustering pass on this connection; call it in the transaction that stores them (a rolled-back batch leaves no
-    drawing behind). Returns how many were drawn."""
-    db = store.db
-    db.execute(DRAWN)
-    hosts = _sources(store)[0]
-    rows = []
+    clustering pass of this store object. Returns how many were drawn."""
+    entries = list(entries)
+    hosts = _sources(store, entries[0][0].source_id if entries else None)[0]
+    waiting = drawings(store)
+    drawn = 0
     for entry, digest in entries:
         data = match_fields(entry)
         found = evidence(data, hosts.get(entry.source_id))
-        rows.append((entry.id, digest, _publisher_key(data["publisher"]), int(any(ev.role == "origin" for ev in found)),
-                     entry.issued, orjson.dumps([(ev.digest, ev.role, int(ev.unique)) for ev in found]),
-                     orjson.dumps([data, [(ev.kind, ev.role, ev.value, ev.key, ev.unique, ev.digest)
-                                          for ev in found]])))
-    db.executemany("INSERT OR REPLACE INTO temp.cluster_drawn (record_id, hash, publisher, derived, issued, keys, "
-                   "detail) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+        waiting.put(entry.id, Drawing(
+            digest, _publisher_key(data["publisher"]), int(any(ev.role == "origin" for ev in found)),
+            entry.issued, orjson.dumps([(ev.digest, ev.role, int(ev.unique)) for ev in found]),
+            orjson.dumps([data, [(ev.kind, ev.role, ev.value, ev.key, ev.unique, ev.digest) for ev in found]])))
+        drawn += 1
+    return drawn
 
 
 def _batches(db: sqlite3.Connection, sql: str) -> Iterator[list[str]]:
@@ -321,17 +395,29 @@ def _seed(db: sqlite3.Connection, record_ids: Iterable[str]) -> None:
     db.executemany("INSERT OR IGNORE INTO temp.cluster_seeds (record_id) VALUES (?)", [(r,) for r in record_ids])
 
 
-def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]]:
+SOURCES_KEPT = 60.0  # seconds the sources' hosts and hints are kept unless this store object wrote them meanwhile
+
+
+def _sources(store: Store, source_id: str | None = None) -> tuple[dict[str, str | None], dict[str, str | None]]:
     """Each source's host (it qualifies native ids that are not globally unique) and the SIREN its sources-file
-    publisher hint names, if any; read again only when the sources table changed (a harvest of 3,000 sources
-    clusters 3,000 times)."""
-    state = tuple(store.db.execute("SELECT COUNT(*), MAX(updated_at), MAX(added_at) FROM sources").fetchone())
+    publisher hint names, if any. Read once, then again only when this store object rewrote the sources table or
+    after :data:`SOURCES_KEPT` (another process may have); a source missing from what was read (just added) is read
+    alone. It is asked for every batch a harvest stores: even a glance at the table cost a clustering pass a
+    fiftieth of its time, and reading every source again for each new one grew with the square of their number."""
     cached = getattr(store, "_cluster_sources", None)
-    if cached is not None and cached[0] == state:
-        return cached[1]
-    hosts: dict[str, str | None] = {}
-    owners: dict[str, str | None] = {}
-    for row in store.db.execute("SELECT id, url, config FROM sources"):
+    if cached is None or cached[0] != store.sources_generation or time.monotonic() - cached[1] >= SOURCES_KEPT:
+        cached = (store.sources_generation, time.monotonic(), ({}, {}))
+        _read_sources(store, cached[2], "SELECT id, url, config FROM sources", ())
+        store._cluster_sources = cached  # type: ignore[attr-defined]
+    elif source_id is not None and source_id not in cached[2][0]:
+        _read_sources(store, cached[2], "SELECT id, url, config FROM sources WHERE id = ?", (source_id,))
+    return cached[2]
+
+
+def _read_sources(store: Store, into: tuple[dict[str, str | None], dict[str, str | None]], sql: str,
+                  params: tuple[Any, ...]) -> None:
+    hosts, owners = into
+    for row in store.db.execute(sql, params):
         try:
             hosts[row["id"]] = urlsplit(row["url"]).netloc or None
         except ValueError:
@@ -341,8 +427,6 @@ def _sources(store: Store) -> tuple[dict[str, str | None], dict[str, str | None]
         except orjson.JSONDecodeError:
             publisher = {}
         owners[row["id"]] = _publisher_key(publisher if isinstance(publisher, dict) else None)
-    store._cluster_sources = (state, (hosts, owners))  # type: ignore[attr-defined]
-    return hosts, owners
 
 
 # -- pass 1: keys ----------------------------------------------------------------------------------------------------
@@ -360,11 +444,13 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
     links reached, their old cluster mates and themselves wait for their clusters to be recomputed. Returns the
     active ones with their source and keys (their data left in the pass's cache for their links)."""
     db = run.store.db
-    rows = db.execute(
-        f"""SELECT r.id, r.source_id, r.hash, r.status, d.keys, d.publisher, d.derived, d.issued, d.detail,
-                   CASE WHEN d.keys IS NULL THEN r.data END
-            FROM records r LEFT JOIN temp.cluster_drawn d ON d.record_id = r.id AND d.hash = r.hash
-            WHERE r.id IN ({_marks(record_ids)})""", record_ids).fetchall()
+    rows = db.execute(f"SELECT id, source_id, hash, status FROM records WHERE id IN ({_marks(record_ids)})",
+                      record_ids).fetchall()
+    waiting = drawings(run.store)
+    drawn = {row[0]: drawing for row in rows if (drawing := waiting.take(row[0], row[2])) is not None}
+    unread = [row[0] for row in rows if row[0] not in drawn and row[3] == "active"]
+    data_of = dict(db.execute(f"SELECT id, data FROM records WHERE id IN ({_marks(unread)})", unread)) \
+        if unread else {}
     old_rows = db.execute(f"SELECT record_id, cluster_id, keys, n, hash FROM cluster_members WHERE record_id IN "
                           f"({_marks(record_ids)})", record_ids).fetchall()
     old = {r[0]: (r[1], r[2], r[3]) for r in old_rows}
@@ -395,15 +481,16 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         if row[3] != "active":
             gone.append((record_id,))
             continue
-        if row[4] is not None:  # drawn when it was stored: its data is parsed only if it has candidates (_load)
-            keys = orjson.loads(row[4])
+        if (drawing := drawn.get(record_id)) is not None:  # its data is parsed only if it has candidates (_load)
+            keys = orjson.loads(drawing.keys)
             keys_rows += [(digest, record_id, ROLES[role]) for digest, role, _ in keys]
-            run.drawn[record_id] = (source, row[8], keys)
+            run.drawn[record_id] = (source, drawing.detail, keys)
             fresh[record_id] = (source, keys)
-            members.append((record_id, singleton_id(record_id), source, row[2], row[5], row[6], row[7], row[4]))
+            members.append((record_id, singleton_id(record_id), source, row[2], drawing.publisher, drawing.derived,
+                            drawing.issued, drawing.keys))
             run.stats.records += 1
             continue
-        data = orjson.loads(run.store.unpack(row[9]))
+        data = orjson.loads(run.store.unpack(data_of[record_id]))
         found = evidence(data, run.hosts.get(source))
         publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
         keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
@@ -429,7 +516,7 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
     if members:
         ids = [m[0] for m in members]
         number = dict(db.execute(f"SELECT record_id, n FROM cluster_members WHERE record_id IN ({_marks(ids)})", ids))
-        db.executemany("INSERT OR IGNORE INTO cluster_keys (key, member, role) VALUES (?, ?, ?)",
+        db.executemany("INSERT OR IGNORE INTO cluster_keys_recent (key, member, role) VALUES (?, ?, ?)",
                        sorted((digest, number[record_id], role) for digest, record_id, role in keys_rows))
     _seed(db, seeds)
     db.executemany("INSERT OR IGNORE INTO temp.cluster_recheck (record_id) VALUES (?)", [(r,) for r in recheck])
@@ -443,15 +530,16 @@ def _drop_keys(db: sqlite3.Connection, member: int, source: str, keys: list[list
     for digest, role, *_ in keys:
         if role == "self":
             holders = db.execute(
-                """SELECT 1 FROM cluster_keys k JOIN cluster_members m ON m.n = k.member
+                """SELECT 1 FROM cluster_keys_all k JOIN cluster_members m ON m.n = k.member
                    WHERE k.key = ? AND k.role = 0 AND m.source_id = ? AND k.member != ? LIMIT 1""",
                 (digest, source, member)).fetchall()
             if holders:
                 recheck |= {h[0] for h in db.execute(
-                    """SELECT m.record_id FROM cluster_keys k JOIN cluster_members m ON m.n = k.member
+                    """SELECT m.record_id FROM cluster_keys_all k JOIN cluster_members m ON m.n = k.member
                        WHERE k.key = ? AND k.member != ? LIMIT ?""", (digest, member, MAX_KEY_RECORDS + 1))}
-    db.executemany("DELETE FROM cluster_keys WHERE key = ? AND member = ? AND role = ?",
-                   [(digest, member, ROLES[role]) for digest, role, *_ in keys])
+    gone = [(digest, member, ROLES[role]) for digest, role, *_ in keys]
+    for table in ("cluster_keys", "cluster_keys_recent"):
+        db.executemany(f"DELETE FROM {table} WHERE key = ? AND member = ? AND role = ?", gone)
     return recheck
 
 
@@ -497,19 +585,29 @@ def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], str, Keys] | None:
 
 def _holders(db: sqlite3.Connection, digests: set[int]) -> dict[int, list[tuple[str, str, str]]]:
     """For each key, the records holding it (record id, role, source); keys held by more than
-    :data:`MAX_KEY_RECORDS` records, or by one record only, are left out. Two queries for a whole batch."""
+    :data:`MAX_KEY_RECORDS` records, or by one record only, are left out. A few queries for a whole batch."""
     ordered = sorted(digests)
-    usable: list[int] = []
+    held: Counter[int] = Counter()
     for start in range(0, len(ordered), 5000):
         chunk = ordered[start:start + 5000]
-        usable += [r[0] for r in db.execute(
-            f"SELECT key FROM cluster_keys WHERE key IN ({_marks(chunk)}) GROUP BY key "
-            f"HAVING COUNT(*) > 1 AND COUNT(*) <= {MAX_KEY_RECORDS}", chunk)]
+        # Counted in each table in its own index order (the view would sort them again), the rows few: most keys
+        # are new, in the recent table alone and held once -- by the record being clustered.
+        merged = dict(db.execute(f"SELECT key, COUNT(*) FROM cluster_keys WHERE key IN ({_marks(chunk)}) "
+                                 f"GROUP BY key", chunk).fetchall())
+        held.update(merged)
+        held.update(dict(db.execute(f"SELECT key, COUNT(*) FROM cluster_keys_recent WHERE key IN ({_marks(chunk)}) "
+                                    f"GROUP BY key HAVING COUNT(*) > 1", chunk).fetchall()))
+        also = [key for key in merged if held[key] == merged[key]]  # in both tables, held once in the recent one
+        for part in range(0, len(also), 5000):
+            keys = also[part:part + 5000]
+            held.update(dict(db.execute(f"SELECT key, COUNT(*) FROM cluster_keys_recent WHERE key IN "
+                                        f"({_marks(keys)}) GROUP BY key", keys).fetchall()))
+    usable = sorted(key for key, count in held.items() if 1 < count <= MAX_KEY_RECORDS)
     out: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for start in range(0, len(usable), 5000):
         chunk = usable[start:start + 5000]
         for key, record_id, role, source in db.execute(
-                f"""SELECT k.key, m.record_id, k.role, m.source_id FROM cluster_keys k
+                f"""SELECT k.key, m.record_id, k.role, m.source_id FROM cluster_keys_all k
                     JOIN cluster_members m ON m.n = k.member WHERE k.key IN ({_marks(chunk)})""", chunk):
             out[key].append((record_id, ROLE_NAMES[role], source))
     return out
@@ -768,6 +866,18 @@ def _choose_id(db: sqlite3.Connection, component: set[str], members: dict[str, _
         if candidate not in used and (taken is None or taken[0] in members):
             return candidate
         n += 1
+
+
+def _known_owners(store: Store, source_id: str | None) -> dict[str, str | None]:
+    """The sources' owners found by earlier passes of this store object (within :data:`SOURCES_KEPT`), less the
+    source being clustered (its records are changing; every source's, for a pass over all): a source's owner changes
+    only when its own records do, and a harvest of 3,000 sources would count each one's publishers 3,000 times."""
+    kept = getattr(store, "_cluster_owners", None)
+    if kept is None or time.monotonic() - kept[0] >= SOURCES_KEPT or source_id is None:
+        kept = (time.monotonic(), {})
+        store._cluster_owners = kept  # type: ignore[attr-defined]
+    kept[1].pop(source_id, None)
+    return kept[1]
 
 
 def _owner(run: _Run, source_id: str) -> str | None:

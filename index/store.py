@@ -216,6 +216,9 @@ class Store:
         self._local = threading.local()
         self._key = str(self.path.resolve())
         self.codec = Codec(lambda: self.db)
+        # bumped when this object rewrites the sources table: what readers cache of it (index.clusters) is stale then
+        # (a source only added is read alone by them when they miss it)
+        self.sources_generation = 0
         self.db.executescript(SCHEMA + CODEC_SCHEMA)  # idempotent; executescript manages its own transaction
         empty = self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
         if self.layout_version() < SCHEMA_VERSION and empty:
@@ -312,6 +315,7 @@ class Store:
             db.execute(
                 f"UPDATE sources SET enabled = 0 WHERE id NOT IN ({','.join('?' * len(known))})", known
             )
+        self.sources_generation += 1
 
     def ensure_source(self, source: SourceConfig) -> None:
         """Register a source harvested without a prior :meth:`sync_sources` (its job and dates need the row)."""

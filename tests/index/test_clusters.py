@@ -222,3 +222,55 @@ def test_copies_that_name_no_publisher_are_clustered(store: Store) -> None:
     cluster_id, primary, copies = copies_of(store, "a.1")
     assert primary and [c["record_id"] for c in copies] == ["a.1", "b.1"]
     assert explain(store, cluster_id)["primary_reason"] == "published first (2021-01-01)"
+
+
+def _clustering(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    members = store.db.execute("SELECT record_id, cluster_id, is_primary FROM cluster_members ORDER BY record_id")
+    links = store.db.execute("SELECT a, b, strong, confidence, origin FROM cluster_links ORDER BY a, b")
+    return [tuple(r) for r in members], [tuple(r) for r in links]
+
+
+def test_keys_merged_into_the_large_table_after_every_pass_cluster_alike(portals: ThreePortals, store: Store,
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """New keys wait in cluster_keys_recent and are merged into cluster_keys now and then (index.clusters,
+    _merge_keys): where a key lies changes nothing. The three portals harvested with every pass merging, and with
+    no pass merging, give the same clusters and links, and the keys end in the table the rule says."""
+    import index.clusters
+
+    portals.harvest(store)  # the default: the demo's few keys stay in the recent table
+    recent = store.db.execute("SELECT COUNT(*) FROM cluster_keys_recent").fetchone()[0]
+    assert recent > 0 and store.db.execute("SELECT COUNT(*) FROM cluster_keys").fetchone()[0] == 0
+    expected = _clustering(store)
+    assert expected[1]
+
+    monkeypatch.setattr(index.clusters, "MERGE_MIN_KEYS", 0)
+    monkeypatch.setattr(index.clusters, "MERGE_SHARE", 0.0)
+    merged = Store(tmp_path / "merged.db")
+    portals.harvest(merged)
+    assert merged.db.execute("SELECT COUNT(*) FROM cluster_keys_recent").fetchone()[0] == 0
+    assert merged.db.execute("SELECT COUNT(*) FROM cluster_keys").fetchone()[0] == recent
+    assert _clustering(merged) == expected
+    portals.harvest(merged)  # nothing changed at the sources: nothing moves
+    assert _clustering(merged) == expected
+    update_clusters(merged, rebuild=True)
+    assert _clustering(merged) == expected
+
+
+def test_drawings_are_bounded_and_a_record_drawn_away_is_read_from_the_store(portals: ThreePortals, store: Store,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys drawn when records are stored wait in memory for their pass, within DRAWN_BYTES: past it the oldest
+    are dropped (memory stays flat whatever a job's size) and the pass reads those records from the store -- the
+    same clusters either way."""
+    import index.clusters
+    from index.clusters import drawings
+
+    portals.harvest(store)
+    expected = _clustering(store)
+    assert len(drawings(store)) == 0  # every drawing was taken by its pass
+
+    monkeypatch.setattr(index.clusters, "DRAWN_BYTES", 1)  # every drawing but the last dropped at once
+    small = Store(store.path.parent / "small.db")
+    portals.harvest(small)
+    assert _clustering(small) == expected
+    assert len(drawings(small)) == 0
