@@ -274,3 +274,16 @@ def test_drawings_are_bounded_and_a_record_drawn_away_is_read_from_the_store(por
     portals.harvest(small)
     assert _clustering(small) == expected
     assert len(drawings(small)) == 0
+
+
+def test_a_record_alone_has_a_stable_cluster_id_that_begins_with_its_source() -> None:
+    """A job's new records, one source's, land side by side in the members' cluster index: their ids share a prefix
+    drawn from the source, and each stays the same from run to run."""
+    from index.clusters import singleton_id
+    from normalise.model import entry_id
+
+    ours = [singleton_id(entry_id("gap", f"arbres-{n}")) for n in range(50)]
+    theirs = singleton_id(entry_id("datasud", "arbres-0"))
+    assert len(set(ours)) == 50 and len({cluster_id[:7] for cluster_id in ours}) == 1
+    assert theirs[:7] != ours[0][:7]
+    assert singleton_id(entry_id("gap", "arbres-0")) == ours[0]
