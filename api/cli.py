@@ -22,6 +22,7 @@ from rich.table import Table
 
 from index.store import Store
 from kernel.config import Config, ConfigError, config_path, load_config, source_schedule
+from kernel.runtime import tune_gc
 
 app = typer.Typer(help="moisson: national open-data catalog aggregator.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -52,6 +53,7 @@ state = State()
 def main(config: ConfigOpt = None, db: DbOpt = None,
          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logs on stderr")] = False) -> None:
     state.config_file, state.db_file = config, db
+    tune_gc()
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
 
