@@ -33,6 +33,7 @@ then the best quality score; then the record published first (its ``issued`` dat
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import logging
@@ -139,9 +140,14 @@ def singleton_id(record_id: str) -> str:
     begins with a digest of the record's source (its id's prefix), so that a job's new records -- one source's, most
     of them alone -- land side by side in the members' cluster index: with the whole id one digest, each job's commit
     wrote back about a page of that index per new record (0.3 s of the 100k bench's 15 s of clustering)."""
-    source = record_id.rpartition(".")[0]
-    return "c" + hashlib.blake2b(source.encode(), digest_size=3).hexdigest() \
-        + hashlib.blake2b(record_id.encode(), digest_size=8).hexdigest()
+    return "c" + _source_digest(record_id.rpartition(".")[0]) + hashlib.blake2b(record_id.encode(),
+                                                                               digest_size=8).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_digest(source_id: str) -> str:
+    """A source's part of its records' singleton ids (asked once per record clustered, the same for a whole job)."""
+    return hashlib.blake2b(source_id.encode(), digest_size=3).hexdigest()
 
 
 @dataclass
@@ -302,11 +308,22 @@ class Drawing:
     publisher: str | None
     derived: int
     issued: str | None
-    keys: list[tuple[int, str, int]]  # (digest, role, unique)
-    keys_json: bytes  # the same, as cluster_members.keys holds them
-    data: dict[str, Any]  # the fields the clustering reads (match_fields)
+    keys: list[tuple[int, str, int]]  # (digest, role, unique), as cluster_members.keys holds them
+    data: dict[str, Any]  # the fields the clustering reads (match_fields, or the stored record's JSON)
     found: list[Evidence]
     size: int  # what it holds, roughly, in bytes: what the bound counts
+
+
+def _drawing(data: dict[str, Any], found: list[Evidence], digest: str) -> Drawing:
+    """A record's drawing from its fields and keys: one way, whether they come from the model being stored or from
+    the stored JSON."""
+    publisher = data.get("publisher")
+    keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
+    # the texts dominate; each key's value and object, the fields and containers, a few hundred bytes
+    size = 600 + 100 * len(keys) + len(data.get("description") or "") + len(data.get("title") or "") \
+        + sum(len(ev.value) + len(ev.key) + 200 for ev in found) + 300 * len(data.get("distributions") or ())
+    return Drawing(digest, _publisher_key(publisher if isinstance(publisher, dict) else None),
+                   int(any(ev.role == "origin" for ev in found)), data.get("issued"), keys, data, found, size)
 
 
 class Drawings:
@@ -380,15 +397,7 @@ def draw_keys(store: Store, entries: Iterable[tuple[Dataset | DataService, str]]
     drawn = 0
     for entry, digest in entries:
         data = match_fields(entry)
-        found = evidence(data, hosts.get(entry.source_id))
-        keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
-        keys_json = orjson.dumps(keys)
-        # the texts dominate; each key's value and object, the fields and containers, a few hundred bytes
-        size = 600 + 3 * len(keys_json) + len(data["description"] or "") + len(data["title"] or "") \
-            + sum(len(ev.value) + len(ev.key) + 200 for ev in found) + 300 * len(data["distributions"])
-        waiting.put(entry.id, Drawing(digest, _publisher_key(data["publisher"]),
-                                      int(any(ev.role == "origin" for ev in found)), entry.issued, keys, keys_json,
-                                      data, found, size))
+        waiting.put(entry.id, _drawing(data, evidence(data, hosts.get(entry.source_id)), digest))
         drawn += 1
     return drawn
 
@@ -495,27 +504,16 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         if row[3] != "active":
             gone.append((record_id,))
             continue
-        if (drawing := drawn.get(record_id)) is not None:  # its data is parsed only if it has candidates (_load)
-            keys = drawing.keys
-            keys_rows += [(digest, record_id, ROLES[role]) for digest, role, _ in keys]
+        if (drawing := drawn.get(record_id)) is not None:  # its data is read only if it has candidates (_load)
             run.drawn[record_id] = (source, drawing)
-            fresh[record_id] = (source, keys)
-            members.append((record_id, singleton_id(record_id), source, row[2], drawing.publisher, drawing.derived,
-                            drawing.issued, drawing.keys_json))
-            run.stats.records += 1
-            continue
-        data = orjson.loads(run.store.unpack(data_of[record_id]))
-        found = evidence(data, run.hosts.get(source))
-        publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
-        keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
-        keys_rows += [(digest, record_id, ROLES[role]) for digest, role, _ in keys]
-        if len(run.loaded) >= _CACHE_SIZE:
-            run.loaded.clear()
-        run.loaded[record_id] = (data, source, [(digest, role) for digest, role, _ in keys])
-        run.found[record_id] = found
-        fresh[record_id] = (source, keys)
-        members.append((record_id, singleton_id(record_id), source, row[2], _publisher_key(publisher),
-                        int(any(ev.role == "origin" for ev in found)), data.get("issued"), orjson.dumps(keys)))
+        else:  # read from the store, so kept in the pass's cache for its links
+            data = orjson.loads(run.store.unpack(data_of[record_id]))
+            drawing = _drawing(data, evidence(data, run.hosts.get(source)), row[2])
+            _keep(run, record_id, source, drawing)
+        keys_rows += [(digest, record_id, ROLES[role]) for digest, role, _ in drawing.keys]
+        fresh[record_id] = (source, drawing.keys)
+        members.append((record_id, singleton_id(record_id), source, row[2], drawing.publisher, drawing.derived,
+                        drawing.issued, orjson.dumps(drawing.keys)))
         run.stats.records += 1
     db.executemany("DELETE FROM cluster_members WHERE record_id = ?", gone)
     run.stats.removed += len(gone)
@@ -578,12 +576,7 @@ def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], str, Keys] | None:
     if (cached := run.loaded.get(record_id)) is not None:
         return cached
     if (drawn := run.drawn.pop(record_id, None)) is not None:
-        source, drawing = drawn
-        run.found[record_id] = drawing.found
-        if len(run.loaded) >= _CACHE_SIZE:
-            run.loaded.clear()
-        run.loaded[record_id] = (drawing.data, source, [(k[0], k[1]) for k in drawing.keys])
-        return run.loaded[record_id]
+        return _keep(run, record_id, *drawn)
     row = run.store.db.execute(
         "SELECT r.data, r.source_id, m.keys FROM records r JOIN cluster_members m ON m.record_id = r.id "
         "WHERE r.id = ? AND r.status = 'active'", (record_id,)).fetchone()
@@ -593,6 +586,15 @@ def _load(run: _Run, record_id: str) -> tuple[dict[str, Any], str, Keys] | None:
     if len(run.loaded) >= _CACHE_SIZE:
         run.loaded.clear()
     run.loaded[record_id] = loaded
+    return loaded
+
+
+def _keep(run: _Run, record_id: str, source: str, drawing: Drawing) -> tuple[dict[str, Any], str, Keys]:
+    """Put a drawn record in the pass's cache (bounded) with its evidence, as its links read them."""
+    run.found[record_id] = drawing.found
+    if len(run.loaded) >= _CACHE_SIZE:
+        run.loaded.clear()
+    run.loaded[record_id] = loaded = (drawing.data, source, [(k[0], k[1]) for k in drawing.keys])
     return loaded
 
 
