@@ -319,11 +319,11 @@ def _drawing(data: dict[str, Any], found: list[Evidence], digest: str) -> Drawin
     the stored JSON."""
     publisher = data.get("publisher")
     keys = [(ev.digest, ev.role, int(ev.unique)) for ev in found]
-    # the texts dominate; each key's value and object, the fields and containers, a few hundred bytes
-    size = 600 + 100 * len(keys) + len(data.get("description") or "") + len(data.get("title") or "") \
-        + sum(len(ev.value) + len(ev.key) + 200 for ev in found) + 300 * len(data.get("distributions") or ())
+    # the texts dominate; each key (its value, normalised key, objects) and each file, a few hundred bytes
+    size = 600 + 450 * len(keys) + 300 * len(data.get("distributions") or ()) \
+        + len(data.get("description") or "") + len(data.get("title") or "")
     return Drawing(digest, _publisher_key(publisher if isinstance(publisher, dict) else None),
-                   int(any(ev.role == "origin" for ev in found)), data.get("issued"), keys, data, found, size)
+                   int("origin" in [ev.role for ev in found]), data.get("issued"), keys, data, found, size)
 
 
 class Drawings:
@@ -370,17 +370,17 @@ def match_fields(entry: Dataset | DataService) -> dict[str, Any]:
     what a weak match compares (:func:`index.evidence.weak_match`) -- read off the model as the store's JSON holds
     them (a value left out there is None or empty here, which the readers take alike). By hand, not
     ``model_dump(include=...)``: a fifth of the cost, on every record stored."""
-    publisher = entry.publisher
-    dists = []
-    for dist in getattr(entry, "distributions", ()):  # a DataService has none
-        service = dist.access_service
-        dists.append({"download_url": dist.download_url, "access_url": dist.access_url, "checksum": dist.checksum,
-                      # the store's JSON leaves an access service with nothing but defaults out as {}
-                      "access_service": bool(service is not None and service.model_dump(exclude_defaults=True))})
+    publisher, harvest = entry.publisher, entry.harvest
+    # an access service always has its endpoint (a required field), so the store's JSON never leaves one out
+    dists = [{"download_url": dist.download_url, "access_url": dist.access_url, "checksum": dist.checksum,
+              "access_service": dist.access_service is not None}
+             for dist in getattr(entry, "distributions", ())]  # a DataService has none
     return {
         "native_id": entry.native_id, "uri": entry.uri, "landing_page": entry.landing_page,
         "identifiers": entry.identifiers, "same_as": entry.same_as, "derived_from": entry.derived_from,
-        "harvest": entry.harvest.model_dump(mode="json", exclude_defaults=True) if entry.harvest else None,
+        # the three values evidence() reads of a harvesting portal's note (all strings, as the JSON has them)
+        "harvest": {"remote_id": harvest.remote_id, "remote_url": harvest.remote_url, "domain": harvest.domain}
+        if harvest else None,
         "title": entry.title, "description": entry.description, "issued": entry.issued,
         "publisher": {"name": publisher.name, "siren": publisher.siren} if publisher else None,
         "spatial": [{"departements": place.departements} for place in entry.spatial if place.departements],
@@ -494,6 +494,10 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
         run.stats.reflagged += max(flagged, 0)
     recheck: set[str] = set()
     members, keys_rows, gone = [], [], []
+    # a member keeps its number; a new one takes the next (the pass holds the write lock: no other writer takes it
+    # meanwhile), so the key rows need no lookup of the batch's numbers
+    number = {record_id: entry[2] for record_id, entry in old.items()}
+    last = db.execute("SELECT MAX(n) FROM cluster_members").fetchone()[0] or 0
     fresh: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
     for row in rows:
         record_id, source = row[0], row[1]
@@ -510,26 +514,25 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
             data = orjson.loads(run.store.unpack(data_of[record_id]))
             drawing = _drawing(data, evidence(data, run.hosts.get(source)), row[2])
             _keep(run, record_id, source, drawing)
-        keys_rows += [(digest, record_id, ROLES[role]) for digest, role, _ in drawing.keys]
+        if (n := number.get(record_id)) is None:
+            last = n = last + 1
+        keys_rows += [(digest, n, ROLES[role]) for digest, role, _ in drawing.keys]
         fresh[record_id] = (source, drawing.keys)
-        members.append((record_id, singleton_id(record_id), source, row[2], drawing.publisher, drawing.derived,
+        members.append((n, record_id, singleton_id(record_id), source, row[2], drawing.publisher, drawing.derived,
                         drawing.issued, orjson.dumps(drawing.keys)))
         run.stats.records += 1
     db.executemany("DELETE FROM cluster_members WHERE record_id = ?", gone)
     run.stats.removed += len(gone)
     db.executemany(
-        """INSERT INTO cluster_members (record_id, cluster_id, source_id, hash, is_primary, confidence,
+        """INSERT INTO cluster_members (n, record_id, cluster_id, source_id, hash, is_primary, confidence,
                                         publisher, derived, issued, keys)
-           VALUES (?, ?, ?, ?, 1, 1.0, ?, ?, ?, ?)
+           VALUES (?, ?, ?, ?, ?, 1, 1.0, ?, ?, ?, ?)
            ON CONFLICT (record_id) DO UPDATE SET source_id = excluded.source_id, hash = excluded.hash,
              publisher = excluded.publisher, derived = excluded.derived, issued = excluded.issued,
              keys = excluded.keys""",
         members)
-    if members:
-        ids = [m[0] for m in members]
-        number = dict(db.execute(f"SELECT record_id, n FROM cluster_members WHERE record_id IN ({_marks(ids)})", ids))
-        db.executemany("INSERT OR IGNORE INTO cluster_keys_recent (key, member, role) VALUES (?, ?, ?)",
-                       sorted((digest, number[record_id], role) for digest, record_id, role in keys_rows))
+    db.executemany("INSERT OR IGNORE INTO cluster_keys_recent (key, member, role) VALUES (?, ?, ?)",
+                   sorted(keys_rows))
     _seed(db, seeds)
     db.executemany("INSERT OR IGNORE INTO temp.cluster_recheck (record_id) VALUES (?)", [(r,) for r in recheck])
     return fresh

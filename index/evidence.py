@@ -91,9 +91,12 @@ class Evidence(NamedTuple):
     digest: int = 0  # key_digest(key), what the store indexes
 
 
+_blake2b = hashlib.blake2b
+
+
 def key_digest(key: str) -> int:
     """A signed 64-bit digest of a key: what the store indexes (8 bytes where the key may be a long URL)."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(_blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 # -- normalisation -------------------------------------------------------------------------------------------------
@@ -153,17 +156,7 @@ def identity_key(value: str | None, host: str | None = None) -> str | None:
     itself, a short id only qualified by the host of the portal that gave it (``data.ville.fr/budget-2024``)."""
     if not value or not isinstance(value, str):
         return None
-    value = value.strip()
-    if value.lower().startswith(("http://", "https://", "ftp://")):
-        key = url_key(value)
-        return f"i:{key}" if key else None
-    if value[:9].lower() == "urn:uuid:":
-        value = value[9:]
-    if len(value) >= 24 and _UUIDISH.match(value):
-        return f"i:{value.replace('-', '').lower()}"
-    if host and len(value) >= 2:
-        return f"i:{host_key(host)}/{value.lower()}"
-    return None
+    return _identity(value.strip(), host)[0]
 
 
 def is_unique_identifier(value: str) -> bool:
@@ -172,6 +165,24 @@ def is_unique_identifier(value: str) -> bool:
     return value.startswith(("http://", "https://", "ftp://", "urn:uuid:")) or bool(_UUIDISH.match(value))
 
 
+def _identity(value: str, host: str | None) -> tuple[str | None, bool]:
+    """:func:`identity_key` of a stripped value and :func:`is_unique_identifier`, told at once (the same prefixes
+    decide both, on every identifier of every record stored)."""
+    head = value[:9].lower()
+    if head.startswith(("http://", "https://", "ftp://")):
+        key = url_key(value)
+        return (f"i:{key}" if key else None), True
+    unique = head == "urn:uuid:"
+    if unique:
+        value = value[9:]
+    if len(value) >= 24 and _UUIDISH.match(value):
+        return f"i:{value.replace('-', '').lower()}", True
+    if host and len(value) >= 2:
+        return f"i:{host_key(host)}/{value.lower()}", unique
+    return None, unique
+
+
+@lru_cache(maxsize=1024)
 def host_key(host: str) -> str:
     """A host as compared (udata's harvest ``domain`` and a source URL's host): lower case, no ``www.``."""
     host = host.strip().lower()
@@ -307,29 +318,31 @@ def evidence(data: dict[str, Any], source_host: str | None = None) -> list[Evide
     record after each harvest: written for speed (no helper per key, URLs normalised once)."""
     out: list[Evidence] = []
     seen: set[tuple[str, str]] = set()
+    get = data.get
     identities: list[tuple[str, str, Any, str | None]] = [
-        ("identifier", "self", data.get("native_id"), source_host), ("identifier", "self", data.get("uri"), None),
-        ("page", "self", data.get("landing_page"), None)]
-    identities += [("identifier", "self", v, None) for v in _strings(data.get("identifiers"))]
-    identities += [("identifier", "self", v, None) for v in _strings(data.get("same_as"))]
-    identities += [("derived", "origin", v, None) for v in _strings(data.get("derived_from"))]
-    harvest = data.get("harvest")
+        ("identifier", "self", get("native_id"), source_host), ("identifier", "self", get("uri"), None),
+        ("page", "self", get("landing_page"), None)]
+    for field, kind, role in _LISTED:
+        if isinstance(values := get(field), list) and values:
+            identities += [(kind, role, v, None) for v in values]
+    harvest = get("harvest")
     if isinstance(harvest, dict):
         domain = harvest.get("domain")
         identities.append(("harvest", "origin", harvest.get("remote_id"),
                            domain if isinstance(domain, str) and domain.strip() else None))
         identities.append(("harvest", "origin", harvest.get("remote_url"), None))
-    keys_of: dict[tuple[str, str | None], str | None] = {}  # the same IRI often comes as uri and identifier
+    keys_of: dict[tuple[str, str | None], tuple[str | None, bool]] = {}  # the same IRI often comes as uri and id
     for kind, role, value, host in identities:
         if not isinstance(value, str):
             continue
-        key = keys_of[(value, host)] if (value, host) in keys_of else keys_of.setdefault(
-            (value, host), identity_key(value, host))
+        value = value.strip()
+        if (known := keys_of.get((value, host))) is None:
+            known = keys_of[(value, host)] = _identity(value, host)
+        key, unique = known
         if not key or (key, role) in seen:
             continue
         seen.add((key, role))
-        unique = kind != "page" and is_unique_identifier(value)
-        out.append(Evidence(kind, role, value.strip(), key, unique, key_digest(key)))
+        out.append(Evidence(kind, role, value, key, unique and kind != "page", key_digest(key)))
     files: dict[str, str] = {}
     for dist in data.get("distributions") or ():
         if not isinstance(dist, dict):
@@ -357,8 +370,9 @@ def _departements(data: dict[str, Any]) -> set[str]:
             for d in place.get("departements") or [] if isinstance(d, str)}
 
 
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str) and v.strip()] if isinstance(value, list) else []
+# The list fields of a record that name identities: field, kind of evidence, role.
+_LISTED = (("identifiers", "identifier", "self"), ("same_as", "identifier", "self"),
+           ("derived_from", "derived", "origin"))
 
 
 # -- comparing two records -----------------------------------------------------------------------------------------
