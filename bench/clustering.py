@@ -2,8 +2,10 @@
 
 Run: ``python -m bench.clustering --records 100000 [--records ...]``. For each size, the corpus' portals are served
 by a process of their own (:mod:`bench.portals`) and a fresh child process harvests every source with
-:func:`pipeline.harvest.run_harvest`, exactly as ``moisson harvest --all`` does -- clustering runs after each job,
-on that job's records and their candidates, as in production, and each job validates what it stored with SHACL, as
+:func:`pipeline.harvest.run_harvest`, one job after another on one store object -- the job ``moisson harvest`` runs
+for each source (``--all`` runs the same jobs two at a time by default, each on a store object of its own, so the
+per-store caches of :mod:`index.clusters` last one job there) -- clustering after each job, on that job's records
+and their candidates, as in production, and each job validates what it stored with SHACL, as
 in production (``pipeline.scoring``: every changed record, up to 100,000 a job). The CPU seconds spent inside the
 clustering -- the job's pass, and the keys drawn in the harvest's batches -- and inside SHACL validation are measured
 apart (the main thread's, ``time.thread_time``), so the cost is a share of the harvest's CPU (the process's,
