@@ -103,11 +103,12 @@ def timed_steps() -> Iterator[StepTimes]:
             setattr(module, name, step)
 
 
-def profile_harvest(store: Any, corpus: Corpus, config: Any) -> dict[str, Any]:
-    """Harvest every source of the corpus into the store with the steps timed; the harvest's CPU (the process's) and
-    the steps'."""
+def profile_harvest(store: Any, corpus: Corpus, config: Any, *, store_per_job: bool = False) -> dict[str, Any]:
+    """Harvest every source of the corpus into the store with the steps timed (``store_per_job``: each job on a
+    store object of its own, as ``moisson harvest --all`` runs them); the harvest's CPU (the process's) and the
+    steps'."""
     with timed_steps() as times:
-        harvest = harvest_pass(store, corpus, config, "full")
+        harvest = harvest_pass(store, corpus, config, "full", store_per_job=store_per_job)
     clustering = sum(times.cpu.values())
     return {"records": harvest["records"], "jobs": harvest["jobs"], "harvest_cpu_seconds": harvest["cpu_seconds"],
             "clustering_cpu_seconds": round(clustering, 2),
@@ -116,27 +117,28 @@ def profile_harvest(store: Any, corpus: Corpus, config: Any) -> dict[str, Any]:
             "steps": times.report()}
 
 
-def run_in_child(records: int, seed: int, base_url: str, workdir: str) -> dict[str, Any]:
+def run_in_child(records: int, seed: int, sources: int | None, store_per_job: bool, base_url: str,
+                 workdir: str) -> dict[str, Any]:
     from index.store import Store
     from kernel.runtime import tune_gc
 
     tune_gc()  # as the moisson command does
     without_shacl()
-    corpus = Corpus(records, seed=seed)
+    corpus = Corpus(records, seed=seed, sources=sources)
     store = Store(Path(workdir) / "moisson.db")
     try:
-        return profile_harvest(store, corpus, _config(corpus, base_url))
+        return profile_harvest(store, corpus, _config(corpus, base_url), store_per_job=store_per_job)
     finally:
         store.close()
 
 
-def measure(records: int, seed: int = SEED) -> dict[str, Any]:
-    corpus = Corpus(records, seed=seed)
+def measure(records: int, seed: int = SEED, sources: int | None = None, store_per_job: bool = False) -> dict[str, Any]:
+    corpus = Corpus(records, seed=seed, sources=sources)
     work = Path(tempfile.mkdtemp(prefix="moisson-bench-cluster-steps-"))
     try:
         with PortalProcess(corpus) as base_url, \
                 multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-            return pool.apply(run_in_child, (records, seed, base_url, str(work)))
+            return pool.apply(run_in_child, (records, seed, sources, store_per_job, base_url, str(work)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -145,10 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.clustering_steps", description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000, help="corpus size")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--sources", type=int, help="how many sources share the records (default: the corpus's)")
+    parser.add_argument("--store-per-job", action="store_true",
+                        help="each job on a store object of its own, as `moisson harvest --all` runs them")
     args = parser.parse_args(argv)
     print(f"harvesting a corpus of {args.records:,} records with the clustering's steps timed...", file=sys.stderr,
           flush=True)
-    out = measure(args.records, args.seed)
+    out = measure(args.records, args.seed, args.sources, args.store_per_job)
     print(f"harvest {out['harvest_cpu_seconds']} s CPU, clustering {out['clustering_cpu_seconds']} s "
           f"({100 * out['clustering_share_of_harvest']:.1f} %, wrappers included)", file=sys.stderr)
     for step in out["steps"]:

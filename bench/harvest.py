@@ -43,8 +43,12 @@ def _rss_mb() -> float:
     return round(psutil.Process().memory_info().rss / 2**20, 1)
 
 
-def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None) -> dict[str, Any]:
-    """Every source once, in corpus order; returns the summed job figures."""
+def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None, *,
+                 store_per_job: bool = False) -> dict[str, Any]:
+    """Every source once, in corpus order; returns the summed job figures. ``store_per_job``: each job on a store
+    object of its own (the same file), as ``moisson harvest --all`` runs them (:func:`pipeline.runner.run_one`), so
+    that what a store object keeps between jobs is not kept."""
+    from index.store import Store
     from pipeline.harvest import run_harvest
 
     totals: dict[str, Any] = {"jobs": 0, "requests": 0, "bytes": 0, "new": 0, "updated": 0, "unchanged": 0,
@@ -53,7 +57,12 @@ def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None) -> d
     started, cpu = time.perf_counter(), time.process_time()
     checkpoint = max(1, len(config.sources) // 10)
     for n, source in enumerate(config.sources, 1):
-        result = run_harvest(store, source, config, mode=mode, index_after=False)
+        job_store = Store(store.path) if store_per_job else store
+        try:
+            result = run_harvest(job_store, source, config, mode=mode, index_after=False)
+        finally:
+            if store_per_job:
+                job_store.close()
         totals["jobs"] += 1
         totals["requests"] += result.requests
         kind = source.type if source.type != "dcat" or not source.url.endswith(".json") else "dcat-us"

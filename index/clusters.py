@@ -96,6 +96,10 @@ CREATE TABLE IF NOT EXISTS cluster_links (
     PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cluster_links_by_b ON cluster_links (b);
+CREATE TABLE IF NOT EXISTS cluster_owners (  -- a source's owner as its records say, counted once (see _owner)
+    source_id TEXT PRIMARY KEY,
+    owner TEXT                      -- the publisher key most of its records name; NULL when none is clear
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS clusters (  -- clusters of two records or more (a record alone has no row)
     id TEXT PRIMARY KEY,
     primary_id TEXT NOT NULL,
@@ -180,8 +184,7 @@ class _Run:
     """State of one pass: caches bounded, so memory stays flat whatever the number of records."""
 
     store: Store
-    hosts: dict[str, str | None]
-    configured_owner: dict[str, str | None]
+    sources: SourceFacts
     owners: dict[str, str | None] = field(default_factory=dict)
     loaded: dict[str, tuple[dict[str, Any], str, Keys]] = field(default_factory=dict)
     found: dict[str, list[Evidence]] = field(default_factory=dict)  # evidence of the batch being linked
@@ -205,13 +208,14 @@ def update_clusters(store: Store, *, source_id: str | None = None, rebuild: bool
     memory."""
     ensure_schema(store)
     started = time.perf_counter()
-    run = _Run(store, *_sources(store, source_id), owners=_known_owners(store, source_id))
+    run = _Run(store, source_facts(store))
     db = store.db
     if rebuild:
         with store.transaction():
             db.execute("DELETE FROM cluster_keys")
             db.execute("DELETE FROM cluster_keys_recent")
             db.execute("DELETE FROM cluster_links")
+            db.execute("DELETE FROM cluster_owners")
             db.execute("UPDATE cluster_members SET hash = '', keys = '[]'")
     # Made once per connection and emptied, not dropped: a schema change makes SQLite prepare every statement again.
     db.execute("CREATE TEMP TABLE IF NOT EXISTS cluster_dirty (record_id TEXT NOT NULL)")
@@ -392,12 +396,12 @@ def draw_keys(store: Store, entries: Iterable[tuple[Dataset | DataService, str]]
     """Draw the match keys of records being stored (each with its content hash), from their models, for the next
     clustering pass of this store object. Returns how many were drawn."""
     entries = list(entries)
-    hosts = _sources(store, entries[0][0].source_id if entries else None)[0]
+    facts = source_facts(store)
     waiting = drawings(store)
     drawn = 0
     for entry, digest in entries:
         data = match_fields(entry)
-        waiting.put(entry.id, _drawing(data, evidence(data, hosts.get(entry.source_id)), digest))
+        waiting.put(entry.id, _drawing(data, evidence(data, facts.host(entry.source_id)), digest))
         drawn += 1
     return drawn
 
@@ -421,35 +425,54 @@ def _seed(db: sqlite3.Connection, record_ids: Iterable[str]) -> None:
 SOURCES_KEPT = 60.0  # seconds the sources' hosts and hints are kept unless this store object wrote them meanwhile
 
 
-def _sources(store: Store, source_id: str | None = None) -> tuple[dict[str, str | None], dict[str, str | None]]:
-    """Each source's host (it qualifies native ids that are not globally unique) and the SIREN its sources-file
-    publisher hint names, if any. Read once, then again only when this store object rewrote the sources table or
-    after :data:`SOURCES_KEPT` (another process may have); a source missing from what was read (just added) is read
-    alone. It is asked for every batch a harvest stores: even a glance at the table cost a clustering pass a
-    fiftieth of its time, and reading every source again for each new one grew with the square of their number."""
-    cached = getattr(store, "_cluster_sources", None)
-    if cached is None or cached[0] != store.sources_generation or time.monotonic() - cached[1] >= SOURCES_KEPT:
-        cached = (store.sources_generation, time.monotonic(), ({}, {}))
-        _read_sources(store, cached[2], "SELECT id, url, config FROM sources", ())
-        store._cluster_sources = cached  # type: ignore[attr-defined]
-    elif source_id is not None and source_id not in cached[2][0]:
-        _read_sources(store, cached[2], "SELECT id, url, config FROM sources WHERE id = ?", (source_id,))
-    return cached[2]
+class SourceFacts:
+    """Each source's host (it qualifies native ids that are not globally unique) and the publisher its sources-file
+    hint names, if any -- read a source at a time, when first asked. A job meets its own source and the few of its
+    candidates' clusters; reading every source instead cost each job a few microseconds a source, and `harvest --all`
+    opens a store object per job: with 2,000 sources of ten records, the clustering took 31 % of the harvest."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.generation = store.sources_generation
+        self.read_at = time.monotonic()
+        self._facts: dict[str, tuple[str | None, str | None]] = {}
+
+    def host(self, source_id: str) -> str | None:
+        return self._get(source_id)[0]
+
+    def owner_hint(self, source_id: str) -> str | None:
+        """The publisher key of the source's configured publisher (``s:<SIREN>``, else from its name)."""
+        return self._get(source_id)[1]
+
+    def _get(self, source_id: str) -> tuple[str | None, str | None]:
+        if (facts := self._facts.get(source_id)) is None:
+            facts = self._facts[source_id] = _read_source(self.store, source_id)
+        return facts
 
 
-def _read_sources(store: Store, into: tuple[dict[str, str | None], dict[str, str | None]], sql: str,
-                  params: tuple[Any, ...]) -> None:
-    hosts, owners = into
-    for row in store.db.execute(sql, params):
-        try:
-            hosts[row["id"]] = urlsplit(row["url"]).netloc or None
-        except ValueError:
-            hosts[row["id"]] = None
-        try:
-            publisher = (orjson.loads(row["config"]) or {}).get("publisher") or {}
-        except orjson.JSONDecodeError:
-            publisher = {}
-        owners[row["id"]] = _publisher_key(publisher if isinstance(publisher, dict) else None)
+def source_facts(store: Store) -> SourceFacts:
+    """The store object's source facts: kept until this store object rewrites the sources table, or for
+    :data:`SOURCES_KEPT` seconds (another process may have). Asked for every batch a harvest stores."""
+    facts = getattr(store, "_cluster_sources", None)
+    if facts is None or facts.generation != store.sources_generation \
+            or time.monotonic() - facts.read_at >= SOURCES_KEPT:
+        facts = store._cluster_sources = SourceFacts(store)  # type: ignore[attr-defined]
+    return facts
+
+
+def _read_source(store: Store, source_id: str) -> tuple[str | None, str | None]:
+    row = store.db.execute("SELECT url, config FROM sources WHERE id = ?", (source_id,)).fetchone()
+    if row is None:
+        return None, None
+    try:
+        host = urlsplit(row["url"]).netloc or None
+    except ValueError:
+        host = None
+    try:
+        publisher = (orjson.loads(row["config"]) or {}).get("publisher") or {}
+    except orjson.JSONDecodeError:
+        publisher = {}
+    return host, _publisher_key(publisher if isinstance(publisher, dict) else None)
 
 
 # -- pass 1: keys ----------------------------------------------------------------------------------------------------
@@ -474,6 +497,8 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
     unread = [row[0] for row in rows if row[0] not in drawn and row[3] == "active"]
     data_of = dict(db.execute(f"SELECT id, data FROM records WHERE id IN ({_marks(unread)})", unread)) \
         if unread else {}
+    # the owners of the sources whose records change are counted again when next asked (_owner)
+    db.executemany("DELETE FROM cluster_owners WHERE source_id = ?", [(s,) for s in {row[1] for row in rows}])
     old_rows = db.execute(f"SELECT record_id, cluster_id, keys, n, hash FROM cluster_members WHERE record_id IN "
                           f"({_marks(record_ids)})", record_ids).fetchall()
     old = {r[0]: (r[1], r[2], r[3]) for r in old_rows}
@@ -512,7 +537,7 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
             run.drawn[record_id] = (source, drawing)
         else:  # read from the store, so kept in the pass's cache for its links
             data = orjson.loads(run.store.unpack(data_of[record_id]))
-            drawing = _drawing(data, evidence(data, run.hosts.get(source)), row[2])
+            drawing = _drawing(data, evidence(data, run.sources.host(source)), row[2])
             _keep(run, record_id, source, drawing)
         if (n := number.get(record_id)) is None:
             last = n = last + 1
@@ -693,7 +718,7 @@ def _link(run: _Run, record_id: str, source: str, keys: list[tuple[Any, ...]],
         return [], False
     data, _, my_keys = loaded
     if strong:
-        computed = run.found.get(record_id) or evidence(data, run.hosts.get(source))
+        computed = run.found.get(record_id) or evidence(data, run.sources.host(source))
         mine = [ev for ev in computed if ev.digest in usable]
     out: list[tuple[Any, ...]] = []
     for other in sorted(strong):
@@ -886,32 +911,28 @@ def _choose_id(db: sqlite3.Connection, component: set[str], members: dict[str, _
         n += 1
 
 
-def _known_owners(store: Store, source_id: str | None) -> dict[str, str | None]:
-    """The sources' owners found by earlier passes of this store object (within :data:`SOURCES_KEPT`), less the
-    source being clustered (its records are changing; every source's, for a pass over all): a source's owner changes
-    only when its own records do, and a harvest of 3,000 sources would count each one's publishers 3,000 times."""
-    kept = getattr(store, "_cluster_owners", None)
-    if kept is None or time.monotonic() - kept[0] >= SOURCES_KEPT or source_id is None:
-        kept = (time.monotonic(), {})
-        store._cluster_owners = kept  # type: ignore[attr-defined]
-    kept[1].pop(source_id, None)
-    return kept[1]
-
-
 def _owner(run: _Run, source_id: str) -> str | None:
-    """The SIREN a source carries as its own: its publisher hint, else the SIREN most of its records name."""
+    """The SIREN a source carries as its own: its publisher hint, else the SIREN most of its records name -- counted
+    once and kept in ``cluster_owners`` until a pass changes one of its records (:func:`_replace_keys`). Counting
+    reads every member of the source: a national aggregator's, for each job one of its copies links to, and
+    ``harvest --all`` opens a store object per job, so a cache on it lasted one job."""
     if source_id in run.owners:
         return run.owners[source_id]
-    owner = run.configured_owner.get(source_id)
+    owner = run.sources.owner_hint(source_id)
     if not owner:
-        rows = run.store.db.execute("SELECT publisher, COUNT(*) FROM cluster_members WHERE source_id = ? "
-                                    "GROUP BY publisher", (source_id,)).fetchall()
-        total = sum(r[1] for r in rows)
-        named = sorted((r for r in rows if r[0]), key=lambda r: -r[1])
-        runner_up = named[1][1] if len(named) > 1 else 0
-        if named and total >= OWNER_MIN_RECORDS and named[0][1] >= OWNER_SHARE * total \
-                and named[0][1] >= 2 * runner_up:
-            owner = named[0][0]
+        db = run.store.db
+        if (kept := db.execute("SELECT owner FROM cluster_owners WHERE source_id = ?", (source_id,)).fetchone()):
+            owner = kept[0]
+        else:
+            rows = db.execute("SELECT publisher, COUNT(*) FROM cluster_members WHERE source_id = ? "
+                              "GROUP BY publisher", (source_id,)).fetchall()
+            total = sum(r[1] for r in rows)
+            named = sorted((r for r in rows if r[0]), key=lambda r: -r[1])
+            runner_up = named[1][1] if len(named) > 1 else 0
+            if named and total >= OWNER_MIN_RECORDS and named[0][1] >= OWNER_SHARE * total \
+                    and named[0][1] >= 2 * runner_up:
+                owner = named[0][0]
+            db.execute("INSERT OR REPLACE INTO cluster_owners (source_id, owner) VALUES (?, ?)", (source_id, owner))
     run.owners[source_id] = owner
     return owner
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import index.clusters
 import pipeline.harvest
 from bench.clustering_steps import STEPS, profile_harvest
@@ -14,7 +16,9 @@ from bench.portals import CorpusPortals
 from index.store import Store
 
 
-def test_steps_are_timed_and_put_back(server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("store_per_job", [False, True])
+def test_steps_are_timed_and_put_back(server, tmp_path: Path, store_per_job: bool) -> None:
+    """One store object for every job, or one per job as `moisson harvest --all` runs them: the same steps."""
     originals = {(module, name): getattr(module, name) for module in (index.clusters, pipeline.harvest)
                  for name in ("evidence", "_replace_keys", "cluster_changed_records", "draw_cluster_keys")
                  if hasattr(module, name)}
@@ -22,7 +26,8 @@ def test_steps_are_timed_and_put_back(server, tmp_path: Path) -> None:
     server.mount("", CorpusPortals(corpus))
     store = Store(tmp_path / "moisson.db")
     try:
-        out = profile_harvest(store, corpus, _config(corpus, server.base_url))
+        out = profile_harvest(store, corpus, _config(corpus, server.base_url), store_per_job=store_per_job)
+        clustered = store.db.execute("SELECT COUNT(*) FROM cluster_members").fetchone()[0]
     finally:
         store.close()
     assert out["records"] == 600 and out["jobs"] == 6
@@ -35,5 +40,6 @@ def test_steps_are_timed_and_put_back(server, tmp_path: Path) -> None:
     assert all(step["cpu_seconds"] >= 0 for step in steps.values())
     assert abs(sum(step["share_of_clustering"] for step in steps.values()) - 1) < 0.01
     assert 0 < out["clustering_cpu_seconds"] < out["harvest_cpu_seconds"]
+    assert clustered == 600  # every record clustered, whichever store object its job had
     for (module, name), step in originals.items():
         assert getattr(module, name) is step  # nothing stays wrapped after the profile

@@ -287,3 +287,49 @@ def test_a_record_alone_has_a_stable_cluster_id_that_begins_with_its_source() ->
     assert len(set(ours)) == 50 and len({cluster_id[:7] for cluster_id in ours}) == 1
     assert theirs[:7] != ours[0][:7]
     assert singleton_id(entry_id("gap", "arbres-0")) == ours[0]
+
+
+def test_source_facts_are_read_a_source_at_a_time(tmp_path: Path) -> None:
+    """What the clustering knows of sources (a host qualifying short native ids, the publisher hint) is read a source
+    at a time when first asked, not the whole table for every job: `harvest --all` opens a store object per job, and
+    with thousands of sources reading all of them for each job grew with the square of their number."""
+    from index.clusters import source_facts
+    from kernel.config import PublisherHint, SourceConfig
+
+    store = Store(tmp_path / "moisson.db")
+    try:
+        store.sync_sources([SourceConfig(id=f"s{i}", type="ckan", url=f"https://www.portal-{i}.example.fr/data")
+                            for i in range(50)]
+                           + [SourceConfig(id="ville", type="udata", url="https://data.ville.example.fr",
+                                           publisher=PublisherHint(name="Ville de Gap", siren="216500617"))])
+        facts = source_facts(store)
+        assert facts.host("s7") == "www.portal-7.example.fr"
+        assert facts.owner_hint("ville") == "s:216500617" and facts.host("ville") == "data.ville.example.fr"
+        assert facts.owner_hint("s7") is None and facts.host("unknown") is None
+        assert sorted(facts._facts) == ["s7", "unknown", "ville"]  # only the sources asked for were read
+        assert source_facts(store) is facts  # kept for the store object's next batch and pass
+        store.sync_sources([SourceConfig(id="s7", type="ckan", url="https://autre.example.fr/")])
+        assert source_facts(store).host("s7") == "autre.example.fr"  # this store object rewrote the sources
+    finally:
+        store.close()
+
+
+def test_a_sources_counted_owner_is_kept_until_its_records_change(portals: ThreePortals, store: Store) -> None:
+    """A source's owner (the SIREN most of its records name, where the sources file gives no hint) is counted once
+    and kept in cluster_owners for the passes of other sources; a pass that changes one of its records drops it, and
+    a rebuild drops them all."""
+    portals.harvest(store)
+    assert store.db.execute("SELECT COUNT(*) FROM cluster_owners").fetchone()[0]  # elections asked, counted once
+    expected = _clustering(store)
+    changed, other = (s.id for s in portals.config.sources[:2])
+    bogus = "s:000000000"
+    store.db.executemany("INSERT OR REPLACE INTO cluster_owners (source_id, owner) VALUES (?, ?)",
+                         [(changed, bogus), (other, bogus)])
+    store.db.execute("UPDATE cluster_members SET hash = '' WHERE source_id = ?", (changed,))  # as if they changed
+    update_clusters(store, source_id=changed)
+    owners = dict(store.db.execute("SELECT source_id, owner FROM cluster_owners").fetchall())
+    assert owners.get(changed) != bogus  # its records changed: counted again when next asked
+    assert owners[other] == bogus  # another source's pass keeps what was counted
+    update_clusters(store, rebuild=True)
+    assert bogus not in [row[0] for row in store.db.execute("SELECT owner FROM cluster_owners")]
+    assert _clustering(store) == expected
