@@ -32,28 +32,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.clustering_steps import StepTimes
 from bench.corpus import SEED, Corpus, native_position
 from bench.harvest import _config, _peak_rss_mb, harvest_pass, without_shacl
 from bench.portals import PortalProcess
 
 BUDGET = {"precision": 0.99, "recall": 0.95, "cpu_share": 0.10}
-
-
-class _Timed:
-    """Wraps a clustering step of the pipeline and sums the CPU seconds spent in it: the calling thread's
-    (``time.thread_time``), not the process's -- the keys are drawn in the harvest's batches while the job's fetching
-    thread reads the next pages, whose CPU is the harvest's, not the clustering's."""
-
-    def __init__(self, step: Any) -> None:
-        self.step, self.cpu, self.calls = step, 0.0, 0
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        started = time.thread_time()
-        try:
-            return self.step(*args, **kwargs)
-        finally:
-            self.cpu += time.thread_time() - started
-            self.calls += 1
 
 
 def evaluate(store: Any, corpus: Corpus) -> dict[str, Any]:
@@ -118,22 +102,22 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl_in_
     tune_gc()  # as the moisson command does
     if not shacl_in_jobs:
         without_shacl()
-    shacl = _Timed(pipeline.scoring._validate)  # the SHACL validation of each job's records, as production runs it
-    pipeline.scoring._validate = shacl
-    timed = _Timed(pipeline.harvest.cluster_changed_records)
-    pipeline.harvest.cluster_changed_records = timed
-    drawn = _Timed(pipeline.harvest.draw_cluster_keys)  # keys drawn in the harvest's batches: clustering's cost too
-    pipeline.harvest.draw_cluster_keys = drawn
+    times = StepTimes()  # none of the three calls the others: each one's exclusive CPU is all of it
+    # the SHACL validation of each job's records, as production runs it
+    pipeline.scoring._validate = times.wrap(pipeline.scoring._validate, "shacl")
+    pipeline.harvest.cluster_changed_records = times.wrap(pipeline.harvest.cluster_changed_records, "pass")
+    # keys drawn in the harvest's batches: clustering's cost too
+    pipeline.harvest.draw_cluster_keys = times.wrap(pipeline.harvest.draw_cluster_keys, "drawn")
     corpus = Corpus(records, seed=seed)
     config = _config(corpus, base_url)
     store = Store(Path(workdir) / "moisson.db")
     out: dict[str, Any] = {"records": records, "sources": len(corpus.sources)}
     first = harvest_pass(store, corpus, config, "full")
     out["harvest"] = {k: first[k] for k in ("seconds", "cpu_seconds", "records", "partial_or_failed_jobs")}
-    out["harvest"]["shacl_cpu_seconds"] = round(shacl.cpu, 1)
-    cpu = timed.cpu + drawn.cpu
-    out["clustering"] = {"cpu_seconds": round(cpu, 1), "jobs": timed.calls,
-                         "keys_drawn_in_batches_cpu_seconds": round(drawn.cpu, 1),
+    out["harvest"]["shacl_cpu_seconds"] = round(times.cpu["shacl"], 1)
+    cpu = times.cpu["pass"] + times.cpu["drawn"]
+    out["clustering"] = {"cpu_seconds": round(cpu, 1), "jobs": times.calls["pass"],
+                         "keys_drawn_in_batches_cpu_seconds": round(times.cpu["drawn"], 1),
                          "cpu_share_of_harvest": round(cpu / first["cpu_seconds"], 4),
                          "ms_per_record": round(1000 * cpu / max(1, first["records"]), 3)}
     out["peak_rss_mb"] = _peak_rss_mb()
@@ -141,10 +125,10 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl_in_
         store.close()
         return out
     out["quality"] = evaluate(store, corpus)
-    timed.cpu = drawn.cpu = 0.0
+    times.cpu.clear()
     again = harvest_pass(store, corpus, config, None)
     out["again_scheduled"] = {"seconds": again["seconds"], "cpu_seconds": again["cpu_seconds"],
-                              "clustering_cpu_seconds": round(timed.cpu + drawn.cpu, 2)}
+                              "clustering_cpu_seconds": round(times.cpu["pass"] + times.cpu["drawn"], 2)}
     cpu, started = time.process_time(), time.perf_counter()
     rebuilt = update_clusters(store, rebuild=True)
     out["rebuild"] = {"cpu_seconds": round(time.process_time() - cpu, 1),

@@ -56,7 +56,9 @@ STEPS: tuple[tuple[str, str, str], ...] = (
 
 
 class StepTimes:
-    """Exclusive thread CPU and calls per step (a stack per thread: a step's callees are taken off its time)."""
+    """Exclusive CPU and calls per step: the calling thread's (``time.thread_time``), not the process's -- keys are
+    drawn in the harvest's batches while the job's fetching thread reads the next pages, whose CPU is the harvest's
+    -- with a stack per thread, so that a wrapped step's wrapped callees are taken off its time."""
 
     def __init__(self) -> None:
         self.cpu: Counter[str] = Counter()

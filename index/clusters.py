@@ -395,7 +395,6 @@ def match_fields(entry: Dataset | DataService) -> dict[str, Any]:
 def draw_keys(store: Store, entries: Iterable[tuple[Dataset | DataService, str]]) -> int:
     """Draw the match keys of records being stored (each with its content hash), from their models, for the next
     clustering pass of this store object. Returns how many were drawn."""
-    entries = list(entries)
     facts = source_facts(store)
     waiting = drawings(store)
     drawn = 0
@@ -521,7 +520,6 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
     members, keys_rows, gone = [], [], []
     # a member keeps its number; a new one takes the next (the pass holds the write lock: no other writer takes it
     # meanwhile), so the key rows need no lookup of the batch's numbers
-    number = {record_id: entry[2] for record_id, entry in old.items()}
     last = db.execute("SELECT MAX(n) FROM cluster_members").fetchone()[0] or 0
     fresh: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
     for row in rows:
@@ -539,7 +537,9 @@ def _replace_keys(run: _Run, record_ids: list[str]) -> dict[str, tuple[str, list
             data = orjson.loads(run.store.unpack(data_of[record_id]))
             drawing = _drawing(data, evidence(data, run.sources.host(source)), row[2])
             _keep(run, record_id, source, drawing)
-        if (n := number.get(record_id)) is None:
+        if record_id in old:
+            n = old[record_id][2]
+        else:
             last = n = last + 1
         keys_rows += [(digest, n, ROLES[role]) for digest, role, _ in drawing.keys]
         fresh[record_id] = (source, drawing.keys)

@@ -159,15 +159,9 @@ def identity_key(value: str | None, host: str | None = None) -> str | None:
     return _identity(value.strip(), host)[0]
 
 
-def is_unique_identifier(value: str) -> bool:
-    """An IRI or a UUID-like id: unique whatever the portal (a short id is unique only within its portal)."""
-    value = value.strip().lower()
-    return value.startswith(("http://", "https://", "ftp://", "urn:uuid:")) or bool(_UUIDISH.match(value))
-
-
 def _identity(value: str, host: str | None) -> tuple[str | None, bool]:
-    """:func:`identity_key` of a stripped value and :func:`is_unique_identifier`, told at once (the same prefixes
-    decide both, on every identifier of every record stored)."""
+    """:func:`identity_key` of a stripped value, and whether the value is unique whatever the portal -- an IRI or a
+    UUID-like id (a short id is unique only within its portal): the same prefixes decide both."""
     head = value[:9].lower()
     if head.startswith(("http://", "https://", "ftp://")):
         key = url_key(value)
