@@ -4,15 +4,18 @@ Run: ``python -m bench.clustering --records 100000 [--records ...]``. For each s
 by a process of their own (:mod:`bench.portals`) and a fresh child process harvests every source with
 :func:`pipeline.harvest.run_harvest`, one job after another on one store object -- the job ``moisson harvest`` runs
 for each source (``--all`` runs the same jobs two at a time by default, each on a store object of its own, so the
-per-store caches of :mod:`index.clusters` last one job there) -- clustering after each job, on that job's records
-and their candidates, as in production, and each job validates what it stored with SHACL, as
-in production (``pipeline.scoring``: every changed record, up to 100,000 a job). The CPU seconds spent inside the
-clustering -- the job's pass, and the keys drawn in the harvest's batches -- and inside SHACL validation are measured
-apart (the main thread's, ``time.thread_time``), so the cost is a share of the harvest's CPU (the process's,
-clustering included). A second child harvests the corpus again into a fresh store without SHACL validation, for the
-stricter figure: the clustering's share of a harvest that does not validate (taking SHACL's own time off the first
-harvest is no substitute: validating also costs elsewhere -- verdicts stored, memory churned -- about half as much
-again).
+per-store caches of :mod:`index.clusters` last one job there): each job validates what it stored with SHACL
+(``pipeline.scoring``: every changed record, up to 100,000 a job), clusters it, on that job's records and their
+candidates, and brings the search index up to date (a tantivy index of the child's own), as in production. The CPU
+seconds spent inside the clustering -- the job's pass, and the keys drawn in the harvest's batches -- and inside SHACL
+validation are measured apart (the main thread's, ``time.thread_time``; the indexing's, whose writer has threads of
+its own, the process's), so the cost is a share of the harvest's CPU (the process's, clustering included).
+
+Two more children harvest the corpus again into fresh stores, for stricter figures: without SHACL validation (the
+clustering's share of a harvest that does not validate; taking SHACL's own time off the first harvest is no
+substitute: validating also costs elsewhere -- verdicts stored, memory churned -- about half as much again), then
+without indexing either -- a harvest moisson never runs, which the notes of 2026-12-03 and 04 called the stricter
+figure (they had left the indexing out of every figure).
 
 Then the store is compared with the corpus' ground truth (:meth:`bench.corpus.Corpus.truth`: which records are copies
 of one origin), pairwise: precision = pairs put in one cluster that are one dataset / pairs put in one cluster;
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import shutil
 import sys
 import tempfile
@@ -90,16 +94,19 @@ def evaluate(store: Any, corpus: Corpus) -> dict[str, Any]:
 
 
 def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl_in_jobs: bool = True,
-                 first_only: bool = False) -> dict[str, Any]:
+                 first_only: bool = False, index_in_jobs: bool = True) -> dict[str, Any]:
     """What the child process does: harvest with clustering timed, evaluate, re-harvest, rebuild (``first_only``:
-    the first harvest alone)."""
+    the first harvest alone). ``index_in_jobs``: each job brings the search index up to date, as ``moisson harvest``
+    and the scheduler run it (a tantivy index in ``workdir``)."""
     import pipeline.harvest
     import pipeline.scoring
+    from index import close_indexes
     from index.clusters import update_clusters
     from index.store import Store
     from kernel.runtime import tune_gc
 
     tune_gc()  # as the moisson command does
+    os.environ["MOISSON_INDEX"] = str(Path(workdir) / "index")  # never an index the caller's environment names
     if not shacl_in_jobs:
         without_shacl()
     times = StepTimes()  # none of the three calls the others: each one's exclusive CPU is all of it
@@ -108,13 +115,17 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl_in_
     pipeline.harvest.cluster_changed_records = times.wrap(pipeline.harvest.cluster_changed_records, "pass")
     # keys drawn in the harvest's batches: clustering's cost too
     pipeline.harvest.draw_cluster_keys = times.wrap(pipeline.harvest.draw_cluster_keys, "drawn")
+    # the index's writer works on threads of its own: the process's CPU while a job indexes
+    indexing = StepTimes(clock=time.process_time)
+    pipeline.harvest.sync_search_index = indexing.wrap(pipeline.harvest.sync_search_index, "index")
     corpus = Corpus(records, seed=seed)
     config = _config(corpus, base_url)
     store = Store(Path(workdir) / "moisson.db")
     out: dict[str, Any] = {"records": records, "sources": len(corpus.sources)}
-    first = harvest_pass(store, corpus, config, "full")
+    first = harvest_pass(store, corpus, config, "full", index_after=index_in_jobs)
     out["harvest"] = {k: first[k] for k in ("seconds", "cpu_seconds", "records", "partial_or_failed_jobs")}
     out["harvest"]["shacl_cpu_seconds"] = round(times.cpu["shacl"], 1)
+    out["harvest"]["index_cpu_seconds"] = round(indexing.cpu["index"], 1)
     cpu = times.cpu["pass"] + times.cpu["drawn"]
     out["clustering"] = {"cpu_seconds": round(cpu, 1), "jobs": times.calls["pass"],
                          "keys_drawn_in_batches_cpu_seconds": round(times.cpu["drawn"], 1),
@@ -123,10 +134,11 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl_in_
     out["peak_rss_mb"] = _peak_rss_mb()
     if first_only:
         store.close()
+        close_indexes()
         return out
     out["quality"] = evaluate(store, corpus)
     times.cpu.clear()
-    again = harvest_pass(store, corpus, config, None)
+    again = harvest_pass(store, corpus, config, None, index_after=index_in_jobs)
     out["again_scheduled"] = {"seconds": again["seconds"], "cpu_seconds": again["cpu_seconds"],
                               "clustering_cpu_seconds": round(times.cpu["pass"] + times.cpu["drawn"], 2)}
     cpu, started = time.process_time(), time.perf_counter()
@@ -140,6 +152,7 @@ def run_in_child(records: int, seed: int, base_url: str, workdir: str, shacl_in_
         "SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'cluster%'").fetchone()[0] / 2**20, 1) \
         if _has_dbstat(store) else None
     store.close()
+    close_indexes()
     return out
 
 
@@ -161,16 +174,21 @@ def measure(records: int, seed: int = SEED, workdir: str | None = None) -> dict[
             ctx = multiprocessing.get_context("spawn")
             with ctx.Pool(1, maxtasksperchild=1) as pool:
                 out = pool.apply(run_in_child, (records, seed, base_url, str(work)))
-            bare = Path(tempfile.mkdtemp(prefix="moisson-bench-clusters-noshacl-"))
-            try:
-                with ctx.Pool(1, maxtasksperchild=1) as pool:
-                    plain = pool.apply(run_in_child, (records, seed, base_url, str(bare), False, True))
-            finally:
-                shutil.rmtree(bare, ignore_errors=True)
-            out["without_shacl"] = {"harvest_cpu_seconds": plain["harvest"]["cpu_seconds"],
-                                    "clustering_cpu_seconds": plain["clustering"]["cpu_seconds"],
-                                    "cpu_share_of_harvest": plain["clustering"]["cpu_share_of_harvest"],
-                                    "peak_rss_mb": plain["peak_rss_mb"]}
+            # the stricter figures: the same corpus harvested into fresh stores without SHACL validation, then
+            # without indexing either (a harvest moisson never runs: the figure the notes of 2026-12-03/04 gave)
+            for name, index_in_jobs in (("without_shacl", True), ("without_shacl_nor_index", False)):
+                bare = Path(tempfile.mkdtemp(prefix="moisson-bench-clusters-noshacl-"))
+                try:
+                    with ctx.Pool(1, maxtasksperchild=1) as pool:
+                        plain = pool.apply(run_in_child, (records, seed, base_url, str(bare), False, True,
+                                                          index_in_jobs))
+                finally:
+                    shutil.rmtree(bare, ignore_errors=True)
+                out[name] = {"harvest_cpu_seconds": plain["harvest"]["cpu_seconds"],
+                             "index_cpu_seconds": plain["harvest"]["index_cpu_seconds"],
+                             "clustering_cpu_seconds": plain["clustering"]["cpu_seconds"],
+                             "cpu_share_of_harvest": plain["clustering"]["cpu_share_of_harvest"],
+                             "peak_rss_mb": plain["peak_rss_mb"]}
             return out
     finally:
         if workdir is None:

@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,23 +58,25 @@ STEPS: tuple[tuple[str, str, str], ...] = (
 class StepTimes:
     """Exclusive CPU and calls per step: the calling thread's (``time.thread_time``), not the process's -- keys are
     drawn in the harvest's batches while the job's fetching thread reads the next pages, whose CPU is the harvest's
-    -- with a stack per thread, so that a wrapped step's wrapped callees are taken off its time."""
+    -- with a stack per thread, so that a wrapped step's wrapped callees are taken off its time. ``clock``: another
+    CPU clock, ``time.process_time`` for a step whose work runs on threads of its own (the search index's writer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.thread_time) -> None:
         self.cpu: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self._local = threading.local()
+        self._clock = clock
 
     def wrap(self, step: Any, label: str) -> Any:
         @functools.wraps(step)
         def timed(*args: Any, **kwargs: Any) -> Any:
             stack = self._local.__dict__.setdefault("stack", [])
-            started = time.thread_time()
+            started = self._clock()
             stack.append(0.0)
             try:
                 return step(*args, **kwargs)
             finally:
-                elapsed = time.thread_time() - started
+                elapsed = self._clock() - started
                 inner = stack.pop()
                 self.cpu[label] += elapsed - inner
                 self.calls[label] += 1

@@ -44,7 +44,7 @@ def _rss_mb() -> float:
 
 
 def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None, *,
-                 store_per_job: bool = False) -> dict[str, Any]:
+                 store_per_job: bool = False, index_after: bool = False) -> dict[str, Any]:
     """Every source once, in corpus order; returns the summed job figures. ``store_per_job``: each job on a store
     object of its own (the same file), as ``moisson harvest --all`` runs them (:func:`pipeline.runner.run_one`), so
     that what a store object keeps between jobs is not kept."""
@@ -59,7 +59,7 @@ def harvest_pass(store: Any, corpus: Corpus, config: Any, mode: str | None, *,
     for n, source in enumerate(config.sources, 1):
         job_store = Store(store.path) if store_per_job else store
         try:
-            result = run_harvest(job_store, source, config, mode=mode, index_after=False)
+            result = run_harvest(job_store, source, config, mode=mode, index_after=index_after)
         finally:
             if store_per_job:
                 job_store.close()
