@@ -433,7 +433,8 @@ def _http_table(console: Console | MarkdownConsole, data: dict[str, Any]) -> Non
                    "budget"):
         table.add_column(column, justify="left" if column in ("workload", "budget", "load average") else "right")
     labels = {"search_mixed": "search with facets, mixed (Zipf over 2,000)",
-              "search_distinct": "search with facets, every one new", "record": "GET /api/datasets/{id}",
+              "search_distinct": "search with facets, every one new",
+              "search_distinct_no_facets": "search, every one new, facets=none", "record": "GET /api/datasets/{id}",
               "dataset_page": "GET /datasets/{id} (dataset page)"}
     for name, label in labels.items():
         row = data.get(name)

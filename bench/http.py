@@ -14,6 +14,8 @@ percentiles and the errors (connection, read, write, timeouts, and every status 
   searches are very frequent, most are rare): the per-commit result cache answers the repeats, the engine the rest.
 * **search, all distinct**: every request a search not made before (the cache never answers): the engine's own
   throughput, for the record.
+* **search, all distinct, no facets**: the same searches with ``facets=none``, as a client that pages through hits
+  asks them: the share of a search's cost that is facet counting.
 * **record**: ``GET /api/datasets/{id}`` (JSON) for ids spread over the whole store.
 * **dataset page**: ``GET /datasets/{id}`` with ``Accept: text/html``, the record's page for people (a client that
   does not ask for HTML gets a 303 to the API, which is what the first measure of this workload timed).
@@ -287,9 +289,12 @@ def measure(workdir: Path, workers: int = 2, clients: int = 32, seconds: int = 3
         workloads = {
             "search_mixed": _zipf(distinct, 40_000, rng),
             "search_distinct": sorted(set(cold) - set(distinct), key=lambda _: rng.random()),
+            # the same new searches by a client that asks no facet counts (facets=none): what counting costs
+            "search_distinct_no_facets": [],
             "record": [f"/api/datasets/{i}" for i in ids],
             "dataset_page": [f"/datasets/{i}" for i in ids],
         }
+        workloads["search_distinct_no_facets"] = [f"{path}&facets=none" for path in workloads["search_distinct"]]
         run_wrk(base, workloads["search_mixed"][:2000], clients, 5, workdir)  # warm up both workers
         for name, paths in workloads.items():
             print(f"   http {name}: {clients} clients, {seconds} s", file=sys.stderr, flush=True)

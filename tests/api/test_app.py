@@ -144,6 +144,26 @@ def test_filters_or_within_a_facet_and_across_facets(api: tuple[TestClient, Stor
     assert by_uri["total"] == 6  # a filter given as the licence URI works like its code
 
 
+def test_a_client_chooses_the_facets_it_pays_for(api: tuple[TestClient, Store, dict[str, int]]) -> None:
+    """``facets`` names the facets to count (the same counts as when all are counted), ``none`` counts none, and
+    ``facet_size`` cuts each list to its most frequent values; a name that is not a facet is a 400, not less data."""
+    client, _, _ = api
+    everything = client.get("/api/datasets", params={"page_size": 0}).json()
+    some = client.get("/api/datasets", params={"page_size": 0, "facets": "theme, format,theme"}).json()
+    assert list(some["facets"]) == ["theme", "format"]
+    assert some["facets"] == {name: everything["facets"][name] for name in ("theme", "format")}
+    assert some["total"] == everything["total"] == 26
+    bare = client.get("/api/datasets", params={"q": "energie", "facets": "none"}).json()
+    assert bare["facets"] == {} and bare["total"] == 9 and len(bare["hits"]) == 9
+    top = client.get("/api/datasets", params={"page_size": 0, "facets": "theme", "facet_size": 1}).json()
+    assert top["facets"]["theme"] == [{"value": "ENVI", "count": 9}]
+    for wrong in ({"facets": "themes"}, {"facets": ","}, {"facets": "theme,none"}):
+        answer = client.get("/api/datasets", params=wrong)
+        assert answer.status_code == 400 and "facet names among source, publisher" in answer.json()["detail"], wrong
+    for wrong in ({"facet_size": 0}, {"facet_size": 101}, {"facet_size": "many"}):
+        assert client.get("/api/datasets", params=wrong).status_code == 422, wrong
+
+
 def test_bbox_sort_and_paging(api: tuple[TestClient, Store, dict[str, int]]) -> None:
     client, _, _ = api
     nantes = client.get("/api/datasets", params={"bbox": "-2,47,-1,47.5", "page_size": 50}).json()
@@ -472,7 +492,8 @@ def test_the_api_answers_alike_on_elasticsearch(api: tuple[TestClient, Store, di
     client, store, _ = api
     asked = [{"q": "energie"}, {"q": "données"}, {"q": "transport", "theme": "TRAN"}, {"sort": "title"},
              {"q": "-energie", "sort": "-modified"}, {"bbox": "4.7,45.6,5.0,45.9"}, {"licence": "ODBL", "page": 2,
-                                                                                     "page_size": 5}]
+                                                                                     "page_size": 5},
+             {"q": "energie", "facets": "theme,source", "facet_size": 2}]
     embedded = [client.get("/api/datasets", params=params).json() for params in asked]
     location = f"{es_url}/api-{id(store)}"
     monkeypatch.setenv("MOISSON_INDEX", location)
