@@ -346,26 +346,36 @@ class TantivyIndex(SearchIndex):
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Answers to the same query on the same commit are kept (a few hundred): the landing page and the popular
-        facet clicks are asked again and again, and counting facets over a million records costs ~0.2 s."""
+        facet clicks are asked again and again, and counting facets over a million records costs ~0.2 s. A query's
+        facet counts are kept apart as well, under what they depend on (not the page nor the sort): the next page of
+        a result, or the same result sorted otherwise, reuses them -- counting is most of a search's cost."""
         started = time.perf_counter()
         check_query(query)
         searcher, stamp = self._searcher()
-        key = (stamp, _query_key(query))
+        key, facet_key = (stamp, _query_key(query)), (stamp, "facets", _facet_key(query))
         with self._cache_lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
+            counted = self._cache.get(facet_key) if cached is None else None
         if cached is None:
-            cached = self._search(searcher, query)
+            cached = self._search(searcher, query, counted)
             with self._cache_lock:
                 self._cache[key] = cached
+                if counted is None:
+                    self._cache[facet_key] = SearchResult(total=0, hits=[], facets=cached.facets,
+                                                          facets_exact=cached.facets_exact)
+                else:
+                    self._cache.move_to_end(facet_key)
                 while len(self._cache) > self.result_cache:
                     self._cache.popitem(last=False)
         return SearchResult(total=cached.total, hits=[dict(hit) for hit in cached.hits],
                             facets={name: list(values) for name, values in cached.facets.items()},
                             took_ms=(time.perf_counter() - started) * 1000, facets_exact=cached.facets_exact)
 
-    def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
+    def _search(self, searcher: tantivy.Searcher, query: SearchQuery,
+                counted: SearchResult | None = None) -> SearchResult:
+        """``counted``: the facet counts of this query on this commit, already known (another page or sort)."""
         started = time.perf_counter()
         text, scored = self._text_query(query.q, query.collapse)
         filters = {
@@ -373,7 +383,7 @@ class TantivyIndex(SearchIndex):
             for name, values in query.filters.items() if any(v.strip() for v in values)
         }
         full = self._combine(text, filters, query.bbox, query.collapse)
-        counting = self._facets(searcher, query, text, filters)
+        counting = [] if counted is not None else self._facets(searcher, query, text, filters)
 
         page, size = max(query.page, 1), max(query.page_size, 0)
         sort = query.sort
@@ -391,6 +401,9 @@ class TantivyIndex(SearchIndex):
             if sort == "relevance":
                 summary["score"] = round(float(score), 4)
             hits.append(summary)
+        if counted is not None:
+            return SearchResult(total=found.count, hits=hits, facets=counted.facets,
+                                facets_exact=counted.facets_exact)
         answers = self._wait(counting, started)
         facets = {name: values for counts, _ in answers for name, values in counts.items()}
         ordered = {name: facets[name] for name in query.facets if name in facets}
@@ -535,9 +548,13 @@ class TantivyIndex(SearchIndex):
 
 
 def _query_key(query: SearchQuery) -> tuple[Any, ...]:
+    return (*_facet_key(query), query.page, query.page_size, query.sort)
+
+
+def _facet_key(query: SearchQuery) -> tuple[Any, ...]:
+    """What a query's facet counts depend on: not its page nor its sort."""
     filters = tuple(sorted((name, tuple(values)) for name, values in query.filters.items()))
-    return (query.q, filters, query.bbox, query.page, query.page_size, query.sort, tuple(query.facets),
-            query.facet_size, query.collapse)
+    return (query.q, filters, query.bbox, tuple(query.facets), query.facet_size, query.collapse)
 
 
 def sample_bucket(record_id: str) -> int:

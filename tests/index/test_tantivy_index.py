@@ -134,6 +134,33 @@ def test_facet_counts_not_done_by_the_deadline_end_the_search(filled: TantivyInd
     assert filled.search(SearchQuery(q="transport")).total == 2
 
 
+def test_the_next_page_and_another_sort_reuse_the_facet_counts(filled: TantivyIndex,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting facets is most of a search's cost: a result's counts are kept apart from its page and sort, so that
+    with every counting thread busy the next page and another sort still answer -- with the same counts -- while a
+    query whose counts depend on something else (its words, a filter, the facets asked) waits for them."""
+    import index.search as limits
+
+    monkeypatch.setattr(limits, "SEARCH_DEADLINE", 0.5)
+    first = filled.search(SearchQuery(q="transport", page_size=1))
+    assert first.total == 2 and first.facets["theme"]
+    with stalled_facet_pool():
+        second = filled.search(SearchQuery(q="transport", page_size=1, page=2))
+        by_title = filled.search(SearchQuery(q="transport", page_size=1, sort="title"))
+        for other in (SearchQuery(q="energie", page_size=1), SearchQuery(q="transport", page=2, facets=("theme",)),
+                      SearchQuery(q="transport", page=2, filters={"source": ["lyon"]})):
+            with pytest.raises(SearchTimeoutError):
+                filled.search(other)
+    assert second.facets == by_title.facets == first.facets and second.facets_exact == first.facets_exact
+    assert [h["id"] for h in first.hits + second.hits] == _ids(filled, q="transport")
+    assert by_title.hits[0]["id"] == min(_ids(filled, q="transport"), key=lambda i: _title(filled, i))
+
+
+def _title(index: TantivyIndex, record_id: str) -> str:
+    return next(h["title"] for h in index.search(SearchQuery(q="transport", page_size=100)).hits
+                if h["id"] == record_id)
+
+
 # -- hostile queries (issue 13) -----------------------------------------------------------------------------------
 
 
