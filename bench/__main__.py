@@ -414,8 +414,8 @@ def _clustering_table(console: Console | MarkdownConsole, data: dict[str, Any]) 
 
 
 def _bare_share(bare: dict[str, Any] | None) -> str:
-    """The clustering's share of a harvest of the same corpus without SHACL validation (and without indexing: the
-    figure earlier notes called the stricter one)."""
+    """The clustering's share of one of the stricter harvests of the same corpus: without SHACL validation, or
+    without SHACL nor indexing (bench.clustering.measure)."""
     if not bare:
         return "-"
     within = _ok(bare["cpu_share_of_harvest"] < BUDGET["cluster_cpu_share"])

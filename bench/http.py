@@ -286,15 +286,15 @@ def measure(workdir: Path, workers: int = 2, clients: int = 32, seconds: int = 3
         ids = _sample_ids(db, 20_000, rng)
         distinct = _searches(base, ids, 2000, rng)
         cold = _searches(base, ids[300:], 40_000, random.Random(SEED + 1))
+        new = sorted(set(cold) - set(distinct), key=lambda _: rng.random())
         workloads = {
             "search_mixed": _zipf(distinct, 40_000, rng),
-            "search_distinct": sorted(set(cold) - set(distinct), key=lambda _: rng.random()),
-            # the same new searches by a client that asks no facet counts (facets=none): what counting costs
-            "search_distinct_no_facets": [],
+            "search_distinct": new,
+            # the same new searches by a client that asks no facet counts: what counting costs
+            "search_distinct_no_facets": [f"{path}&facets=none" for path in new],
             "record": [f"/api/datasets/{i}" for i in ids],
             "dataset_page": [f"/datasets/{i}" for i in ids],
         }
-        workloads["search_distinct_no_facets"] = [f"{path}&facets=none" for path in workloads["search_distinct"]]
         run_wrk(base, workloads["search_mixed"][:2000], clients, 5, workdir)  # warm up both workers
         for name, paths in workloads.items():
             print(f"   http {name}: {clients} clients, {seconds} s", file=sys.stderr, flush=True)

@@ -83,6 +83,10 @@ def check_query(query: SearchQuery) -> None:
     unknown = set(query.filters) - set(FACETS)
     if unknown:
         raise QueryError("bad_filter", f"unknown facet {', '.join(sorted(unknown))}: facets are {', '.join(FACETS)}")
+    uncountable = [name for name in query.facets if name not in FACETS]
+    if uncountable:  # a backend would skip it: the client would get fewer counts than asked, and no word why
+        raise QueryError("bad_filter", f"cannot count unknown facet {', '.join(uncountable)}: facet names among "
+                                       f"{', '.join(FACETS)}")
     if query.sort not in get_args(SortKey):
         raise QueryError("bad_sort", f"unknown sort {query.sort!r}: sorts are {', '.join(get_args(SortKey))}")
     total = 0

@@ -361,12 +361,9 @@ class TantivyIndex(SearchIndex):
         if cached is None:
             cached = self._search(searcher, query, counted)
             with self._cache_lock:
-                self._cache[key] = cached
-                if counted is None:
-                    self._cache[facet_key] = SearchResult(total=0, hits=[], facets=cached.facets,
-                                                          facets_exact=cached.facets_exact)
-                else:
-                    self._cache.move_to_end(facet_key)
+                for entry in (key, facet_key):  # the answer is also the facet counts' entry: they are its own
+                    self._cache[entry] = cached
+                    self._cache.move_to_end(entry)
                 while len(self._cache) > self.result_cache:
                     self._cache.popitem(last=False)
         return SearchResult(total=cached.total, hits=[dict(hit) for hit in cached.hits],
@@ -375,7 +372,8 @@ class TantivyIndex(SearchIndex):
 
     def _search(self, searcher: tantivy.Searcher, query: SearchQuery,
                 counted: SearchResult | None = None) -> SearchResult:
-        """``counted``: the facet counts of this query on this commit, already known (another page or sort)."""
+        """``counted``: an answer to this query on this commit whose facet counts hold for it (another page or
+        sort)."""
         started = time.perf_counter()
         text, scored = self._text_query(query.q, query.collapse)
         filters = {
